@@ -1,0 +1,237 @@
+/* rca: reference counts out of the object, into refcount pages. The C11 face, for VMs.
+ *
+ * A heap hands out objects and, per its placement, the slot that holds each object's count:
+ *   inline    the count is the object's header field; no slot, no handle (the baseline)
+ *   embedded  the header holds a pointer to a slot inside the same object (isolates the hop)
+ *   shared    handle -> slot in refcount pages shared by all threads (threads' slots interleave)
+ *   thread    handle -> slot in the allocating thread's own refcount pages
+ *   padded    handle -> slot alone on its 64-byte line
+ * Handles are a pointer to the slot, or a 32-bit index into the heap's slot space
+ * (slot = rca_slot_base(heap) + index). Refcount pages hold counts and nothing else.
+ *
+ * The first rca_header_size(heap) bytes of every object from rca_obj_alloc belong to rca:
+ *   inline:            the count (4 or 8 bytes)
+ *   index handle:      uint32_t index (4 bytes)
+ *   pointer handle:    the slot's address (8 bytes)
+ *   embedded:          the slot's address (8 bytes), then the slot itself (8 bytes reserved)
+ *
+ * Errors: functions that can fail for a reason the caller may handle return NULL/0/-1, set
+ * errno, and leave a message in rca_last_error(). Misuse that would corrupt memory (double
+ * free, a pointer or handle not from this heap, decref of a zero count in checked builds) prints
+ * one line naming the object, the heap and the operation to stderr and aborts.
+ */
+#ifndef RCA_H
+#define RCA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rca/refcount.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RCA_BUILDING_LIBRARY) && !defined(RCA_STATIC_DEFINE)
+#define RCA_API __attribute__((visibility("default")))
+#else
+#define RCA_API
+#endif
+
+#define RCA_VERSION_MAJOR 0
+#define RCA_VERSION_MINOR 1
+#define RCA_VERSION_PATCH 0
+
+/* --------------------------------------------------------------------------------------------
+ * Configuration. One option table inside the library serves the fields below, the
+ * RCA_<NAME> environment variables and rca_config_set().
+ * ------------------------------------------------------------------------------------------ */
+
+typedef enum rca_placement_e {
+  RCA_PLACEMENT_INLINE = 0,
+  RCA_PLACEMENT_EMBEDDED,
+  RCA_PLACEMENT_SHARED,
+  RCA_PLACEMENT_THREAD,
+  RCA_PLACEMENT_PADDED,
+  RCA_PLACEMENT_COUNT
+} rca_placement_t;
+
+typedef enum rca_handle_kind_e {
+  RCA_HANDLE_POINTER = 0, /* the slot's address */
+  RCA_HANDLE_INDEX,       /* 32-bit index into the heap's slot space */
+  RCA_HANDLE_COUNT
+} rca_handle_kind_t;
+
+typedef enum rca_backend_e {
+  RCA_BACKEND_SYSTEM = 0, /* the process's malloc */
+  RCA_BACKEND_MIMALLOC,   /* Debian's libmimalloc, loaded privately (does not replace malloc) */
+  RCA_BACKEND_JEMALLOC,   /* Debian's jemalloc, linked in with its symbols hidden */
+  RCA_BACKEND_COUNT
+} rca_backend_t;
+
+typedef struct rca_config_s {
+  rca_placement_t placement; /* RCA_PLACEMENT: inline|embedded|shared|thread|padded */
+  rca_handle_kind_t handle;  /* RCA_HANDLE: pointer|index (inline: none; embedded: pointer) */
+  unsigned slot_bits;        /* RCA_SLOT_BITS: 32|64 */
+  rca_backend_t backend;     /* RCA_BACKEND: system|mimalloc|jemalloc */
+  size_t arena_limit;        /* RCA_ARENA_LIMIT: bytes of refcount pages at most (k/m/g) */
+  int checks;        /* RCA_CHECKS: 1 = verify every free against a registry of live objects */
+  int track_objects; /* RCA_TRACK_OBJECTS: keep a registry of live objects (needed to freeze
+                        inline and embedded heaps); -1 = when checks are on or the placement
+                        has no refcount pages */
+  int show_stats;    /* RCA_SHOW_STATS: print the heap's stats to stderr when it is destroyed */
+} rca_config_t;
+
+/* Defaults: shared placement, pointer handles, 32-bit slots, system backend, 1 GiB arena,
+ * checks on only in debug builds of the library. */
+RCA_API void rca_config_init(rca_config_t *cfg);
+/* Apply every RCA_<NAME> variable that is set. 0, or -1 with errno = EINVAL and a message. */
+RCA_API int rca_config_from_env(rca_config_t *cfg);
+/* Set one option by name ("placement", "backend", ...). 0, or -1 with errno = EINVAL. */
+RCA_API int rca_config_set(rca_config_t *cfg, const char *name, const char *value);
+
+RCA_API const char *rca_placement_name(rca_placement_t p);
+RCA_API const char *rca_handle_name(rca_handle_kind_t h);
+RCA_API const char *rca_backend_name(rca_backend_t b);
+RCA_API int rca_placement_parse(const char *name, rca_placement_t *out); /* 0 or -1 */
+RCA_API int rca_handle_parse(const char *name, rca_handle_kind_t *out);
+RCA_API int rca_backend_parse(const char *name, rca_backend_t *out);
+/* 1 when the backend can run in this process, 0 (with a message) when not. */
+RCA_API int rca_backend_available(rca_backend_t b);
+
+/* The last non-fatal error of the calling thread, or "" when none. */
+RCA_API const char *rca_last_error(void);
+
+/* --------------------------------------------------------------------------------------------
+ * Heaps.
+ * ------------------------------------------------------------------------------------------ */
+
+typedef struct rca_heap_s rca_heap_t;
+
+/* cfg NULL: defaults, then the environment. NULL on failure (errno, rca_last_error). */
+RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg);
+/* Frees every object and slot still live, the refcount arena and the heap. */
+RCA_API void rca_heap_destroy(rca_heap_t *heap);
+RCA_API const rca_config_t *rca_heap_config(const rca_heap_t *heap);
+
+/* --------------------------------------------------------------------------------------------
+ * Objects: memory with the header initialised (handle set, count 1).
+ * ------------------------------------------------------------------------------------------ */
+
+RCA_API size_t rca_header_size(const rca_heap_t *heap);
+/* size includes the header. NULL with errno = ENOMEM when memory or the arena is exhausted. */
+RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size);
+/* Releases the object and its slot together. */
+RCA_API void rca_obj_free(rca_heap_t *heap, void *obj);
+/* The object's count slot (a uint32_t* or uint64_t* by slot_bits). */
+RCA_API void *rca_obj_slot(const rca_heap_t *heap, const void *obj);
+/* Generic (out-of-line, run-time dispatched) operations, for tools and tests. VMs use the
+ * inline rca_count_* functions below. rca_obj_decref returns 1 when the count reached zero. */
+RCA_API void rca_obj_incref(rca_heap_t *heap, void *obj);
+RCA_API int rca_obj_decref(rca_heap_t *heap, void *obj);
+/* decref, and free the object when its count reached zero; returns 1 when freed. */
+RCA_API int rca_obj_release(rca_heap_t *heap, void *obj);
+RCA_API uint64_t rca_obj_count(const rca_heap_t *heap, const void *obj);
+
+/* --------------------------------------------------------------------------------------------
+ * Slots alone, for VMs that keep their own object header and store the handle in it.
+ * ------------------------------------------------------------------------------------------ */
+
+typedef uintptr_t rca_handle_t; /* pointer heaps: the slot's address; index heaps: the index.
+                                   0 is never a valid handle. */
+
+/* A slot with count 1. Embedded heaps take the slot the caller reserved in its object
+ * (embedded_slot); other placements ignore it. 0 with errno = ENOMEM when the arena is full. */
+RCA_API rca_handle_t rca_slot_alloc(rca_heap_t *heap, void *embedded_slot);
+RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t handle);
+RCA_API void *rca_slot_ptr(const rca_heap_t *heap, rca_handle_t handle);
+/* Index heaps: slot i is at base + i * slot_bits / 8. */
+RCA_API void *rca_slot_base(const rca_heap_t *heap);
+
+/* --------------------------------------------------------------------------------------------
+ * Raw memory from the heap's backend (for a VM's alloc/realloc/free hooks). realloc(NULL, n)
+ * allocates, realloc(p, 0) frees and returns NULL, free(NULL) does nothing.
+ * ------------------------------------------------------------------------------------------ */
+
+RCA_API void *rca_malloc(rca_heap_t *heap, size_t size);
+RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size);
+RCA_API void rca_free(rca_heap_t *heap, void *p);
+RCA_API size_t rca_usable_size(const rca_heap_t *heap, const void *p);
+
+/* --------------------------------------------------------------------------------------------
+ * Whole-heap operations.
+ * ------------------------------------------------------------------------------------------ */
+
+/* Freeze every live count (its value is kept aside, outside the refcount pages). With shared,
+ * thread and padded slots this sweeps refcount pages only and touches no object page; inline
+ * and embedded heaps visit their objects (they need track_objects). Returns how many counts
+ * were frozen, or -1 with errno = ENOTSUP. */
+RCA_API long rca_heap_freeze(rca_heap_t *heap);
+/* Restore the counts frozen by rca_heap_freeze that are still frozen. Returns how many. */
+RCA_API long rca_heap_thaw(rca_heap_t *heap);
+
+/* Called for each refcount page in use: its address, size and live slots. */
+typedef void rca_page_visitor_t(void *page, size_t page_bytes, size_t live_slots, void *arg);
+RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, void *arg);
+/* The refcount arena's address range [*lo, *hi): every slot of the heap lies inside it
+ * (embedded slots excepted). */
+RCA_API void rca_heap_arena_range(const rca_heap_t *heap, void **lo, void **hi);
+
+typedef struct rca_stats_s {
+  size_t live_objects;      /* objects from rca_obj_alloc not yet freed */
+  size_t live_slots;        /* slots handed out and not freed (objects' slots included) */
+  size_t refcount_pages;    /* refcount pages holding at least one live slot or owned by a pool */
+  size_t refcount_pages_peak;
+  size_t page_bytes;        /* size of one refcount page */
+  size_t slot_bytes;        /* bytes the live slots occupy (padded: a whole line each) */
+  size_t object_bytes;      /* usable bytes of live objects and raw blocks, from the backend */
+  size_t arena_reserved;    /* bytes of address space reserved for refcount pages */
+  uint64_t objects_allocated, objects_freed, slots_allocated, slots_freed;
+} rca_stats_t;
+
+RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out);
+RCA_API void rca_heap_print_stats(const rca_heap_t *heap, FILE *out);
+
+/* --------------------------------------------------------------------------------------------
+ * The hot path for a C VM, compiled in. Define before including this header:
+ *   RCA_SLOT_BITS  32 (default) or 64
+ *   RCA_RC_FLAGS   RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_EXPECT | RCA_RC_CHECKED
+ *                  (default: freeze check with the hint; checked unless NDEBUG)
+ * Every handle placement uses the same code: follow the handle to the slot.
+ * ------------------------------------------------------------------------------------------ */
+
+#ifndef RCA_SLOT_BITS
+#define RCA_SLOT_BITS 32
+#endif
+#ifndef RCA_RC_FLAGS
+#ifdef NDEBUG
+#define RCA_RC_FLAGS (RCA_RC_FREEZE_CHECK | RCA_RC_EXPECT)
+#else
+#define RCA_RC_FLAGS (RCA_RC_FREEZE_CHECK | RCA_RC_EXPECT | RCA_RC_CHECKED)
+#endif
+#endif
+
+#if RCA_SLOT_BITS == 32
+typedef uint32_t rca_count_t;
+#define RCA__RC_FN(op) rca_rc32_##op
+#elif RCA_SLOT_BITS == 64
+typedef uint64_t rca_count_t;
+#define RCA__RC_FN(op) rca_rc64_##op
+#else
+#error "RCA_SLOT_BITS must be 32 or 64"
+#endif
+
+static inline void rca_count_incref(rca_count_t *slot) { RCA__RC_FN(incref)(slot, RCA_RC_FLAGS); }
+/* Nonzero when the count reached zero: destroy the object. */
+static inline int rca_count_decref(rca_count_t *slot) { return RCA__RC_FN(decref)(slot, RCA_RC_FLAGS); }
+static inline rca_count_t rca_count_get(const rca_count_t *slot) { return RCA__RC_FN(load)(slot, RCA_RC_FLAGS); }
+static inline int rca_count_is_frozen(rca_count_t c) { return RCA__RC_FN(is_frozen)(c); }
+/* Slot of an index handle. */
+#define RCA_SLOT_AT(base, index) ((rca_count_t *)(base) + (index))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RCA_H */
