@@ -1,0 +1,138 @@
+// The refcount arena: one reservation per heap, carved into 4 KiB refcount pages whose
+// descriptors live in a separate mapping.
+#include "internal.h"
+#include "prim/prim.h"
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+namespace rca::detail {
+
+void page_list::push_front(page_desc *p) noexcept {
+  p->prev = nullptr;
+  p->next = head;
+  if (head) head->prev = p;
+  head = p;
+  ++count;
+}
+
+void page_list::remove(page_desc *p) noexcept {
+  if (p->prev) p->prev->next = p->next;
+  else head = p->next;
+  if (p->next) p->next->prev = p->prev;
+  p->next = p->prev = nullptr;
+  --count;
+}
+
+int arena_init(arena &a, std::size_t limit_bytes, unsigned slot_bytes) noexcept {
+  if (prim::page_size() != kPageSize) {
+    set_error(ENOTSUP, "rca needs 4 KiB OS pages (this system has %zu)", prim::page_size());
+    return ENOTSUP;
+  }
+  // A 32-bit index must reach every slot: cap the arena at 2^32 slots.
+  const std::size_t index_cap = (std::size_t(1) << 32) * slot_bytes;
+  std::size_t pages = (limit_bytes + kPageSize - 1) / kPageSize;
+  if (pages * kPageSize > index_cap - kPageSize) pages = index_cap / kPageSize - 1;
+  a.page_limit = pages + 1;  // + the guard page
+  a.reserved = a.page_limit * kPageSize;
+  void *base = nullptr;
+  if (int e = prim::reserve(a.reserved, &base)) {
+    set_error(e, "cannot reserve %zu bytes for refcount pages", a.reserved);
+    return e;
+  }
+  a.base = static_cast<char *>(base);
+  a.descs_bytes = (a.page_limit * sizeof(page_desc) + kPageSize - 1) / kPageSize * kPageSize;
+  void *descs = nullptr;
+  int e = prim::reserve(a.descs_bytes, &descs);
+  if (e == 0) e = prim::commit(descs, a.descs_bytes);  // lazily faulted: costs only what is used
+  if (e) {
+    prim::release(a.base, a.reserved);
+    set_error(e, "cannot map %zu bytes of page descriptors", a.descs_bytes);
+    return e;
+  }
+  a.descs = static_cast<page_desc *>(descs);  // zero-filled: every page unused, no owner
+  return 0;
+}
+
+void arena_destroy(arena &a) noexcept {
+  if (a.base) prim::release(a.base, a.reserved);
+  if (a.descs) prim::release(a.descs, a.descs_bytes);
+  a.base = nullptr;
+  a.descs = nullptr;
+}
+
+page_desc *arena_page_of(const arena &a, const void *addr) noexcept {
+  const char *p = static_cast<const char *>(addr);
+  if (p < a.base + kPageSize || p >= a.base + a.reserved) return nullptr;
+  return &a.descs[static_cast<std::size_t>(p - a.base) / kPageSize];
+}
+
+namespace {
+
+void reset_descriptor(const rca_heap_t *heap, page_desc *d) noexcept {
+  const unsigned cap = static_cast<unsigned>(kPageSize / heap->slot_stride);
+  d->capacity = static_cast<std::uint16_t>(cap);
+  d->used = 0;
+  for (std::size_t w = 0; w < kBitmapWords; ++w) {
+    const std::size_t first = w * 64;
+    std::uint64_t bits = 0;
+    if (cap > first) bits = cap - first >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (cap - first)) - 1;
+    d->free_bits[w].store(bits, std::memory_order_relaxed);
+    d->remote_bits[w].store(0, std::memory_order_relaxed);
+  }
+  d->owner.store(nullptr, std::memory_order_relaxed);
+  d->list_owner = nullptr;
+  d->next = d->prev = nullptr;
+  d->in_avail = false;
+}
+
+}  // namespace
+
+page_desc *arena_take_page(rca_heap_t *heap) noexcept {
+  arena &a = heap->arena;
+  std::size_t idx;
+  {
+    std::lock_guard<std::mutex> g(a.lock);
+    if (!a.empty.empty()) {
+      idx = a.empty.back();
+      a.empty.pop_back();
+    } else if (a.next_fresh < a.page_limit) {
+      idx = a.next_fresh;
+      if (int e = prim::commit(a.base + idx * kPageSize, kPageSize)) {
+        set_error(e, "cannot commit a refcount page");
+        return nullptr;
+      }
+      ++a.next_fresh;
+    } else {
+      set_error(ENOMEM, "refcount arena exhausted (arena_limit %zu bytes)", heap->config.arena_limit);
+      return nullptr;
+    }
+    if (++a.pages_in_use > a.pages_peak) a.pages_peak = a.pages_in_use;
+    page_desc *d = &a.descs[idx];
+    reset_descriptor(heap, d);
+    d->state.store(page_state::owned, std::memory_order_relaxed);
+    return d;
+  }
+}
+
+void arena_return_page_locked(rca_heap_t *heap, page_desc *page) noexcept {
+  arena &a = heap->arena;
+  page->owner.store(nullptr, std::memory_order_relaxed);
+  page->state.store(page_state::unused, std::memory_order_relaxed);
+  --a.pages_in_use;
+  a.empty.push_back(static_cast<std::uint32_t>(page_index(a, page)));
+  // Keep a few empty pages committed for reuse; give the memory of the one that just fell out
+  // of that window back to the OS.
+  if (a.empty.size() > kRetainedEmptyPages) {
+    const std::uint32_t old = a.empty[a.empty.size() - 1 - kRetainedEmptyPages];
+    prim::decommit(a.base + std::size_t(old) * kPageSize, kPageSize);
+  }
+}
+
+void arena_return_page(rca_heap_t *heap, page_desc *page) noexcept {
+  std::lock_guard<std::mutex> g(heap->arena.lock);
+  arena_return_page_locked(heap, page);
+}
+
+}  // namespace rca::detail

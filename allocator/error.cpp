@@ -1,0 +1,74 @@
+// Error reporting: fatal misuse (message + abort) and the thread's last non-fatal error.
+#include "internal.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace rca::detail {
+
+namespace {
+thread_local char last_error[256];
+}
+
+void fatal(const char *fmt, ...) noexcept {
+  char msg[512];
+  int n = std::snprintf(msg, sizeof msg, "rca: ");
+  va_list ap;
+  va_start(ap, fmt);
+  n += std::vsnprintf(msg + n, sizeof msg - static_cast<std::size_t>(n) - 1, fmt, ap);
+  va_end(ap);
+  if (n > static_cast<int>(sizeof msg) - 2) n = static_cast<int>(sizeof msg) - 2;
+  msg[n++] = '\n';
+  // write(2), not stdio: the process may be in any state, and the line must come out whole.
+  ssize_t ignored = write(STDERR_FILENO, msg, static_cast<std::size_t>(n));
+  (void)ignored;
+  std::abort();
+}
+
+void set_error(int err, const char *fmt, ...) noexcept {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  errno = err;
+}
+
+const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexcept {
+  const rca_config_t &c = heap->config;
+  std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
+                static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),
+                c.placement == RCA_PLACEMENT_INLINE ? "no handle" : rca_handle_name(c.handle),
+                c.slot_bits, rca_backend_name(c.backend));
+  return buf;
+}
+
+}  // namespace rca::detail
+
+using namespace rca::detail;
+
+extern "C" RCA_API const char *rca_last_error(void) { return last_error; }
+
+// The refcount layer's failure hook: name the slot, its heap and the object where we can.
+extern "C" RCA_API void rca_rc_fail(int op, const void *slot) {
+  const char *what = op == RCA_RC_OP_DECREF_ZERO   ? "decref below zero"
+                     : op == RCA_RC_OP_INCREF_ZERO ? "incref of a count of zero (use after free?)"
+                                                   : "refcount misuse";
+  char desc[128] = "no rca heap";
+  long long index = -1;
+  {
+    std::lock_guard<std::mutex> g(heaps_lock());
+    for (rca_heap_t *h : live_heaps()) {
+      if (h->has_refcount_pages && arena_page_of(h->arena, slot)) {
+        describe(h, desc, sizeof desc);
+        index = (static_cast<const char *>(slot) - h->arena.base) / h->slot_bytes;
+        break;
+      }
+    }
+  }
+  if (index >= 0)
+    fatal("%s: slot %p (index %lld) of %s", what, slot, index, desc);
+  fatal("%s: count at %p (an inline or embedded count: the object is at or just before it)", what,
+        slot);
+}

@@ -1,0 +1,128 @@
+// Whole-heap operations: freeze, thaw, page visits, the arena's range.
+//
+// Freezing keeps each count aside before overwriting it with the frozen value, so that thaw can
+// put it back (Instagram's gc.freeze model: a phase, e.g. a fork child, runs with the counts
+// frozen and the heap returns to normal afterwards). The saved counts of slots live in a mapping
+// laid out like the arena, so a sweep over refcount pages writes only refcount pages and that
+// side mapping, never an object page. Inline and embedded counts live in the objects, so their
+// saved values sit in the registry. Both operations need a quiescent heap.
+#include "internal.h"
+#include "prim/prim.h"
+
+#include <cerrno>
+
+using namespace rca::detail;
+
+namespace {
+
+int ensure_saved_counts(rca_heap_t *heap) {
+  if (heap->saved_counts) return 0;
+  // 8 bytes per slot position of the arena, whatever the slot width.
+  const std::size_t bytes = heap->arena.reserved / heap->slot_bytes * 8;
+  void *p = nullptr;
+  int e = rca::prim::reserve(bytes, &p);
+  if (e == 0) e = rca::prim::commit(p, bytes);
+  if (e) {
+    set_error(e, "cannot map %zu bytes for saved counts", bytes);
+    return e;
+  }
+  heap->saved_counts = p;
+  heap->saved_bytes = bytes;
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+RCA_API long rca_heap_freeze(rca_heap_t *heap) {
+  long n = 0;
+  const std::uint64_t frozen = frozen_value(heap);
+  if (heap->has_refcount_pages) {
+    if (int e = ensure_saved_counts(heap)) return errno = e, -1;
+    for_each_live_slot(heap, [&](char *slot) {
+      const std::uint64_t c = slot_load(heap, slot);
+      if (count_is_frozen(heap, c)) return;
+      *saved_count_of(heap, slot) = c;
+      slot_store(heap, slot, frozen);
+      ++n;
+    });
+    return n;
+  }
+  if (!heap->tracking) {
+    set_error(ENOTSUP, "rca_heap_freeze: an %s heap must track its objects to freeze them "
+                       "(track_objects=1)", rca_placement_name(heap->config.placement));
+    return -1;
+  }
+  std::lock_guard<std::mutex> g(heap->registry_lock);
+  for (auto &[obj, e] : heap->registry) {
+    if (e.kind != block_kind::object) continue;
+    void *slot = rca_obj_slot(heap, obj);
+    const std::uint64_t c = slot_load(heap, slot);
+    if (count_is_frozen(heap, c)) continue;
+    e.saved_count = c;
+    slot_store(heap, slot, frozen);
+    ++n;
+  }
+  return n;
+}
+
+RCA_API long rca_heap_thaw(rca_heap_t *heap) {
+  long n = 0;
+  if (heap->has_refcount_pages) {
+    if (!heap->saved_counts) return 0;
+    for_each_live_slot(heap, [&](char *slot) {
+      std::uint64_t *saved = saved_count_of(heap, slot);
+      if (*saved && count_is_frozen(heap, slot_load(heap, slot))) {
+        slot_store(heap, slot, *saved);
+        ++n;
+      }
+      *saved = 0;
+    });
+    return n;
+  }
+  if (!heap->tracking) {
+    set_error(ENOTSUP, "rca_heap_thaw: an %s heap must track its objects (track_objects=1)",
+              rca_placement_name(heap->config.placement));
+    return -1;
+  }
+  std::lock_guard<std::mutex> g(heap->registry_lock);
+  for (auto &[obj, e] : heap->registry) {
+    if (e.kind != block_kind::object || e.saved_count == 0) continue;
+    void *slot = rca_obj_slot(heap, obj);
+    if (count_is_frozen(heap, slot_load(heap, slot))) {
+      slot_store(heap, slot, e.saved_count);
+      ++n;
+    }
+    e.saved_count = 0;
+  }
+  return n;
+}
+
+RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, void *arg) {
+  if (!heap->has_refcount_pages) return;
+  arena &a = heap->arena;
+  std::vector<std::pair<char *, std::size_t>> pages;
+  {
+    std::lock_guard<std::mutex> g(a.lock);
+    for (std::size_t i = 1; i < a.next_fresh; ++i) {
+      page_desc &d = a.descs[i];
+      if (d.state.load(std::memory_order_relaxed) == page_state::unused) continue;
+      std::size_t free_slots = 0;
+      for (std::size_t w = 0; w < kBitmapWords; ++w)
+        free_slots += static_cast<std::size_t>(
+            __builtin_popcountll(d.free_bits[w].load(std::memory_order_relaxed) |
+                                 d.remote_bits[w].load(std::memory_order_relaxed)));
+      pages.emplace_back(a.base + i * kPageSize, d.capacity - free_slots);
+    }
+  }
+  // Call back outside the lock: the visitor may allocate.
+  for (auto &[page, live] : pages) visit(page, kPageSize, live, arg);
+}
+
+RCA_API void rca_heap_arena_range(const rca_heap_t *heap, void **lo, void **hi) {
+  *lo = heap->arena.base;
+  *hi = heap->arena.base ? heap->arena.base + heap->arena.reserved : nullptr;
+}
+
+}  // extern "C"

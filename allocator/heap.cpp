@@ -1,0 +1,405 @@
+// Heaps: creation and destruction, objects (header + slot), slots alone, raw memory, and the
+// per-thread pools of the thread placement.
+#include "internal.h"
+#include "prim/prim.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <new>
+
+namespace rca::detail {
+
+// ---------------------------------------------------------------------------------------------
+// Live heaps (for fork handling, messages and thread exit)
+// ---------------------------------------------------------------------------------------------
+
+std::mutex &heaps_lock() noexcept {
+  static std::mutex m;
+  return m;
+}
+std::vector<rca_heap_t *> &live_heaps() noexcept {
+  static std::vector<rca_heap_t *> v;
+  return v;
+}
+
+namespace {
+
+std::atomic<std::uint64_t> next_heap_id{1};
+
+// ---------------------------------------------------------------------------------------------
+// Thread pools: each thread keeps (heap id -> pool) pairs. Heap ids are never reused, so an
+// entry of a destroyed heap can never match again. At thread exit, pools of heaps still alive
+// are abandoned (their pages go to the arena for adoption) and recycled for the next thread.
+// ---------------------------------------------------------------------------------------------
+
+struct thread_pools {
+  struct entry {
+    std::uint64_t heap_id;
+    rca_heap_t *heap;
+    pool *p;
+  };
+  std::vector<entry> entries;
+  ~thread_pools() {
+    std::lock_guard<std::mutex> g(heaps_lock());
+    for (const entry &e : entries) {
+      auto &heaps = live_heaps();
+      if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
+        continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
+      pool_abandon(e.heap, e.p);
+      std::lock_guard<std::mutex> pg(e.heap->pool_lock);
+      e.p->active = false;
+      e.heap->free_pools.push_back(e.p);
+    }
+  }
+};
+
+thread_local thread_pools t_pools;
+thread_local std::uint64_t t_tag = 0;
+std::atomic<std::uint64_t> next_thread_tag{1};
+
+}  // namespace
+
+// The calling thread's tag, used by fork handling to find its pools.
+std::uint64_t current_thread_tag() noexcept {
+  if (t_tag == 0) t_tag = next_thread_tag.fetch_add(1, std::memory_order_relaxed);
+  return t_tag;
+}
+
+pool *thread_pool_if_any(const rca_heap_t *heap) noexcept {
+  for (const auto &e : t_pools.entries)
+    if (e.heap_id == heap->id) return e.p;
+  return nullptr;
+}
+
+pool *thread_pool(rca_heap_t *heap) noexcept {
+  if (pool *p = thread_pool_if_any(heap)) return p;
+  pool *p;
+  {
+    std::lock_guard<std::mutex> g(heap->pool_lock);
+    if (!heap->free_pools.empty()) {
+      p = heap->free_pools.back();
+      heap->free_pools.pop_back();
+    } else {
+      p = new (std::nothrow) pool();
+      if (!p) return nullptr;
+      heap->pools.push_back(p);
+    }
+    p->active = true;
+    p->thread_tag = current_thread_tag();
+  }
+  t_pools.entries.push_back({heap->id, heap, p});
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object headers
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+void *header_slot(const rca_heap_t *heap, const void *obj) noexcept {
+  switch (heap->config.placement) {
+    case RCA_PLACEMENT_INLINE:
+      return const_cast<void *>(obj);
+    case RCA_PLACEMENT_EMBEDDED:
+      return *static_cast<void *const *>(obj);
+    default:
+      if (heap->config.handle == RCA_HANDLE_INDEX)
+        return heap->arena.base +
+               std::size_t(*static_cast<const std::uint32_t *>(obj)) * heap->slot_bytes;
+      return *static_cast<void *const *>(obj);
+  }
+}
+
+std::uint32_t index_of(const rca_heap_t *heap, const void *slot) noexcept {
+  return static_cast<std::uint32_t>((static_cast<const char *>(slot) - heap->arena.base) /
+                                    heap->slot_bytes);
+}
+
+void account_alloc(rca_heap_t *heap, void *p) noexcept {
+  heap->counters.object_bytes.fetch_add(static_cast<std::int64_t>(heap->backend.usable_size(p)),
+                                        std::memory_order_relaxed);
+}
+void account_free(rca_heap_t *heap, void *p) noexcept {
+  heap->counters.object_bytes.fetch_sub(static_cast<std::int64_t>(heap->backend.usable_size(p)),
+                                        std::memory_order_relaxed);
+}
+
+}  // namespace
+}  // namespace rca::detail
+
+using namespace rca::detail;
+
+extern "C" {
+
+// ---------------------------------------------------------------------------------------------
+// Heap lifetime
+// ---------------------------------------------------------------------------------------------
+
+RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
+  rca_config_t cfg;
+  if (cfg_in) {
+    cfg = *cfg_in;
+  } else {
+    rca_config_init(&cfg);
+    if (rca_config_from_env(&cfg) != 0) return nullptr;
+  }
+  if (int e = resolve_config(&cfg)) {
+    errno = e;
+    return nullptr;
+  }
+  backend_ops backend;
+  if (int e = backend_load(cfg.backend, &backend)) {
+    errno = e;
+    return nullptr;
+  }
+  rca_heap_t *heap = new (std::nothrow) rca_heap_s();
+  if (!heap) {
+    set_error(ENOMEM, "out of memory for the heap structure");
+    return nullptr;
+  }
+  heap->config = cfg;
+  heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
+  heap->slot_bytes = cfg.slot_bits / 8;
+  heap->slot_stride = cfg.placement == RCA_PLACEMENT_PADDED ? unsigned(kLineSize) : heap->slot_bytes;
+  heap->has_refcount_pages = cfg.placement == RCA_PLACEMENT_SHARED ||
+                             cfg.placement == RCA_PLACEMENT_THREAD ||
+                             cfg.placement == RCA_PLACEMENT_PADDED;
+  heap->tracking = cfg.track_objects != 0;
+  heap->backend = backend;
+  switch (cfg.placement) {
+    case RCA_PLACEMENT_INLINE: heap->header_size = heap->slot_bytes; break;
+    case RCA_PLACEMENT_EMBEDDED: heap->header_size = sizeof(void *) + 8; break;
+    default: heap->header_size = cfg.handle == RCA_HANDLE_INDEX ? 4 : sizeof(void *); break;
+  }
+  if (heap->has_refcount_pages) {
+    if (int e = arena_init(heap->arena, cfg.arena_limit, heap->slot_bytes)) {
+      delete heap;
+      errno = e;
+      return nullptr;
+    }
+  }
+  install_fork_handlers();
+  print_stats_at_exit_if_asked();
+  {
+    std::lock_guard<std::mutex> g(heaps_lock());
+    live_heaps().push_back(heap);
+  }
+  return heap;
+}
+
+RCA_API void rca_heap_destroy(rca_heap_t *heap) {
+  if (!heap) return;
+  {
+    std::lock_guard<std::mutex> g(heaps_lock());
+    auto &v = live_heaps();
+    auto it = std::find(v.begin(), v.end(), heap);
+    if (it == v.end()) fatal("rca_heap_destroy: %p is not a live heap (destroyed twice?)", (void *)heap);
+    v.erase(it);
+  }
+  if (heap->config.show_stats) rca_heap_print_stats(heap, stderr);
+  // Objects and raw blocks the heap knows of go back to the backend; slots go with the arena.
+  for (auto &[p, e] : heap->registry) heap->backend.free(p);
+  heap->registry.clear();
+  arena_destroy(heap->arena);
+  if (heap->saved_counts) rca::prim::release(heap->saved_counts, heap->saved_bytes);
+  for (pool *p : heap->pools) delete p;
+  delete heap;
+}
+
+RCA_API const rca_config_t *rca_heap_config(const rca_heap_t *heap) { return &heap->config; }
+RCA_API size_t rca_header_size(const rca_heap_t *heap) { return heap->header_size; }
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+// ---------------------------------------------------------------------------------------------
+
+RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size) {
+  if (size < heap->header_size) size = heap->header_size;
+  void *obj = heap->backend.malloc(size);
+  if (!obj) {
+    set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
+    return nullptr;
+  }
+  switch (heap->config.placement) {
+    case RCA_PLACEMENT_INLINE:
+      slot_store(heap, obj, 1);
+      break;
+    case RCA_PLACEMENT_EMBEDDED: {
+      void *slot = static_cast<char *>(obj) + sizeof(void *);
+      *static_cast<void **>(obj) = slot;
+      slot_store(heap, slot, 1);
+      heap->counters.slots_allocated.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    default: {
+      void *slot = slot_alloc(heap);
+      if (!slot) {
+        heap->backend.free(obj);
+        errno = ENOMEM;
+        return nullptr;
+      }
+      if (heap->config.handle == RCA_HANDLE_INDEX)
+        *static_cast<std::uint32_t *>(obj) = index_of(heap, slot);
+      else
+        *static_cast<void **>(obj) = slot;
+    }
+  }
+  account_alloc(heap, obj);
+  if (heap->tracking) registry_add(heap, obj, block_kind::object);
+  heap->counters.objects_allocated.fetch_add(1, std::memory_order_relaxed);
+  return obj;
+}
+
+RCA_API void rca_obj_free(rca_heap_t *heap, void *obj) {
+  if (!obj) return;
+  if (heap->tracking) registry_remove(heap, obj, block_kind::object, "rca_obj_free");
+  switch (heap->config.placement) {
+    case RCA_PLACEMENT_INLINE:
+      break;
+    case RCA_PLACEMENT_EMBEDDED:
+      if (*static_cast<void **>(obj) != static_cast<char *>(obj) + sizeof(void *)) {
+        char desc[128];
+        fatal("rca_obj_free: %p is not an object of %s (its header does not point into it)", obj,
+              describe(heap, desc, sizeof desc));
+      }
+      heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      slot_free(heap, header_slot(heap, obj), "rca_obj_free");
+  }
+  account_free(heap, obj);
+  heap->counters.objects_freed.fetch_add(1, std::memory_order_relaxed);
+  heap->backend.free(obj);
+}
+
+RCA_API void *rca_obj_slot(const rca_heap_t *heap, const void *obj) { return header_slot(heap, obj); }
+
+RCA_API uint64_t rca_obj_count(const rca_heap_t *heap, const void *obj) {
+  return slot_load(heap, header_slot(heap, obj));
+}
+
+// Run-time dispatched incref/decref: atomic, freeze check on, checked. For tools and tests; the
+// hot path of a VM or an experiment is the compiled-in one (rca.h / refcount.hpp).
+RCA_API void rca_obj_incref(rca_heap_t *heap, void *obj) {
+  constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
+  void *s = header_slot(heap, obj);
+  if (heap->slot_bytes == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
+  else rca_rc64_incref(static_cast<std::uint64_t *>(s), f);
+}
+
+RCA_API int rca_obj_decref(rca_heap_t *heap, void *obj) {
+  constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
+  void *s = header_slot(heap, obj);
+  return heap->slot_bytes == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
+                               : rca_rc64_decref(static_cast<std::uint64_t *>(s), f);
+}
+
+RCA_API int rca_obj_release(rca_heap_t *heap, void *obj) {
+  if (!rca_obj_decref(heap, obj)) return 0;
+  rca_obj_free(heap, obj);
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slots alone
+// ---------------------------------------------------------------------------------------------
+
+RCA_API rca_handle_t rca_slot_alloc(rca_heap_t *heap, void *embedded_slot) {
+  switch (heap->config.placement) {
+    case RCA_PLACEMENT_INLINE:
+      set_error(EINVAL, "rca_slot_alloc: an inline heap has no slots (the count is the header)");
+      return 0;
+    case RCA_PLACEMENT_EMBEDDED:
+      if (!embedded_slot) {
+        set_error(EINVAL, "rca_slot_alloc: an embedded heap needs the slot inside the object");
+        return 0;
+      }
+      slot_store(heap, embedded_slot, 1);
+      heap->counters.slots_allocated.fetch_add(1, std::memory_order_relaxed);
+      return reinterpret_cast<rca_handle_t>(embedded_slot);
+    default: {
+      void *slot = slot_alloc(heap);
+      if (!slot) return 0;
+      return heap->config.handle == RCA_HANDLE_INDEX ? rca_handle_t(index_of(heap, slot))
+                                                     : reinterpret_cast<rca_handle_t>(slot);
+    }
+  }
+}
+
+RCA_API void *rca_slot_ptr(const rca_heap_t *heap, rca_handle_t h) {
+  if (heap->has_refcount_pages && heap->config.handle == RCA_HANDLE_INDEX)
+    return heap->arena.base + std::size_t(h) * heap->slot_bytes;
+  return reinterpret_cast<void *>(h);
+}
+
+RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) {
+  char desc[128];
+  switch (heap->config.placement) {
+    case RCA_PLACEMENT_INLINE:
+      fatal("rca_slot_free: handle %#llx given to %s, which has no slots",
+            static_cast<unsigned long long>(h), describe(heap, desc, sizeof desc));
+    case RCA_PLACEMENT_EMBEDDED:
+      if (h == 0) fatal("rca_slot_free: null handle given to %s", describe(heap, desc, sizeof desc));
+      heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
+      return;
+    default:
+      if (heap->config.handle == RCA_HANDLE_INDEX &&
+          (h == 0 || std::size_t(h) * heap->slot_bytes >= heap->arena.reserved))
+        fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
+              static_cast<unsigned long long>(h), describe(heap, desc, sizeof desc));
+      slot_free(heap, rca_slot_ptr(heap, h), "rca_slot_free");
+  }
+}
+
+RCA_API void *rca_slot_base(const rca_heap_t *heap) { return heap->arena.base; }
+
+// ---------------------------------------------------------------------------------------------
+// Raw memory
+// ---------------------------------------------------------------------------------------------
+
+RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
+  void *p = heap->backend.malloc(size ? size : 1);
+  if (!p) {
+    set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
+    return nullptr;
+  }
+  account_alloc(heap, p);
+  if (heap->config.checks) registry_add(heap, p, block_kind::raw);
+  return p;
+}
+
+RCA_API void rca_free(rca_heap_t *heap, void *p) {
+  if (!p) return;
+  if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_free");
+  account_free(heap, p);
+  heap->backend.free(p);
+}
+
+RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
+  if (!p) return rca_malloc(heap, size);
+  if (size == 0) {
+    rca_free(heap, p);
+    return nullptr;
+  }
+  if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_realloc");
+  const std::size_t old_usable = heap->backend.usable_size(p);
+  void *q = heap->backend.realloc(p, size);
+  if (!q) {  // p is still valid and still ours
+    if (heap->config.checks) registry_add(heap, p, block_kind::raw);
+    set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
+    return nullptr;
+  }
+  heap->counters.object_bytes.fetch_add(
+      static_cast<std::int64_t>(heap->backend.usable_size(q)) - static_cast<std::int64_t>(old_usable),
+      std::memory_order_relaxed);
+  if (heap->config.checks) registry_add(heap, q, block_kind::raw);
+  return q;
+}
+
+RCA_API size_t rca_usable_size(const rca_heap_t *heap, const void *p) {
+  return p ? heap->backend.usable_size(p) : 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,128 @@
+// Cross-file functions of the allocator (mimalloc's internal.h habit). Hidden from the shared
+// library's symbol table by the visibility preset.
+#pragma once
+
+#include "types.h"
+
+#include <cstdarg>
+
+namespace rca::detail {
+
+// ---- error.cpp ------------------------------------------------------------------------------
+/// Prints "rca: <message>" to stderr and aborts: misuse that would corrupt memory.
+[[noreturn, gnu::format(printf, 1, 2)]] void fatal(const char *fmt, ...) noexcept;
+/// Records a non-fatal error for rca_last_error() and sets errno.
+[[gnu::format(printf, 2, 3)]] void set_error(int err, const char *fmt, ...) noexcept;
+/// "heap #3 (shared, index, 32-bit, system)" for messages.
+const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexcept;
+
+// ---- options.cpp ----------------------------------------------------------------------------
+/// Fills unset fields (-1) and checks the combination. 0, or an errno with set_error.
+int resolve_config(rca_config_t *cfg) noexcept;
+
+// ---- arena.cpp ------------------------------------------------------------------------------
+int arena_init(arena &a, std::size_t limit_bytes, unsigned slot_bytes) noexcept;
+void arena_destroy(arena &a) noexcept;
+/// An empty, committed page with its descriptor reset (capacity slots, all free), or null.
+page_desc *arena_take_page(rca_heap_t *heap) noexcept;
+/// Gives an empty page back (arena lock must NOT be held / must be held).
+void arena_return_page(rca_heap_t *heap, page_desc *page) noexcept;
+void arena_return_page_locked(rca_heap_t *heap, page_desc *page) noexcept;
+inline std::size_t page_index(const arena &a, const page_desc *p) noexcept {
+  return static_cast<std::size_t>(p - a.descs);
+}
+inline char *page_address(const arena &a, const page_desc *p) noexcept {
+  return a.base + page_index(a, p) * kPageSize;
+}
+/// Descriptor of the page holding `addr`, or null when addr is outside the used arena.
+page_desc *arena_page_of(const arena &a, const void *addr) noexcept;
+
+// ---- slots.cpp ------------------------------------------------------------------------------
+/// A slot set to count 1, or null (errno = ENOMEM) when the arena is exhausted.
+void *slot_alloc(rca_heap_t *heap) noexcept;
+/// Frees the slot at `slot` (checked: aborts on a foreign or already free slot). `what` names
+/// the operation for the message.
+void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept;
+/// Abandons a thread pool: pages with live slots go to the arena, empty ones are returned.
+void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
+/// True when the slot at `slot` is currently handed out.
+bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept;
+/// Calls fn(slot) for every live slot of the heap (quiescent heap only).
+template <class Fn>
+void for_each_live_slot(rca_heap_t *heap, Fn &&fn);
+
+// ---- registry.cpp ---------------------------------------------------------------------------
+void registry_add(rca_heap_t *heap, void *p, block_kind kind) noexcept;
+/// Removes p; aborts with a message naming `what` when p is not a live block of that kind.
+void registry_remove(rca_heap_t *heap, void *p, block_kind kind, const char *what) noexcept;
+bool registry_contains(rca_heap_t *heap, const void *p, block_kind kind) noexcept;
+
+// ---- backend.cpp ----------------------------------------------------------------------------
+/// The backend's entry points; 0 or an errno with set_error (e.g. mimalloc not loadable).
+int backend_load(rca_backend_t b, backend_ops *out) noexcept;
+
+// ---- heap.cpp / fork.cpp --------------------------------------------------------------------
+/// The calling thread's pool for `heap` (thread placement), made on first use.
+pool *thread_pool(rca_heap_t *heap) noexcept;
+/// The thread pool of the calling thread if it has one already (no allocation), else null.
+pool *thread_pool_if_any(const rca_heap_t *heap) noexcept;
+/// Process-wide list of live heaps, guarded by heaps_lock().
+std::mutex &heaps_lock() noexcept;
+std::vector<rca_heap_t *> &live_heaps() noexcept;
+void install_fork_handlers() noexcept;
+
+// ---- stats.cpp ------------------------------------------------------------------------------
+void print_stats_at_exit_if_asked() noexcept;
+
+// ---- slot helpers shared by several files -------------------------------------------------------
+inline std::uint64_t slot_load(const rca_heap_t *heap, const void *slot) noexcept {
+  return heap->slot_bytes == 4
+             ? __atomic_load_n(static_cast<const std::uint32_t *>(slot), __ATOMIC_RELAXED)
+             : __atomic_load_n(static_cast<const std::uint64_t *>(slot), __ATOMIC_RELAXED);
+}
+inline void slot_store(const rca_heap_t *heap, void *slot, std::uint64_t v) noexcept {
+  if (heap->slot_bytes == 4)
+    __atomic_store_n(static_cast<std::uint32_t *>(slot), static_cast<std::uint32_t>(v),
+                     __ATOMIC_RELAXED);
+  else
+    __atomic_store_n(static_cast<std::uint64_t *>(slot), v, __ATOMIC_RELAXED);
+}
+/// Where freeze keeps the count of an arena slot aside: 8 bytes per slot position.
+inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) noexcept {
+  const std::size_t off =
+      static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
+  return reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
+                                           off / heap->slot_bytes * 8);
+}
+inline bool count_is_frozen(const rca_heap_t *heap, std::uint64_t c) noexcept {
+  return heap->slot_bytes == 4 ? (c & RCA_RC_FROZEN_BIT32) != 0 : (c & RCA_RC_FROZEN_BIT64) != 0;
+}
+inline std::uint64_t frozen_value(const rca_heap_t *heap) noexcept {
+  return heap->slot_bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
+}
+
+}  // namespace rca::detail
+
+// ---- for_each_live_slot ---------------------------------------------------------------------
+template <class Fn>
+void rca::detail::for_each_live_slot(rca_heap_t *heap, Fn &&fn) {
+  arena &a = heap->arena;
+  std::lock_guard<std::mutex> g(a.lock);
+  for (std::size_t i = 1; i < a.next_fresh; ++i) {
+    page_desc &d = a.descs[i];
+    if (d.state.load(std::memory_order_relaxed) == page_state::unused) continue;
+    char *page = a.base + i * kPageSize;
+    const std::size_t words = (d.capacity + 63) / 64;
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint64_t live = ~(d.free_bits[w].load(std::memory_order_relaxed) |
+                             d.remote_bits[w].load(std::memory_order_relaxed));
+      const std::size_t bits_here = d.capacity - w * 64 < 64 ? d.capacity - w * 64 : 64;
+      if (bits_here < 64) live &= (std::uint64_t(1) << bits_here) - 1;
+      while (live) {
+        const unsigned b = static_cast<unsigned>(__builtin_ctzll(live));
+        live &= live - 1;
+        fn(page + (w * 64 + b) * heap->slot_stride);
+      }
+    }
+  }
+}

@@ -1,0 +1,228 @@
+// Options: one table serves the config fields, the RCA_<NAME> environment variables and
+// rca_config_set (mimalloc's options.c habit).
+#include "internal.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+
+#include <cstdio>
+#include <string>
+
+namespace rca::detail {
+namespace {
+
+const char *const placement_names[] = {"inline", "embedded", "shared", "thread", "padded"};
+const char *const handle_names[] = {"pointer", "index"};
+const char *const backend_names[] = {"system", "mimalloc", "jemalloc"};
+
+template <std::size_t N>
+int parse_name(const char *const (&names)[N], const char *what, const char *value, int *out) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (value && strcasecmp(value, names[i]) == 0) {
+      *out = static_cast<int>(i);
+      return 0;
+    }
+  char list[128] = "";
+  for (std::size_t i = 0; i < N; ++i) {
+    std::strcat(list, names[i]);
+    if (i + 1 < N) std::strcat(list, "|");
+  }
+  set_error(EINVAL, "unknown %s '%s' (expected %s)", what, value ? value : "(null)", list);
+  return -1;
+}
+
+int parse_bool(const char *name, const char *v, int *out) {
+  const char *yes[] = {"1", "on", "yes", "true"}, *no[] = {"0", "off", "no", "false"};
+  for (const char *s : yes)
+    if (strcasecmp(v, s) == 0) return *out = 1, 0;
+  for (const char *s : no)
+    if (strcasecmp(v, s) == 0) return *out = 0, 0;
+  set_error(EINVAL, "option %s: '%s' is not a boolean (1|0|on|off|yes|no|true|false)", name, v);
+  return -1;
+}
+
+int parse_size(const char *name, const char *v, std::size_t *out) {
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (end == v || errno != 0 || *v == '-') {
+    set_error(EINVAL, "option %s: '%s' is not a size (e.g. 4096, 64k, 16m, 1g)", name, v);
+    return -1;
+  }
+  unsigned long long mul = 1;
+  switch (*end) {
+    case 'k': case 'K': mul = 1ull << 10; ++end; break;
+    case 'm': case 'M': mul = 1ull << 20; ++end; break;
+    case 'g': case 'G': mul = 1ull << 30; ++end; break;
+    default: break;
+  }
+  if (*end == 'b' || *end == 'B') ++end;
+  if (*end != '\0') {
+    set_error(EINVAL, "option %s: '%s' is not a size (e.g. 4096, 64k, 16m, 1g)", name, v);
+    return -1;
+  }
+  *out = static_cast<std::size_t>(n * mul);
+  return 0;
+}
+
+// ---- the table ------------------------------------------------------------------------------
+struct option {
+  const char *name;  // rca_config_set name; the env variable is RCA_<NAME upper-cased>
+  int (*set)(rca_config_t *, const char *name, const char *value);
+};
+
+int set_placement(rca_config_t *c, const char *, const char *v) {
+  int x;
+  if (parse_name(placement_names, "placement", v, &x)) return -1;
+  c->placement = static_cast<rca_placement_t>(x);
+  return 0;
+}
+int set_handle(rca_config_t *c, const char *, const char *v) {
+  int x;
+  if (parse_name(handle_names, "handle", v, &x)) return -1;
+  c->handle = static_cast<rca_handle_kind_t>(x);
+  return 0;
+}
+int set_backend(rca_config_t *c, const char *, const char *v) {
+  int x;
+  if (parse_name(backend_names, "backend", v, &x)) return -1;
+  c->backend = static_cast<rca_backend_t>(x);
+  return 0;
+}
+int set_slot_bits(rca_config_t *c, const char *n, const char *v) {
+  if (std::strcmp(v, "32") == 0) return c->slot_bits = 32, 0;
+  if (std::strcmp(v, "64") == 0) return c->slot_bits = 64, 0;
+  set_error(EINVAL, "option %s: '%s' (expected 32|64)", n, v);
+  return -1;
+}
+int set_arena_limit(rca_config_t *c, const char *n, const char *v) {
+  return parse_size(n, v, &c->arena_limit);
+}
+int set_checks(rca_config_t *c, const char *n, const char *v) { return parse_bool(n, v, &c->checks); }
+int set_track(rca_config_t *c, const char *n, const char *v) {
+  return parse_bool(n, v, &c->track_objects);
+}
+int set_show_stats(rca_config_t *c, const char *n, const char *v) {
+  return parse_bool(n, v, &c->show_stats);
+}
+
+const option options[] = {
+    {"placement", set_placement},     {"handle", set_handle},
+    {"slot_bits", set_slot_bits},     {"backend", set_backend},
+    {"arena_limit", set_arena_limit}, {"checks", set_checks},
+    {"track_objects", set_track},     {"show_stats", set_show_stats},
+};
+
+}  // namespace
+
+int resolve_config(rca_config_t *c) noexcept {
+  if (static_cast<unsigned>(c->placement) >= RCA_PLACEMENT_COUNT)
+    return set_error(EINVAL, "placement %d out of range", c->placement), EINVAL;
+  if (static_cast<unsigned>(c->handle) >= RCA_HANDLE_COUNT)
+    return set_error(EINVAL, "handle kind %d out of range", c->handle), EINVAL;
+  if (static_cast<unsigned>(c->backend) >= RCA_BACKEND_COUNT)
+    return set_error(EINVAL, "backend %d out of range", c->backend), EINVAL;
+  if (c->slot_bits != 32 && c->slot_bits != 64)
+    return set_error(EINVAL, "slot_bits must be 32 or 64, not %u", c->slot_bits), EINVAL;
+  if (c->placement == RCA_PLACEMENT_EMBEDDED && c->handle == RCA_HANDLE_INDEX)
+    return set_error(EINVAL,
+                     "embedded placement takes pointer handles only (its slot lies outside the "
+                     "refcount arena, so no index can name it)"),
+           EINVAL;
+  if (c->placement == RCA_PLACEMENT_INLINE) c->handle = RCA_HANDLE_POINTER;  // unused
+  if (c->arena_limit == 0) c->arena_limit = kDefaultArenaLimit;
+  if (c->arena_limit < kPageSize)
+    return set_error(EINVAL, "arena_limit %zu is below one refcount page (%zu bytes)",
+                     c->arena_limit, kPageSize),
+           EINVAL;
+  if (c->checks < 0) {
+#ifdef NDEBUG
+    c->checks = 0;
+#else
+    c->checks = 1;
+#endif
+  }
+  if (c->track_objects < 0)
+    c->track_objects = c->checks || c->placement == RCA_PLACEMENT_INLINE ||
+                       c->placement == RCA_PLACEMENT_EMBEDDED;
+  if (c->show_stats < 0) c->show_stats = 0;
+  return 0;
+}
+
+}  // namespace rca::detail
+
+using namespace rca::detail;
+
+extern "C" {
+
+RCA_API void rca_config_init(rca_config_t *c) {
+  c->placement = RCA_PLACEMENT_SHARED;
+  c->handle = RCA_HANDLE_POINTER;
+  c->slot_bits = 32;
+  c->backend = RCA_BACKEND_SYSTEM;
+  c->arena_limit = kDefaultArenaLimit;
+  c->checks = -1;
+  c->track_objects = -1;
+  c->show_stats = -1;
+}
+
+RCA_API int rca_config_set(rca_config_t *c, const char *name, const char *value) {
+  if (!c || !name || !value) {
+    set_error(EINVAL, "rca_config_set: null argument");
+    return -1;
+  }
+  for (const option &o : options)
+    if (strcasecmp(o.name, name) == 0) return o.set(c, o.name, value);
+  std::string known;
+  for (const option &o : options) known += std::string(known.empty() ? "" : ", ") + o.name;
+  set_error(EINVAL, "unknown option '%s' (known: %s)", name, known.c_str());
+  return -1;
+}
+
+RCA_API int rca_config_from_env(rca_config_t *c) {
+  for (const option &o : options) {
+    char env[64] = "RCA_";
+    for (std::size_t i = 0; o.name[i] && i < 58; ++i)
+      env[4 + i] = static_cast<char>(o.name[i] >= 'a' && o.name[i] <= 'z' ? o.name[i] - 32 : o.name[i]);
+    const char *v = std::getenv(env);
+    if (v && *v && o.set(c, o.name, v) != 0) {
+      char msg[256];
+      std::snprintf(msg, sizeof msg, "%s: %s", env, rca_last_error());
+      set_error(EINVAL, "%s", msg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+RCA_API const char *rca_placement_name(rca_placement_t p) {
+  return static_cast<unsigned>(p) < RCA_PLACEMENT_COUNT ? placement_names[p] : "?";
+}
+RCA_API const char *rca_handle_name(rca_handle_kind_t h) {
+  return static_cast<unsigned>(h) < RCA_HANDLE_COUNT ? handle_names[h] : "?";
+}
+RCA_API const char *rca_backend_name(rca_backend_t b) {
+  return static_cast<unsigned>(b) < RCA_BACKEND_COUNT ? backend_names[b] : "?";
+}
+RCA_API int rca_placement_parse(const char *name, rca_placement_t *out) {
+  int x;
+  if (parse_name(placement_names, "placement", name, &x)) return -1;
+  *out = static_cast<rca_placement_t>(x);
+  return 0;
+}
+RCA_API int rca_handle_parse(const char *name, rca_handle_kind_t *out) {
+  int x;
+  if (parse_name(handle_names, "handle", name, &x)) return -1;
+  *out = static_cast<rca_handle_kind_t>(x);
+  return 0;
+}
+RCA_API int rca_backend_parse(const char *name, rca_backend_t *out) {
+  int x;
+  if (parse_name(backend_names, "backend", name, &x)) return -1;
+  *out = static_cast<rca_backend_t>(x);
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,39 @@
+// Linux implementation of prim.h.
+#include "prim/prim.h"
+
+#include <cerrno>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace rca::prim {
+
+std::size_t page_size() noexcept {
+  static const std::size_t size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+int reserve(std::size_t bytes, void **out) noexcept {
+  void *p = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return errno;
+  *out = p;
+  return 0;
+}
+
+int commit(void *p, std::size_t bytes) noexcept {
+  return mprotect(p, bytes, PROT_READ | PROT_WRITE) == 0 ? 0 : errno;
+}
+
+int decommit(void *p, std::size_t bytes) noexcept {
+  // MADV_DONTNEED on private anonymous memory drops the pages now; the next touch faults in a
+  // zero page. Cheaper than re-mapping and keeps the range writable.
+  return madvise(p, bytes, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+int release(void *p, std::size_t bytes) noexcept { return munmap(p, bytes) == 0 ? 0 : errno; }
+
+int atfork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
+  return pthread_atfork(prepare, parent, child);
+}
+
+}  // namespace rca::prim

@@ -1,0 +1,237 @@
+// Slot allocation per placement.
+//
+//   shared   one pool per heap under a lock; the next slot goes to whichever thread asks, so
+//            threads' slots interleave on the same pages (the false-sharing case).
+//   padded   the shared pool with a 64-byte stride: one slot per cache line.
+//   thread   one pool per thread, no lock on the owner's path. A slot freed by another thread
+//            is OR-ed into the page's remote bitmap and collected by the owner when it runs
+//            out of free slots (mimalloc's thread-free lists, as bitmaps). Pages of an exited
+//            thread are abandoned to the arena and adopted by the next thread that needs a page.
+//
+// Free slots are found in the page descriptor's bitmap, never in the page: a refcount page holds
+// nothing but counts.
+#include "internal.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace rca::detail {
+namespace {
+
+bool is_thread_placement(const rca_heap_t *heap) noexcept {
+  return heap->config.placement == RCA_PLACEMENT_THREAD;
+}
+
+char *slot_address(const rca_heap_t *heap, const page_desc *d, unsigned bit) noexcept {
+  return page_address(heap->arena, d) + std::size_t(bit) * heap->slot_stride;
+}
+
+// Hands out the lowest free slot of a page that has one (owner, or pool lock held).
+unsigned page_take(page_desc *d) noexcept {
+  for (unsigned w = 0;; ++w) {
+    const std::uint64_t bits = d->free_bits[w].load(std::memory_order_relaxed);
+    if (bits) {
+      d->free_bits[w].store(bits & (bits - 1), std::memory_order_relaxed);
+      ++d->used;
+      return w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
+    }
+  }
+}
+
+// Moves slots freed by other threads into the page's free bitmap. Returns how many.
+unsigned page_collect(page_desc *d) noexcept {
+  unsigned n = 0;
+  const unsigned words = (d->capacity + 63u) / 64u;
+  for (unsigned w = 0; w < words; ++w) {
+    const std::uint64_t r = d->remote_bits[w].exchange(0, std::memory_order_acq_rel);
+    if (r) {
+      d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | r,
+                            std::memory_order_relaxed);
+      n += static_cast<unsigned>(__builtin_popcountll(r));
+    }
+  }
+  d->used -= n;
+  return n;
+}
+
+void list_add(pool *p, page_desc *d) noexcept {
+  d->list_owner = p;
+  d->in_avail = d->used < d->capacity;
+  (d->in_avail ? p->avail : p->full).push_front(d);
+}
+
+// Finds a page with a free slot when the pool's avail list is empty.
+page_desc *pool_refill(rca_heap_t *heap, pool *p) noexcept {
+  // 1. Slots that other threads freed into our full pages.
+  if (p->remote_pending.exchange(0, std::memory_order_acquire) != 0) {
+    for (page_desc *d = p->full.head, *next; d; d = next) {
+      next = d->next;
+      if (page_collect(d) > 0) {
+        p->full.remove(d);
+        list_add(p, d);
+      }
+    }
+    if (p->avail.head) return p->avail.head;
+  }
+  // 2. Pages that exited threads left behind (thread placement).
+  if (is_thread_placement(heap)) {
+    arena &a = heap->arena;
+    std::lock_guard<std::mutex> g(a.lock);
+    while (page_desc *d = a.abandoned.head) {
+      a.abandoned.remove(d);
+      d->owner.store(p, std::memory_order_seq_cst);
+      d->state.store(page_state::owned, std::memory_order_seq_cst);
+      page_collect(d);
+      list_add(p, d);
+      if (d->in_avail) return d;
+    }
+  }
+  // 3. A fresh page.
+  page_desc *d = arena_take_page(heap);
+  if (!d) return nullptr;
+  d->owner.store(p, std::memory_order_release);
+  list_add(p, d);
+  return d;
+}
+
+void *pool_alloc(rca_heap_t *heap, pool *p) noexcept {
+  page_desc *d = p->avail.head;
+  if (!d && !(d = pool_refill(heap, p))) return nullptr;
+  const unsigned bit = page_take(d);
+  if (d->used == d->capacity) {
+    p->avail.remove(d);
+    d->in_avail = false;
+    p->full.push_front(d);
+  }
+  return slot_address(heap, d, bit);
+}
+
+// Frees a slot of a page the pool owns (owner thread, or pool lock held).
+void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d, unsigned w, std::uint64_t m) noexcept {
+  d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | m,
+                        std::memory_order_relaxed);
+  --d->used;
+  if (!d->in_avail) {
+    p->full.remove(d);
+    d->in_avail = true;
+    p->avail.push_front(d);
+  }
+  // An empty page goes back to the arena unless it is the pool's last page with room.
+  if (d->used == 0 && p->avail.count > 1) {
+    p->avail.remove(d);
+    d->list_owner = nullptr;
+    arena_return_page(heap, d);
+  }
+}
+
+// Under the arena lock: an abandoned page whose slots may all be free now.
+void collect_abandoned_locked(rca_heap_t *heap, page_desc *d) noexcept {
+  if (d->state.load(std::memory_order_seq_cst) != page_state::abandoned) return;
+  page_collect(d);
+  if (d->used == 0) {
+    heap->arena.abandoned.remove(d);
+    arena_return_page_locked(heap, d);
+  }
+}
+
+[[noreturn]] void not_a_slot(const rca_heap_t *heap, const void *slot, const char *what,
+                             const char *why) noexcept {
+  char desc[128];
+  fatal("%s: %p is not a slot of %s (%s)", what, slot, describe(heap, desc, sizeof desc), why);
+}
+
+}  // namespace
+
+void *slot_alloc(rca_heap_t *heap) noexcept {
+  void *slot;
+  if (is_thread_placement(heap)) {
+    pool *p = thread_pool(heap);
+    slot = p ? pool_alloc(heap, p) : nullptr;
+  } else {
+    std::lock_guard<std::mutex> g(heap->pool_lock);
+    slot = pool_alloc(heap, &heap->shared_pool);
+  }
+  if (!slot) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  slot_store(heap, slot, 1);
+  // A count kept aside by freeze belonged to the slot's last user.
+  if (heap->saved_counts) *saved_count_of(heap, slot) = 0;
+  heap->counters.slots_allocated.fetch_add(1, std::memory_order_relaxed);
+  return slot;
+}
+
+void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept {
+  arena &a = heap->arena;
+  page_desc *d = arena_page_of(a, slot);
+  if (!d) not_a_slot(heap, slot, what, "outside its refcount arena: a handle from another heap?");
+  const std::size_t off = static_cast<std::size_t>(static_cast<char *>(slot) - a.base) % kPageSize;
+  if (off % heap->slot_stride != 0) not_a_slot(heap, slot, what, "misaligned");
+  const unsigned bit = static_cast<unsigned>(off / heap->slot_stride);
+  const unsigned w = bit / 64;
+  const std::uint64_t m = std::uint64_t(1) << (bit % 64);
+  char desc[128];
+  if (d->state.load(std::memory_order_acquire) == page_state::unused ||
+      (d->free_bits[w].load(std::memory_order_relaxed) & m))
+    fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
+          static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_bytes,
+          describe(heap, desc, sizeof desc));
+  heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
+
+  if (!is_thread_placement(heap)) {
+    std::lock_guard<std::mutex> g(heap->pool_lock);
+    pool_free_local(heap, &heap->shared_pool, d, w, m);
+    return;
+  }
+  pool *me = thread_pool_if_any(heap);
+  if (me && d->owner.load(std::memory_order_acquire) == me) {
+    pool_free_local(heap, me, d, w, m);
+    return;
+  }
+  // Another thread's page (or an abandoned one): publish the free in the remote bitmap.
+  const std::uint64_t before = d->remote_bits[w].fetch_or(m, std::memory_order_seq_cst);
+  if (before & m)
+    fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
+          static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_bytes,
+          describe(heap, desc, sizeof desc));
+  if (d->state.load(std::memory_order_seq_cst) == page_state::abandoned) {
+    // Its thread is gone: nobody would collect it, so do it here (abandon marks the page before
+    // collecting, so one of the two sides always sees this bit).
+    std::lock_guard<std::mutex> g(a.lock);
+    collect_abandoned_locked(heap, d);
+  } else if (pool *owner = d->owner.load(std::memory_order_acquire)) {
+    owner->remote_pending.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void pool_abandon(rca_heap_t *heap, pool *p) noexcept {
+  arena &a = heap->arena;
+  std::lock_guard<std::mutex> g(a.lock);
+  for (page_list *l : {&p->avail, &p->full}) {
+    while (page_desc *d = l->head) {
+      l->remove(d);
+      d->list_owner = nullptr;
+      d->owner.store(nullptr, std::memory_order_seq_cst);
+      d->state.store(page_state::abandoned, std::memory_order_seq_cst);
+      a.abandoned.push_front(d);
+      collect_abandoned_locked(heap, d);
+    }
+  }
+  p->remote_pending.store(0, std::memory_order_relaxed);
+}
+
+bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept {
+  const page_desc *d = arena_page_of(heap->arena, slot);
+  if (!d || d->state.load(std::memory_order_acquire) == page_state::unused) return false;
+  const std::size_t off =
+      static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) % kPageSize;
+  if (off % heap->slot_stride != 0) return false;
+  const unsigned bit = static_cast<unsigned>(off / heap->slot_stride);
+  if (bit >= d->capacity) return false;
+  const std::uint64_t m = std::uint64_t(1) << (bit % 64);
+  return !((d->free_bits[bit / 64].load(std::memory_order_relaxed) |
+            d->remote_bits[bit / 64].load(std::memory_order_relaxed)) & m);
+}
+
+}  // namespace rca::detail

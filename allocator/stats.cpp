@@ -1,0 +1,66 @@
+// Statistics: counters read together, printed on demand or at exit (RCA_SHOW_STATS).
+#include "internal.h"
+
+#include <cstdlib>
+
+using namespace rca::detail;
+
+extern "C" {
+
+RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
+  const heap_counters &c = heap->counters;
+  *out = rca_stats_t{};
+  out->objects_allocated = c.objects_allocated.load(std::memory_order_relaxed);
+  out->objects_freed = c.objects_freed.load(std::memory_order_relaxed);
+  out->slots_allocated = c.slots_allocated.load(std::memory_order_relaxed);
+  out->slots_freed = c.slots_freed.load(std::memory_order_relaxed);
+  out->live_objects = static_cast<size_t>(out->objects_allocated - out->objects_freed);
+  out->live_slots = static_cast<size_t>(out->slots_allocated - out->slots_freed);
+  out->page_bytes = kPageSize;
+  out->slot_bytes = out->live_slots * heap->slot_stride;
+  const std::int64_t ob = c.object_bytes.load(std::memory_order_relaxed);
+  out->object_bytes = ob > 0 ? static_cast<size_t>(ob) : 0;
+  if (heap->has_refcount_pages) {
+    auto &a = const_cast<arena &>(heap->arena);
+    std::lock_guard<std::mutex> g(a.lock);
+    out->refcount_pages = a.pages_in_use;
+    out->refcount_pages_peak = a.pages_peak;
+    out->arena_reserved = a.reserved;
+  }
+}
+
+RCA_API void rca_heap_print_stats(const rca_heap_t *heap, FILE *out) {
+  rca_stats_t s;
+  rca_heap_stats(heap, &s);
+  char desc[128];
+  std::fprintf(out ? out : stderr,
+               "rca stats: %s\n"
+               "  live objects    %zu (allocated %llu, freed %llu)\n"
+               "  live slots      %zu (allocated %llu, freed %llu), %zu bytes\n"
+               "  refcount pages  %zu in use, %zu peak, %zu bytes each; arena %zu bytes reserved\n"
+               "  object bytes    %zu\n",
+               describe(heap, desc, sizeof desc), s.live_objects,
+               static_cast<unsigned long long>(s.objects_allocated),
+               static_cast<unsigned long long>(s.objects_freed), s.live_slots,
+               static_cast<unsigned long long>(s.slots_allocated),
+               static_cast<unsigned long long>(s.slots_freed), s.slot_bytes, s.refcount_pages,
+               s.refcount_pages_peak, s.page_bytes, s.arena_reserved, s.object_bytes);
+}
+
+}  // extern "C"
+
+namespace rca::detail {
+
+// Heaps still alive at exit print their stats when they asked for them (as MIMALLOC_SHOW_STATS).
+void print_stats_at_exit_if_asked() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::atexit([] {
+      std::lock_guard<std::mutex> g(heaps_lock());
+      for (rca_heap_t *h : live_heaps())
+        if (h->config.show_stats) rca_heap_print_stats(h, stderr);
+    });
+  });
+}
+
+}  // namespace rca::detail

@@ -1,0 +1,138 @@
+// Every internal structure of the allocator, with a comment per field (mimalloc's types.h habit).
+// Nothing here is part of the public API.
+#pragma once
+
+#include <rca/rca.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace rca::detail {
+
+inline constexpr std::size_t kPageSize = 4096;  // one refcount page
+inline constexpr std::size_t kLineSize = 64;    // one cache line (padded placement)
+inline constexpr std::size_t kBitmapWords = kPageSize / sizeof(std::uint32_t) / 64;  // 16
+inline constexpr std::size_t kDefaultArenaLimit = std::size_t(1) << 30;               // 1 GiB
+inline constexpr std::size_t kRetainedEmptyPages = 8;  // empty pages kept committed for reuse
+
+struct pool;
+
+// ---------------------------------------------------------------------------------------------
+// Page descriptors live in their own mapping, outside the refcount pages, so that a refcount page
+// holds counts and nothing else: a fork child that writes counts dirties only those pages.
+// ---------------------------------------------------------------------------------------------
+
+enum class page_state : std::uint8_t {
+  unused,     // never handed out, or back in the arena's empty list
+  owned,      // belongs to a pool (page_desc::owner)
+  abandoned,  // its thread exited with live slots; waits in the arena for adoption
+};
+
+struct page_desc {
+  // Slot bits: 1 = free. Written only by the page's owner (or under the arena lock while
+  // abandoned); atomics so that other threads may read them for double-free checks.
+  std::atomic<std::uint64_t> free_bits[kBitmapWords];
+  // Slots freed by threads that do not own the page (thread placement): OR-ed in atomically,
+  // collected by the owner (mimalloc's thread-free list, as a bitmap).
+  std::atomic<std::uint64_t> remote_bits[kBitmapWords];
+  std::atomic<pool *> owner;      // owning pool, or null while unused/abandoned
+  pool *list_owner;               // pool whose avail/full list holds it (owner's thread only)
+  page_desc *next, *prev;         // links in that list, or in the arena's abandoned list
+  std::uint32_t used;             // slots handed out and not yet freed locally
+  std::uint16_t capacity;         // slots per page (1024, 512, or 64/128 when padded)
+  bool in_avail;                  // in the pool's avail list (else full list)
+  std::atomic<page_state> state;  // see page_state
+};
+
+// A doubly linked list of page descriptors.
+struct page_list {
+  page_desc *head = nullptr;
+  std::size_t count = 0;
+  void push_front(page_desc *p) noexcept;
+  void remove(page_desc *p) noexcept;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The refcount arena: one contiguous reservation per heap, so an index handle is plain arithmetic
+// (base + index * slot width) and "is this slot ours" is a range check. Page 0 is a guard page
+// (no access): index 0 and null handles can never be followed silently.
+// ---------------------------------------------------------------------------------------------
+
+struct arena {
+  char *base = nullptr;               // start of the reservation (page 0: guard)
+  std::size_t reserved = 0;           // bytes reserved
+  std::size_t page_limit = 0;         // pages that may ever be used, guard included
+  page_desc *descs = nullptr;         // one descriptor per page, separate mapping
+  std::size_t descs_bytes = 0;        // size of that mapping
+  std::mutex lock;                    // guards everything below
+  std::size_t next_fresh = 1;         // pages [1, next_fresh) have been committed once
+  std::vector<std::uint32_t> empty;   // empty pages ready for reuse (most recent last)
+  page_list abandoned;                // pages of exited threads that still hold live slots
+  std::size_t pages_in_use = 0;       // pages owned by pools or abandoned
+  std::size_t pages_peak = 0;         // high-water mark of pages_in_use
+};
+
+// ---------------------------------------------------------------------------------------------
+// Slot pools: where a placement takes its slots. `shared` and `padded` have one pool per heap
+// (locked: threads' slots interleave on the same pages); `thread` has one pool per thread.
+// ---------------------------------------------------------------------------------------------
+
+struct pool {
+  page_list avail;                        // pages with at least one free slot
+  page_list full;                         // pages with none
+  std::atomic<std::uint64_t> remote_pending{0};  // remote frees since the last collection
+  bool active = false;                    // a live thread uses it (thread placement)
+  std::uint64_t thread_tag = 0;           // which thread (for fork handling)
+};
+
+// The heap's registry of live objects and raw blocks (track_objects): used to freeze inline
+// and embedded heaps, and to verify every free when checks are on.
+enum class block_kind : std::uint8_t { object, raw };
+struct registry_entry {
+  block_kind kind;
+  std::uint64_t saved_count;  // count kept aside by freeze (0: none)
+};
+
+struct backend_ops {
+  void *(*malloc)(std::size_t);
+  void (*free)(void *);
+  void *(*realloc)(void *, std::size_t);
+  std::size_t (*usable_size)(const void *);
+};
+
+// Counters on their own lines so that threads updating them do not share a line with the heap's
+// read-mostly fields.
+struct alignas(64) heap_counters {
+  std::atomic<std::uint64_t> objects_allocated{0}, objects_freed{0};
+  std::atomic<std::uint64_t> slots_allocated{0}, slots_freed{0};
+  std::atomic<std::int64_t> object_bytes{0};
+};
+
+}  // namespace rca::detail
+
+// The public opaque type.
+struct rca_heap_s {
+  rca_config_t config;                    // as resolved at creation
+  std::uint64_t id;                       // unique for the process's lifetime
+  unsigned slot_bytes;                    // 4 or 8
+  unsigned slot_stride;                   // bytes between slots: slot_bytes, or 64 when padded
+  std::size_t header_size;                // bytes of each object that belong to rca
+  bool tracking;                          // registry of live objects on
+  bool has_refcount_pages;                // shared, thread or padded
+  rca::detail::backend_ops backend;       // object memory
+  rca::detail::arena arena;               // refcount pages
+  std::mutex pool_lock;                   // guards shared_pool, pools, free_pools
+  rca::detail::pool shared_pool;          // shared and padded placements
+  std::vector<rca::detail::pool *> pools; // every thread pool ever made (reused, never freed early)
+  std::vector<rca::detail::pool *> free_pools;  // pools of exited threads, ready for reuse
+  std::mutex registry_lock;               // guards registry
+  std::unordered_map<void *, rca::detail::registry_entry> registry;
+  void *saved_counts = nullptr;           // freeze: counts kept aside, indexed like the slots
+  std::size_t saved_bytes = 0;            // size of that mapping
+  bool frozen_once = false;               // saved_counts may hold entries
+  rca::detail::heap_counters counters;
+};
