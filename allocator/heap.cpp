@@ -126,6 +126,11 @@ void account_free(rca_heap_t *heap, void *p) noexcept {
                                         std::memory_order_relaxed);
 }
 
+void destroy_heap_memory(rca_heap_t *heap) noexcept {
+  heap->~rca_heap_s();
+  rca::prim::release(heap, (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize);
+}
+
 }  // namespace
 }  // namespace rca::detail
 
@@ -154,11 +159,15 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
     errno = e;
     return nullptr;
   }
-  rca_heap_t *heap = new (std::nothrow) rca_heap_s();
-  if (!heap) {
-    set_error(ENOMEM, "out of memory for the heap structure");
+  // The heap structure gets pages of its own: its locks and counters are written all the time,
+  // and must not share a page with objects (a fork child would dirty that object page).
+  void *mem = nullptr;
+  const std::size_t heap_bytes = (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize;
+  if (int e = rca::prim::reserve(heap_bytes, &mem); e || (e = rca::prim::commit(mem, heap_bytes))) {
+    set_error(e, "cannot map the heap structure");
     return nullptr;
   }
+  rca_heap_t *heap = new (mem) rca_heap_s();
   heap->config = cfg;
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
   heap->slot_bytes = cfg.slot_bits / 8;
@@ -175,7 +184,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   }
   if (heap->has_refcount_pages) {
     if (int e = arena_init(heap->arena, cfg.arena_limit, heap->slot_bytes)) {
-      delete heap;
+      destroy_heap_memory(heap);
       errno = e;
       return nullptr;
     }
@@ -205,7 +214,7 @@ RCA_API void rca_heap_destroy(rca_heap_t *heap) {
   arena_destroy(heap->arena);
   if (heap->saved_counts) rca::prim::release(heap->saved_counts, heap->saved_bytes);
   for (pool *p : heap->pools) delete p;
-  delete heap;
+  destroy_heap_memory(heap);
 }
 
 RCA_API const rca_config_t *rca_heap_config(const rca_heap_t *heap) { return &heap->config; }

@@ -1,0 +1,62 @@
+// Heap configurations the allocator suites run over.
+#pragma once
+
+#include <rca/rca.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace rca_test {
+
+struct heap_case {
+  rca_placement_t placement;
+  rca_handle_kind_t handle;
+  unsigned slot_bits;
+  rca_backend_t backend;
+
+  rca::config config() const {
+    rca::config c;
+    c.placement(placement).handle(handle).slot_bits(slot_bits).backend(backend).checks(true);
+    return c;
+  }
+  bool has_slots() const { return placement != RCA_PLACEMENT_INLINE; }
+  bool has_refcount_pages() const {
+    return placement == RCA_PLACEMENT_SHARED || placement == RCA_PLACEMENT_THREAD ||
+           placement == RCA_PLACEMENT_PADDED;
+  }
+  std::string name() const {
+    return std::string(rca_placement_name(placement)) + "_" + rca_handle_name(handle) + "_" +
+           std::to_string(slot_bits) + "_" + rca_backend_name(backend);
+  }
+};
+
+inline void PrintTo(const heap_case &c, std::ostream *os) { *os << c.name(); }
+
+// Every placement x handle kind x slot width on the system backend, plus every placement on
+// the other two backends.
+inline std::vector<heap_case> all_cases() {
+  std::vector<heap_case> v;
+  for (int p = 0; p < RCA_PLACEMENT_COUNT; ++p)
+    for (int h = 0; h < RCA_HANDLE_COUNT; ++h)
+      for (unsigned bits : {32u, 64u}) {
+        auto pl = static_cast<rca_placement_t>(p);
+        auto hk = static_cast<rca_handle_kind_t>(h);
+        if (pl == RCA_PLACEMENT_INLINE && hk == RCA_HANDLE_INDEX) continue;     // no handle
+        if (pl == RCA_PLACEMENT_EMBEDDED && hk == RCA_HANDLE_INDEX) continue;   // pointer only
+        v.push_back({pl, hk, bits, RCA_BACKEND_SYSTEM});
+      }
+  for (rca_backend_t b : {RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC})
+    for (int p = 0; p < RCA_PLACEMENT_COUNT; ++p)
+      v.push_back({static_cast<rca_placement_t>(p), RCA_HANDLE_POINTER, 32, b});
+  return v;
+}
+
+inline std::vector<heap_case> out_of_line_cases() {
+  std::vector<heap_case> v;
+  for (auto p : {RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED})
+    for (auto h : {RCA_HANDLE_POINTER, RCA_HANDLE_INDEX}) v.push_back({p, h, 32, RCA_BACKEND_SYSTEM});
+  return v;
+}
+
+}  // namespace rca_test
