@@ -186,7 +186,9 @@ TEST_P(HeapTest, SlotsAloneForVmManagedHeaders) {
   ASSERT_NE(hd, 0u);
   void *slot = rca_slot_ptr(h, hd);
   EXPECT_EQ(GetParam().slot_bits == 32 ? *static_cast<std::uint32_t *>(slot) : *static_cast<std::uint64_t *>(slot), 1u);
-  if (GetParam().placement == RCA_PLACEMENT_EMBEDDED) EXPECT_EQ(slot, &embedded);
+  if (GetParam().placement == RCA_PLACEMENT_EMBEDDED) {
+    EXPECT_EQ(slot, &embedded);
+  }
   EXPECT_EQ(heap_->stats().live_slots, 1u);
   rca_slot_free(h, hd);
   EXPECT_EQ(heap_->stats().live_slots, 0u);
