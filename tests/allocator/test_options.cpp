@@ -65,7 +65,8 @@ TEST(Options, BadValuesSayWhatWasExpected) {
 TEST(Options, ShowStatsPrintsWhenTheHeapIsDestroyed) {
   testing::internal::CaptureStderr();
   {
-    rca::heap heap(rca::config().placement(RCA_PLACEMENT_SHARED).set("show_stats", "1"));
+    // checks on: the heap tracks the object and frees it on destroy.
+    rca::heap heap(rca::config().placement(RCA_PLACEMENT_SHARED).checks(true).set("show_stats", "1"));
     void *o = heap.alloc(16);
     (void)o;
   }
