@@ -19,8 +19,11 @@ std::mutex &heaps_lock() noexcept {
   return m;
 }
 std::vector<rca_heap_t *> &live_heaps() noexcept {
-  static std::vector<rca_heap_t *> v;
-  return v;
+  // Never destroyed: the at-exit stats handler and threads that exit during static destruction
+  // still walk it. A plain static was constructed after the handler was registered (first
+  // rca_heap_new), so it was destroyed first and the handler read freed memory.
+  static auto *v = new std::vector<rca_heap_t *>();
+  return *v;
 }
 
 namespace {
