@@ -1,0 +1,756 @@
+// Fuzz target: random operation sequences on one heap, checked step by step against a model.
+//
+// An input is a heap configuration (2 bytes) followed by operations (one byte each, plus
+// argument bytes): alloc / free / incref / decref / release / freeze / thaw / bare slots /
+// count overflow / raw memory / frees and allocations from a short-lived second thread /
+// cross-heap misuse. Misuse is never executed (a death cannot be fuzzed): the target asks the
+// heap's validation (the registry when the heap tracks objects, the arena's page descriptors
+// when it has refcount pages, the arena range from the public API) whether a foreign or dead
+// pointer is one of its own, and the answer must be no.
+//
+// The model holds every live object, bare slot and raw block with its exact count value, and
+// after each step the heap must agree with it: counts, stats (live objects, live slots, object
+// bytes), and the refcount pages rca_heap_visit_pages reports (live slots per page equal the
+// model's, every live slot lies in a reported page, no two live things share a slot).
+//
+// Built two ways (fuzz/CMakeLists.txt): with libFuzzer (clang, fuzz/run.sh), and without, as a
+// replay driver that runs the seed corpus plus fixed-seed random inputs under ctest.
+// RCA_FUZZ_PLACEMENTS=shared,thread restricts the placements an input may pick (fuzz/run.sh
+// runs one placement set at a time).
+#include <rca/rca.h>
+
+#include "internal.h"  // validation: slot_is_live, registry_contains, arena_page_of
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using rca::detail::block_kind;
+
+char g_ctx[200] = "";
+
+[[noreturn]] void fail(int line, const char *cond) {
+  std::fprintf(stderr, "fuzz_heap: check failed at fuzz_heap.cpp:%d: %s\n  context: %s\n", line,
+               cond, g_ctx);
+  std::abort();
+}
+#define CHECK(c)                   \
+  do {                             \
+    if (!(c)) fail(__LINE__, #c);  \
+  } while (0)
+
+// ---------------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------------
+
+struct reader {
+  const std::uint8_t *p;
+  std::size_t n;
+  std::uint8_t byte() {
+    if (n == 0) return 0;
+    --n;
+    return *p++;
+  }
+};
+
+unsigned g_allowed = (1u << RCA_PLACEMENT_COUNT) - 1;  // placements an input may pick
+
+// Foreign heaps: their objects and slots are never ours. Made once, never changed.
+struct foreign_set {
+  rca_heap_t *shared_ptr = nullptr, *shared_idx = nullptr, *inl = nullptr;
+  std::vector<void *> objs;        // objects of the three heaps
+  std::vector<void *> slot_ptrs;   // their arena slots (pointer and index heap)
+};
+foreign_set *g_foreign = nullptr;
+
+void make_foreign() {
+  g_foreign = new foreign_set();
+  rca_config_t c;
+  rca_config_init(&c);
+  c.checks = 1;
+  c.arena_limit = 64 * 1024;
+  g_foreign->shared_ptr = rca_heap_new(&c);
+  c.handle = RCA_HANDLE_INDEX;
+  g_foreign->shared_idx = rca_heap_new(&c);
+  c.placement = RCA_PLACEMENT_INLINE;
+  g_foreign->inl = rca_heap_new(&c);
+  for (rca_heap_t *h : {g_foreign->shared_ptr, g_foreign->shared_idx, g_foreign->inl}) {
+    if (!h) {
+      std::fprintf(stderr, "fuzz_heap: cannot make foreign heaps: %s\n", rca_last_error());
+      std::abort();
+    }
+    for (int i = 0; i < 3; ++i) {
+      void *o = rca_obj_alloc(h, 32);
+      g_foreign->objs.push_back(o);
+      if (h != g_foreign->inl) g_foreign->slot_ptrs.push_back(rca_obj_slot(h, o));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------------------------
+
+struct obj_m {
+  void *p;
+  std::uint64_t raw;    // the exact count value the heap must report
+  std::uint64_t saved;  // the value freeze kept aside (0: none)
+  std::size_t usable;   // backend usable size, for object_bytes
+  std::size_t size;     // requested size
+  std::uint32_t tag;    // written after the header, checked at free: no two objects overlap
+};
+struct slot_m {
+  rca_handle_t h;
+  void *ptr;
+  std::uint64_t raw, saved;
+  void *embedded_mem;  // embedded heaps: the caller's memory that holds the slot
+};
+struct raw_m {
+  void *p;
+  std::size_t size, usable;
+  std::uint8_t fill;
+};
+
+struct model {
+  rca_heap_t *heap = nullptr;
+  rca_config_t cfg{};
+  bool arena = false;  // has refcount pages
+  unsigned bytes = 4;  // slot width
+  unsigned stride = 4;
+  std::size_t capacity = 0;      // slots per refcount page
+  std::size_t usable_pages = 0;  // pages the arena may hand out
+  std::uint64_t fbit = 0, fval = 0, max_live = 0;
+  bool helpers_ran = false;
+  std::uint32_t next_tag = 1;
+  std::vector<obj_m> objs;
+  std::vector<slot_m> slots;
+  std::vector<raw_m> raws;
+
+  bool frozen(std::uint64_t v) const { return (v & fbit) != 0; }
+  void incref(std::uint64_t &v) const {
+    if (!frozen(v)) v = (v + 1) & (bytes == 4 ? 0xffffffffull : ~0ull);
+  }
+  bool decref(std::uint64_t &v) const {
+    if (frozen(v)) return false;
+    return --v == 0;
+  }
+  std::size_t live_slots() const {
+    return (cfg.placement == RCA_PLACEMENT_INLINE ? 0 : objs.size()) + slots.size();
+  }
+  std::size_t arena_slots() const { return arena ? objs.size() + slots.size() : 0; }
+};
+
+std::uint64_t load_slot(const model &m, const void *s) {
+  return m.bytes == 4 ? __atomic_load_n(static_cast<const std::uint32_t *>(s), __ATOMIC_RELAXED)
+                      : __atomic_load_n(static_cast<const std::uint64_t *>(s), __ATOMIC_RELAXED);
+}
+void store_slot(const model &m, void *s, std::uint64_t v) {
+  if (m.bytes == 4)
+    __atomic_store_n(static_cast<std::uint32_t *>(s), static_cast<std::uint32_t>(v), __ATOMIC_RELAXED);
+  else
+    __atomic_store_n(static_cast<std::uint64_t *>(s), v, __ATOMIC_RELAXED);
+}
+// The generic semantics the heap's rca_obj_incref uses, applied to a bare slot.
+constexpr unsigned kFlags = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
+void slot_incref(const model &m, void *s) {
+  if (m.bytes == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), kFlags);
+  else rca_rc64_incref(static_cast<std::uint64_t *>(s), kFlags);
+}
+bool slot_decref(const model &m, void *s) {
+  return m.bytes == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), kFlags)
+                      : rca_rc64_decref(static_cast<std::uint64_t *>(s), kFlags);
+}
+
+bool in_arena(const model &m, const void *p) {
+  void *lo, *hi;
+  rca_heap_arena_range(m.heap, &lo, &hi);
+  return lo && p >= lo && p < hi;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------------------------
+
+void check_obj(const model &m, const obj_m &o) {
+  CHECK(rca_obj_count(m.heap, o.p) == o.raw);
+  void *s = rca_obj_slot(m.heap, o.p);
+  switch (m.cfg.placement) {
+    case RCA_PLACEMENT_INLINE: CHECK(s == o.p); break;
+    case RCA_PLACEMENT_EMBEDDED: CHECK(s == static_cast<char *>(o.p) + sizeof(void *)); break;
+    default:
+      CHECK(in_arena(m, s));
+      CHECK(rca::detail::slot_is_live(m.heap, s));
+      if (m.cfg.handle == RCA_HANDLE_INDEX)
+        CHECK(s == rca_slot_ptr(m.heap, *static_cast<const std::uint32_t *>(o.p)));
+  }
+  if (o.size >= rca_header_size(m.heap) + 4) {
+    std::uint32_t t;
+    std::memcpy(&t, static_cast<char *>(o.p) + rca_header_size(m.heap), 4);
+    CHECK(t == o.tag);
+  }
+  if (m.heap->tracking) CHECK(rca::detail::registry_contains(m.heap, o.p, block_kind::object));
+}
+
+void check_stats(const model &m) {
+  rca_stats_t st;
+  rca_heap_stats(m.heap, &st);
+  CHECK(st.live_objects == m.objs.size());
+  CHECK(st.live_slots == m.live_slots());
+  std::size_t bytes = 0;
+  for (const obj_m &o : m.objs) bytes += o.usable;
+  for (const raw_m &r : m.raws) bytes += r.usable;
+  CHECK(st.object_bytes == bytes);
+  if (m.arena) {
+    CHECK(st.refcount_pages <= m.usable_pages);
+    CHECK(st.refcount_pages <= st.refcount_pages_peak);
+    CHECK(st.refcount_pages * m.capacity >= m.arena_slots());
+  } else {
+    CHECK(st.refcount_pages == 0);
+  }
+}
+
+struct page_seen {
+  char *page;
+  std::size_t live;
+};
+void visit(void *page, std::size_t page_bytes, std::size_t live, void *arg) {
+  CHECK(page_bytes == rca::detail::kPageSize);
+  static_cast<std::vector<page_seen> *>(arg)->push_back({static_cast<char *>(page), live});
+}
+
+// Everything: each count, each slot's page, the pages' live counts against the model's.
+void check_all(const model &m) {
+  check_stats(m);
+  for (const obj_m &o : m.objs) check_obj(m, o);
+  std::vector<char *> slot_ptrs;
+  for (const slot_m &s : m.slots) {
+    CHECK(load_slot(m, s.ptr) == s.raw);
+    CHECK(rca_slot_ptr(m.heap, s.h) == s.ptr);
+    slot_ptrs.push_back(static_cast<char *>(s.ptr));
+  }
+  if (m.cfg.placement != RCA_PLACEMENT_INLINE)
+    for (const obj_m &o : m.objs) slot_ptrs.push_back(static_cast<char *>(rca_obj_slot(m.heap, o.p)));
+  std::sort(slot_ptrs.begin(), slot_ptrs.end());
+  CHECK(std::adjacent_find(slot_ptrs.begin(), slot_ptrs.end()) == slot_ptrs.end());
+
+  std::vector<page_seen> pages;
+  rca_heap_visit_pages(m.heap, visit, &pages);
+  if (!m.arena) {
+    CHECK(pages.empty());
+    return;
+  }
+  rca_stats_t st;
+  rca_heap_stats(m.heap, &st);
+  CHECK(pages.size() == st.refcount_pages);
+  std::sort(pages.begin(), pages.end(), [](auto &a, auto &b) { return a.page < b.page; });
+  std::size_t total = 0;
+  auto it = slot_ptrs.begin();
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    const page_seen &p = pages[i];
+    CHECK(in_arena(m, p.page));
+    CHECK(reinterpret_cast<std::uintptr_t>(p.page) % rca::detail::kPageSize == 0);
+    CHECK(i == 0 || pages[i - 1].page != p.page);
+    CHECK(p.live <= m.capacity);
+    // Model slots below this page that no page covered: a live slot outside every live page.
+    CHECK(it == slot_ptrs.end() || *it >= p.page);
+    std::size_t here = 0;
+    while (it != slot_ptrs.end() && *it < p.page + rca::detail::kPageSize) ++it, ++here;
+    CHECK(here == p.live);
+    total += p.live;
+  }
+  CHECK(it == slot_ptrs.end());
+  CHECK(total == st.live_slots);
+}
+
+// The heap must not take foreign or dead pointers for its own.
+void check_not_ours(const model &m, const void *p, bool is_slot) {
+  if (m.heap->tracking) {
+    CHECK(!rca::detail::registry_contains(m.heap, p, block_kind::object));
+    CHECK(!rca::detail::registry_contains(m.heap, p, block_kind::raw));
+  }
+  if (m.arena) {
+    CHECK(!rca::detail::slot_is_live(m.heap, p));
+    if (is_slot && !in_arena(m, p)) CHECK(rca::detail::arena_page_of(m.heap->arena, p) == nullptr);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------------
+
+constexpr std::size_t kMaxObjects = 6000;
+
+// Allocation failed: only an exhausted arena may say so, and only when no slot is free.
+void check_exhausted(const model &m, std::size_t live_arena_slots) {
+  CHECK(errno == ENOMEM);
+  CHECK(m.arena);
+  CHECK(live_arena_slots == m.usable_pages * m.capacity);
+}
+
+bool op_alloc(model &m, std::size_t size) {
+  if (m.objs.size() >= kMaxObjects) return false;
+  errno = 0;
+  void *p = rca_obj_alloc(m.heap, size);
+  if (!p) {
+    check_exhausted(m, m.arena_slots());
+    return false;
+  }
+  obj_m o{p, 1, 0, rca_usable_size(m.heap, p), size, m.next_tag++};
+  if (size >= rca_header_size(m.heap) + 4)
+    std::memcpy(static_cast<char *>(p) + rca_header_size(m.heap), &o.tag, 4);
+  m.objs.push_back(o);
+  check_obj(m, m.objs.back());
+  return true;
+}
+
+void forget_obj(model &m, std::size_t i) {
+  m.objs[i] = m.objs.back();
+  m.objs.pop_back();
+}
+
+void op_free(model &m, std::size_t i) {
+  obj_m o = m.objs[i];
+  check_obj(m, o);
+  void *slot = m.cfg.placement == RCA_PLACEMENT_INLINE ? nullptr : rca_obj_slot(m.heap, o.p);
+  rca_obj_free(m.heap, o.p);
+  forget_obj(m, i);
+  // Nothing has been allocated since: the dead object and its slot are no longer ours.
+  if (m.heap->tracking) CHECK(!rca::detail::registry_contains(m.heap, o.p, block_kind::object));
+  if (m.arena) CHECK(!rca::detail::slot_is_live(m.heap, slot));
+}
+
+void op_decref(model &m, std::size_t i, bool use_release) {
+  obj_m &o = m.objs[i];
+  const bool zero = m.decref(o.raw);
+  if (use_release) {
+    CHECK(rca_obj_release(m.heap, o.p) == int(zero));
+    if (zero) forget_obj(m, i);
+    return;
+  }
+  CHECK(rca_obj_decref(m.heap, o.p) == int(zero));
+  if (zero) {  // a count at zero must be freed at once: any further use is a use after free
+    CHECK(rca_obj_count(m.heap, o.p) == 0);
+    op_free(m, i);
+  }
+}
+
+void op_overflow(model &m, std::size_t i, std::uint8_t arg) {
+  obj_m &o = m.objs[i];
+  // The largest live count; one more reference lands in the frozen range and stays there.
+  store_slot(m, rca_obj_slot(m.heap, o.p), m.max_live - (arg & 3));
+  o.raw = m.max_live - (arg & 3);
+  for (int k = 0; k < 6; ++k) {
+    rca_obj_incref(m.heap, o.p);
+    m.incref(o.raw);
+    CHECK(rca_obj_count(m.heap, o.p) == o.raw);
+  }
+  CHECK(m.frozen(o.raw));
+  CHECK(rca_obj_decref(m.heap, o.p) == 0);
+  CHECK(rca_obj_count(m.heap, o.p) == o.raw);
+}
+
+bool op_slot_alloc(model &m) {
+  if (m.slots.size() >= kMaxObjects) return false;
+  void *mem = nullptr;
+  if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED) mem = std::calloc(1, 8);
+  errno = 0;
+  rca_handle_t h = rca_slot_alloc(m.heap, mem);
+  if (m.cfg.placement == RCA_PLACEMENT_INLINE) {
+    CHECK(h == 0 && errno == EINVAL);  // an inline heap has no slots
+    return false;
+  }
+  if (h == 0) {
+    std::free(mem);
+    check_exhausted(m, m.arena_slots());
+    return false;
+  }
+  void *ptr = rca_slot_ptr(m.heap, h);
+  if (mem) CHECK(ptr == mem);
+  if (m.arena) CHECK(in_arena(m, ptr) && rca::detail::slot_is_live(m.heap, ptr));
+  CHECK(load_slot(m, ptr) == 1);
+  m.slots.push_back({h, ptr, 1, 0, mem});
+  return true;
+}
+
+void op_slot_free(model &m, std::size_t i) {
+  slot_m s = m.slots[i];
+  CHECK(load_slot(m, s.ptr) == s.raw);
+  rca_slot_free(m.heap, s.h);
+  std::free(s.embedded_mem);
+  m.slots[i] = m.slots.back();
+  m.slots.pop_back();
+  if (m.arena) CHECK(!rca::detail::slot_is_live(m.heap, s.ptr));
+}
+
+void op_slot_rc(model &m, std::size_t i, bool inc) {
+  slot_m &s = m.slots[i];
+  if (inc) {
+    slot_incref(m, s.ptr);
+    m.incref(s.raw);
+  } else {
+    const bool zero = m.decref(s.raw);
+    CHECK(slot_decref(m, s.ptr) == zero);
+    if (zero) {
+      op_slot_free(m, i);
+      return;
+    }
+  }
+  CHECK(load_slot(m, s.ptr) == s.raw);
+}
+
+void op_freeze(model &m) {
+  long expect = 0;
+  const bool sweeps_pages = m.arena;
+  if (!sweeps_pages && !m.heap->tracking) {
+    errno = 0;
+    CHECK(rca_heap_freeze(m.heap) == -1 && errno == ENOTSUP);
+    return;
+  }
+  auto freeze_one = [&](std::uint64_t &raw, std::uint64_t &saved) {
+    if (m.frozen(raw)) return;
+    saved = raw;
+    raw = m.fval;
+    ++expect;
+  };
+  for (obj_m &o : m.objs) freeze_one(o.raw, o.saved);
+  if (sweeps_pages)  // bare embedded slots are in no page and no registry: not frozen
+    for (slot_m &s : m.slots) freeze_one(s.raw, s.saved);
+  CHECK(rca_heap_freeze(m.heap) == expect);
+}
+
+void op_thaw(model &m) {
+  long expect = 0;
+  if (!m.arena && !m.heap->tracking) {
+    errno = 0;
+    CHECK(rca_heap_thaw(m.heap) == -1 && errno == ENOTSUP);
+    return;
+  }
+  auto thaw_one = [&](std::uint64_t &raw, std::uint64_t &saved) {
+    if (saved && m.frozen(raw)) {
+      raw = saved;
+      ++expect;
+    }
+    saved = 0;
+  };
+  for (obj_m &o : m.objs) thaw_one(o.raw, o.saved);
+  if (m.arena)
+    for (slot_m &s : m.slots) thaw_one(s.raw, s.saved);
+  CHECK(rca_heap_thaw(m.heap) == expect);
+}
+
+void op_raw(model &m, std::uint8_t a, std::uint8_t b) {
+  const std::size_t size = 1 + b * 3u;
+  if ((a & 3) == 0 || m.raws.empty()) {
+    if (m.raws.size() >= 64) return;
+    void *p = rca_malloc(m.heap, size);
+    CHECK(p);
+    std::memset(p, b, size);
+    m.raws.push_back({p, size, rca_usable_size(m.heap, p), b});
+    if (m.cfg.checks) CHECK(rca::detail::registry_contains(m.heap, p, block_kind::raw));
+    return;
+  }
+  const std::size_t i = a % m.raws.size();
+  raw_m &r = m.raws[i];
+  for (std::size_t k = 0; k < r.size; ++k) CHECK(static_cast<std::uint8_t *>(r.p)[k] == r.fill);
+  if ((a & 3) == 1) {
+    void *q = rca_realloc(m.heap, r.p, size);
+    CHECK(q);
+    for (std::size_t k = 0; k < std::min(size, r.size); ++k)
+      CHECK(static_cast<std::uint8_t *>(q)[k] == r.fill);
+    std::memset(q, b, size);
+    r = {q, size, rca_usable_size(m.heap, q), b};
+    return;
+  }
+  void *p = r.p;
+  if ((a & 3) == 2) rca_free(m.heap, p);
+  else CHECK(rca_realloc(m.heap, p, 0) == nullptr);
+  m.raws[i] = m.raws.back();
+  m.raws.pop_back();
+  if (m.cfg.checks) CHECK(!rca::detail::registry_contains(m.heap, p, block_kind::raw));
+}
+
+// Misuse, asked about rather than done: would the heap take these for its own?
+void op_misuse(model &m, std::uint8_t a) {
+  for (void *f : g_foreign->objs) check_not_ours(m, f, false);
+  for (void *s : g_foreign->slot_ptrs) {
+    check_not_ours(m, s, true);
+    CHECK(!in_arena(m, s));  // every heap has its own reservation
+  }
+  int local = 0;
+  check_not_ours(m, &local, false);
+  for (const raw_m &r : m.raws) {
+    if (m.heap->tracking) CHECK(!rca::detail::registry_contains(m.heap, r.p, block_kind::object));
+    if (m.arena) CHECK(!in_arena(m, r.p));
+  }
+  if (m.objs.empty()) return;
+  const obj_m &o = m.objs[a % m.objs.size()];
+  if (m.heap->tracking) {  // an object is not a raw block, and its interior is not an object
+    CHECK(rca::detail::registry_contains(m.heap, o.p, block_kind::object));
+    CHECK(!rca::detail::registry_contains(m.heap, o.p, block_kind::raw));
+    CHECK(!rca::detail::registry_contains(m.heap, static_cast<char *>(o.p) + 1, block_kind::object));
+  }
+  if (m.arena) {
+    char *s = static_cast<char *>(rca_obj_slot(m.heap, o.p));
+    CHECK(!in_arena(m, o.p));  // object memory never lies in the refcount arena
+    if (m.stride > 1) CHECK(!rca::detail::slot_is_live(m.heap, s + 1));  // misaligned
+    CHECK(!rca::detail::slot_is_live(m.heap, rca_slot_base(m.heap)));      // the guard page
+  }
+}
+
+// A short-lived thread frees some objects (cross-thread frees: remote bitmaps, abandoned pages)
+// and allocates others that outlive it (its pool is abandoned at exit, its pages adopted later).
+void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
+  std::vector<void *> to_free;
+  for (unsigned k = 0; k < nfree % 64u && !m.objs.empty(); ++k) {
+    const std::size_t i = (k * 7919u + nfree) % m.objs.size();
+    to_free.push_back(m.objs[i].p);
+    forget_obj(m, i);
+  }
+  const std::size_t want = std::min<std::size_t>(nalloc * 4u, kMaxObjects - m.objs.size());
+  const std::size_t live_after_frees = m.arena_slots();
+  std::vector<void *> made;
+  int alloc_errno = 0;
+  std::size_t live_at_failure = 0;
+  const std::size_t size = rca_header_size(m.heap) + 8;
+  std::thread t([&] {
+    for (void *p : to_free) rca_obj_free(m.heap, p);
+    for (std::size_t k = 0; k < want; ++k) {
+      errno = 0;
+      void *p = rca_obj_alloc(m.heap, size);
+      if (!p) {
+        alloc_errno = errno;
+        live_at_failure = live_after_frees + made.size();
+        break;
+      }
+      made.push_back(p);
+    }
+  });
+  t.join();
+  m.helpers_ran = true;
+  if (alloc_errno) {
+    CHECK(alloc_errno == ENOMEM && m.arena);
+    // A thread pool sees only its own pages, abandoned ones and fresh ones: in the thread
+    // placement the main thread's partly used pages are not its to take.
+    if (m.cfg.placement != RCA_PLACEMENT_THREAD) CHECK(live_at_failure == m.usable_pages * m.capacity);
+  }
+  for (void *p : made) {
+    obj_m o{p, 1, 0, rca_usable_size(m.heap, p), size, m.next_tag++};
+    std::memcpy(static_cast<char *>(p) + rca_header_size(m.heap), &o.tag, 4);
+    m.objs.push_back(o);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One input
+// ---------------------------------------------------------------------------------------------
+
+bool make_heap(model &m, reader &in) {
+  // Byte 0: placement (among the allowed ones); byte 1: handle, slot width, checks, tracking,
+  // backend, arena limit.
+  unsigned allowed[RCA_PLACEMENT_COUNT], n = 0;
+  for (unsigned p = 0; p < RCA_PLACEMENT_COUNT; ++p)
+    if (g_allowed & (1u << p)) allowed[n++] = p;
+  const std::uint8_t b0 = in.byte(), b1 = in.byte();
+  rca_config_t c;
+  rca_config_init(&c);
+  c.placement = static_cast<rca_placement_t>(allowed[b0 % n]);
+  c.handle = (b1 & 1) && c.placement != RCA_PLACEMENT_EMBEDDED ? RCA_HANDLE_INDEX : RCA_HANDLE_POINTER;
+  c.slot_bits = (b1 & 2) ? 64 : 32;
+  c.checks = (b1 & 4) ? 1 : 0;
+  c.track_objects = (b1 & 8) ? -1 : ((b1 & 16) ? 1 : 0);
+  c.backend = (b1 & 32) && rca_backend_available(RCA_BACKEND_JEMALLOC) ? RCA_BACKEND_JEMALLOC
+                                                                         : RCA_BACKEND_SYSTEM;
+  static const std::size_t limits[] = {4096, 3 * 4096, 64 * 1024, 0};
+  c.arena_limit = limits[(b1 >> 6) & 3];
+  m.heap = rca_heap_new(&c);
+  if (!m.heap) {
+    std::fprintf(stderr, "fuzz_heap: rca_heap_new failed: %s\n", rca_last_error());
+    std::abort();
+  }
+  m.cfg = *rca_heap_config(m.heap);
+  m.arena = m.cfg.placement == RCA_PLACEMENT_SHARED || m.cfg.placement == RCA_PLACEMENT_THREAD ||
+            m.cfg.placement == RCA_PLACEMENT_PADDED;
+  m.bytes = m.cfg.slot_bits / 8;
+  m.stride = m.cfg.placement == RCA_PLACEMENT_PADDED ? 64 : m.bytes;
+  m.capacity = rca::detail::kPageSize / m.stride;
+  rca_stats_t st;
+  rca_heap_stats(m.heap, &st);
+  m.usable_pages = m.arena ? st.arena_reserved / rca::detail::kPageSize - 1 : 0;
+  m.fbit = m.bytes == 4 ? RCA_RC_FROZEN_BIT32 : RCA_RC_FROZEN_BIT64;
+  m.fval = m.bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
+  m.max_live = m.fbit - 1;
+  std::snprintf(g_ctx, sizeof g_ctx, "%s, %s handle, %u-bit, checks %d, track %d, %s, limit %zu",
+                rca_placement_name(m.cfg.placement), rca_handle_name(m.cfg.handle),
+                m.cfg.slot_bits, m.cfg.checks, m.cfg.track_objects,
+                rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
+  return true;
+}
+
+void run_one(const std::uint8_t *data, std::size_t size) {
+  if (!g_foreign) make_foreign();
+  reader in{data, size};
+  model m;
+  make_heap(m, in);
+  const std::size_t ctx_len = std::strlen(g_ctx);
+  unsigned threads = 0;
+  for (unsigned step = 0; in.n > 0 && step < 4096; ++step) {
+    std::snprintf(g_ctx + ctx_len, sizeof g_ctx - ctx_len, ", step %u", step);
+    const std::uint8_t op = in.byte(), a = in.byte();
+    const std::size_t hdr = rca_header_size(m.heap);
+    switch (op % 16) {
+      case 0: case 1: op_alloc(m, hdr + a % 48); break;
+      case 2: if (!m.objs.empty()) op_free(m, a % m.objs.size()); break;
+      case 3:
+        if (!m.objs.empty()) {
+          obj_m &o = m.objs[a % m.objs.size()];
+          rca_obj_incref(m.heap, o.p);
+          m.incref(o.raw);
+          check_obj(m, o);
+        }
+        break;
+      case 4: if (!m.objs.empty()) op_decref(m, a % m.objs.size(), op & 16); break;
+      case 5: op_freeze(m); break;
+      case 6: op_thaw(m); break;
+      case 7: op_misuse(m, a); break;
+      case 8: op_slot_alloc(m); break;
+      case 9: if (!m.slots.empty()) op_slot_free(m, a % m.slots.size()); break;
+      case 10: if (!m.slots.empty()) op_slot_rc(m, a % m.slots.size(), op & 16); break;
+      case 11: if (!m.objs.empty()) op_overflow(m, a % m.objs.size(), op >> 4); break;
+      case 12:  // many allocations: reach exhaustion quickly
+        for (unsigned k = 0; k < a * 8u + 8; ++k)
+          if (!((op & 16) ? op_slot_alloc(m) : op_alloc(m, hdr + 8))) break;
+        break;
+      case 13:  // many frees
+        for (unsigned k = 0; k < a * 8u + 8 && !m.objs.empty(); ++k)
+          op_free(m, (k * 31u + op) % m.objs.size());
+        break;
+      case 14: op_raw(m, a, in.byte()); break;
+      case 15:
+        if (threads < 3) {
+          ++threads;
+          op_thread(m, a, in.byte());
+        }
+        break;
+    }
+    check_stats(m);
+    if (step % 32 == 31) check_all(m);
+  }
+  check_all(m);
+
+  // Tear down through the API: everything freed, every page empty, none kept beyond the one a
+  // pool retains (no page leaked). Pages of the thread placement that other threads freed into
+  // are collected only when their owner next runs out, so they are exempt.
+  while (!m.objs.empty()) op_free(m, m.objs.size() - 1);
+  while (!m.slots.empty()) op_slot_free(m, m.slots.size() - 1);
+  while (!m.raws.empty()) op_raw(m, 2, 0);
+  check_all(m);
+  rca_stats_t st;
+  rca_heap_stats(m.heap, &st);
+  CHECK(st.live_objects == 0 && st.live_slots == 0 && st.object_bytes == 0);
+  if (!(m.cfg.placement == RCA_PLACEMENT_THREAD && m.helpers_ran)) CHECK(st.refcount_pages <= 1);
+  rca_heap_destroy(m.heap);
+}
+
+unsigned parse_placements(const char *list) {
+  unsigned mask = 0;
+  std::string s(list);
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    const std::string name = s.substr(pos, end - pos);
+    rca_placement_t p;
+    if (name == "all") mask |= (1u << RCA_PLACEMENT_COUNT) - 1;
+    else if (!name.empty() && rca_placement_parse(name.c_str(), &p) == 0) mask |= 1u << p;
+    else if (!name.empty()) {
+      std::fprintf(stderr, "fuzz_heap: RCA_FUZZ_PLACEMENTS: %s\n", rca_last_error());
+      std::exit(2);
+    }
+    pos = end + 1;
+  }
+  return mask ? mask : (1u << RCA_PLACEMENT_COUNT) - 1;
+}
+
+void init_from_env() {
+  if (const char *e = std::getenv("RCA_FUZZ_PLACEMENTS")) g_allowed = parse_placements(e);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+  init_from_env();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+  run_one(data, size);
+  return 0;
+}
+
+#ifdef RCA_FUZZ_REPLAY
+// Without libFuzzer: run every file named (or found in a named directory), then `--random N`
+// inputs from a fixed seed, so the corpus is a regression test under gcc, asan and tsan.
+#include <dirent.h>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
+
+namespace {
+std::size_t run_path(const std::string &path) {
+  struct stat sb;
+  if (stat(path.c_str(), &sb) != 0) {
+    std::fprintf(stderr, "fuzz_heap: cannot read %s\n", path.c_str());
+    std::exit(2);
+  }
+  if (S_ISDIR(sb.st_mode)) {
+    std::vector<std::string> names;
+    if (DIR *d = opendir(path.c_str())) {
+      while (dirent *e = readdir(d))
+        if (e->d_name[0] != '.') names.push_back(path + "/" + e->d_name);
+      closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    std::size_t n = 0;
+    for (const auto &f : names) n += run_path(f);
+    return n;
+  }
+  std::ifstream f(path, std::ios::binary);
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  run_one(bytes.data(), bytes.size());
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char **argv) {
+  init_from_env();
+  std::size_t files = 0, randoms = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--random") == 0 && i + 1 < argc) {
+      randoms = std::strtoul(argv[++i], nullptr, 10);
+      continue;
+    }
+    files += run_path(argv[i]);
+  }
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;  // fixed seed: the same inputs every run
+  std::vector<std::uint8_t> buf;
+  for (std::size_t r = 0; r < randoms; ++r) {
+    buf.resize(2 + (r * 37) % 600);
+    for (auto &b : buf) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      b = static_cast<std::uint8_t>(x >> 24);
+    }
+    run_one(buf.data(), buf.size());
+  }
+  std::printf("fuzz_heap replay: %zu corpus files, %zu random inputs: all checks held\n", files,
+              randoms);
+  return 0;
+}
+#endif

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Time-boxed fuzzing of the heap against its model, one run per placement set.
+#
+#   fuzz/run.sh [SECONDS_PER_SET] [SET ...]
+#
+# Configures and builds the libFuzzer target with clang-14 (+ address, undefined) into
+# build/fuzz (or $RCA_FUZZ_BUILD), then runs it SECONDS_PER_SET seconds (default 60) for each
+# placement set (default: inline embedded shared thread padded; a set may name several
+# placements, comma-separated, or "all"). Each input also picks handle width, slot width,
+# checks, tracking, backend and arena limit. The seed corpus (fuzz/corpus) is copied into a
+# working corpus per set under the build folder; new inputs stay there, never in the repo.
+# Crashes land in build/fuzz/crashes/<set>/ and make the script exit non-zero.
+# Environment: RCA_FUZZ_JOBS (parallel sets, default 1), RCA_FUZZ_ARGS (extra libFuzzer flags).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+secs=${1:-60}
+shift || true
+sets=("$@")
+((${#sets[@]})) || sets=(inline embedded shared thread padded)
+build=${RCA_FUZZ_BUILD:-$root/build/fuzz}
+
+if [[ ! -f $build/build.ninja ]]; then
+  CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$build" --target fuzz_heap -j "${RCA_BUILD_JOBS:-2}"
+
+fail=0
+for set in "${sets[@]}"; do
+  corpus=$build/corpus/$set
+  crashes=$build/crashes/$set
+  mkdir -p "$corpus" "$crashes"
+  cp -n "$here"/corpus/* "$corpus"/ 2>/dev/null || true
+  log=$build/fuzz-$set.log
+  echo "== fuzzing placement set '$set' for ${secs}s (log: $log)"
+  # Leak checking per input stays on; -rss_limit_mb bounds a runaway input.
+  if RCA_FUZZ_PLACEMENTS=$set "$build/fuzz_heap" "$corpus" \
+      -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+      -artifact_prefix="$crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
+    # The last status line (execs, cov, ft, corpus) and the final counters.
+    grep -E '^#[0-9]+' "$log" | tail -n 1
+    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
+  else
+    fail=1
+    echo "!! placement set '$set' failed; last lines of $log:"
+    tail -n 40 "$log"
+  fi
+done
+exit $fail
