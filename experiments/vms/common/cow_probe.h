@@ -1,0 +1,34 @@
+// Pages a forked child makes private, read from /proc/self/pagemap.
+//
+// In a fork child every inherited anonymous page is shared with the parent until one of them
+// writes it; the write copies the page and the copy is *exclusively mapped* (pagemap bit 56).
+// Soft-dirty (bit 55) does not work on these kernels (DESIGN.md section 4), so: snapshot which
+// pages are present and shared right after fork, run the operation, and count the snapshot's
+// pages that turned exclusive. Pages inside [rc_lo, rc_hi) (rca's refcount arena) are counted
+// apart from the rest (object pages: everything else writable and private in the process).
+//
+// The probe allocates nothing with malloc (its buffers are fresh mmaps, made after fork, so
+// they are exclusive from the start and never counted).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rca::vms {
+
+struct cow_counts {
+  std::size_t obj_shared = 0;   // object pages present and shared at cow_begin
+  std::size_t obj_private = 0;  // of those, made private (copied) by cow_end
+  std::size_t rc_shared = 0;    // the same for refcount pages
+  std::size_t rc_private = 0;
+};
+
+struct cow_probe;
+
+// Call in the child right after fork. nullptr (and a message on stderr) when pagemap cannot be
+// read: the caller reports the figures as unavailable.
+cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi);
+// Counts pages made private since cow_begin and frees the probe.
+bool cow_end(cow_probe *p, cow_counts *out);
+
+}  // namespace rca::vms

@@ -1,0 +1,39 @@
+# What the test VMs build, shared by experiments/vms/CMakeLists.txt and tests/vms/CMakeLists.txt
+# (tests/ is configured before experiments/, so both read the same answers from here).
+include_guard(GLOBAL)
+
+# Duktape variants: what must be compiled in (count location x freeze check). Placement and
+# backend are run-time choices of each build. Names: <inline|ptr|idx>-<freeze|nofreeze>.
+set(RCA_DUK_ALL_VARIANTS inline-freeze inline-nofreeze ptr-freeze ptr-nofreeze idx-freeze idx-nofreeze)
+# Under sanitizers only three: sanitizers check memory and thread safety of the patch, not its
+# speed, and three builds cover every code path of the patch (inline count, pointer handle,
+# index handle; freeze check on and off) while halving the preset's build and test time.
+if(RCA_SANITIZE)
+  set(_rca_duk_default inline-freeze ptr-nofreeze idx-freeze)
+else()
+  set(_rca_duk_default ${RCA_DUK_ALL_VARIANTS})
+endif()
+set(RCA_DUK_VARIANTS "${_rca_duk_default}" CACHE STRING "Duktape variants to build (see experiments/vms/config.cmake)")
+foreach(v IN LISTS RCA_DUK_VARIANTS)
+  if(NOT v IN_LIST RCA_DUK_ALL_VARIANTS)
+    message(FATAL_ERROR "RCA_DUK_VARIANTS: unknown variant '${v}' (known: ${RCA_DUK_ALL_VARIANTS})")
+  endif()
+endforeach()
+
+# CPython host: Debian's libpython3.11 through its own python3.11-config (the python3 first on
+# PATH here is a separate pyenv build and must not be used).
+find_program(RCA_PYTHON_CONFIG python3.11-config PATHS /usr/bin NO_DEFAULT_PATH)
+set(RCA_VMS_HAVE_PYTHON OFF)
+if(RCA_PYTHON_CONFIG)
+  execute_process(COMMAND ${RCA_PYTHON_CONFIG} --embed --includes OUTPUT_VARIABLE RCA_PYTHON_INCLUDES
+                  OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _r1)
+  execute_process(COMMAND ${RCA_PYTHON_CONFIG} --embed --ldflags OUTPUT_VARIABLE RCA_PYTHON_LDFLAGS
+                  OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _r2)
+  if(_r1 EQUAL 0 AND _r2 EQUAL 0 AND RCA_PYTHON_LDFLAGS MATCHES "python3\\.11")
+    set(RCA_VMS_HAVE_PYTHON ON)
+  endif()
+endif()
+if(NOT RCA_VMS_HAVE_PYTHON)
+  message(STATUS "rca vms: /usr/bin/python3.11-config not usable: rca-python is not built "
+                 "(install libpython3.11-dev: scripts/bootstrap.sh)")
+endif()

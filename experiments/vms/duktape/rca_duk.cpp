@@ -1,0 +1,481 @@
+// rca-duk: runs JavaScript on Duktape retrofitted with rca (duktape-rca.patch).
+//
+// One build of this file links against each Duktape variant (inline count, pointer handle,
+// index handle; freeze check on or off): the variant is compiled in, the placement and the
+// backend are chosen here at run time. Object memory comes from the rca heap through
+// duk_create_heap's alloc hooks; in handle variants every heap object, buffer and string also
+// holds one rca slot for its count.
+//
+// Output: one line per event, "rca-duk <what> key=value ...", for people and for rcalab vm.
+// Exit: 0 ok, 1 JS exception (a program's self-check throws), 2 usage or setup error,
+// 3 slot accounting mismatch, 4 a prefork worker failed.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <barrier>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../common/cow_probe.h"
+#include "duk_rca.h"
+
+namespace {
+
+using clk = std::chrono::steady_clock;
+
+const char *variant_name() {
+  static char buf[32];
+  static const char *modes[] = {"inline", "ptr", "idx"};
+  std::snprintf(buf, sizeof buf, "%s-%s", modes[duk_rca_mode()],
+                duk_rca_freeze_check() ? "freeze" : "nofreeze");
+  return buf;
+}
+
+struct options {
+  std::string placement, backend;
+  int repeat = 1;
+  int threads = 0;
+  int prefork = 0;
+  bool freeze = false;
+  bool worker_gc = false;
+  bool stats = true;
+  std::vector<std::string> scripts;  // run: [script]; prefork: [setup, task]
+  std::vector<std::string> args;     // scriptArgs
+};
+
+[[noreturn]] void usage(const char *msg) {
+  if (msg) std::fprintf(stderr, "rca-duk: %s\n", msg);
+  std::fprintf(stderr,
+               "usage: rca-duk [--placement P] [--backend B] [--repeat R] [--no-stats] script.js [args...]\n"
+               "       rca-duk [...] --threads N script.js [args...]\n"
+               "       rca-duk [...] --prefork K [--freeze] [--worker-gc] setup.js task.js [args...]\n"
+               "  P: inline (inline builds) | shared | thread | padded (handle builds); env RCA_PLACEMENT\n"
+               "  B: system | mimalloc | jemalloc; env RCA_BACKEND\n"
+               "  this build: %s\n",
+               variant_name());
+  std::exit(2);
+}
+
+int parse_count(const char *flag, const char *v) {
+  char *end = nullptr;
+  long n = v ? std::strtol(v, &end, 10) : 0;
+  if (!v || *end || n < 1 || n > 4096) {
+    std::fprintf(stderr, "rca-duk: %s needs a count from 1 to 4096, not '%s'\n", flag, v ? v : "");
+    std::exit(2);
+  }
+  return int(n);
+}
+
+options parse(int argc, char **argv) {
+  options o;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char * {
+      if (i + 1 >= argc) usage((a + " needs a value").c_str());
+      return argv[++i];
+    };
+    if (a == "--placement") o.placement = value();
+    else if (a == "--backend") o.backend = value();
+    else if (a == "--repeat") o.repeat = parse_count("--repeat", value());
+    else if (a == "--threads") o.threads = parse_count("--threads", value());
+    else if (a == "--prefork") o.prefork = parse_count("--prefork", value());
+    else if (a == "--freeze") o.freeze = true;
+    else if (a == "--worker-gc") o.worker_gc = true;
+    else if (a == "--no-stats") o.stats = false;
+    else if (a == "--help" || a == "-h") usage(nullptr);
+    else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
+    else break;
+  }
+  const int nscripts = o.prefork ? 2 : 1;
+  for (int k = 0; k < nscripts; ++k, ++i) {
+    if (i >= argc) usage(o.prefork ? "--prefork needs a setup script and a task script" : "no script given");
+    o.scripts.push_back(argv[i]);
+  }
+  for (; i < argc; ++i) o.args.push_back(argv[i]);
+  if (o.threads && o.prefork) usage("--threads and --prefork do not combine");
+  if (o.freeze && !o.prefork) usage("--freeze applies to --prefork");
+  return o;
+}
+
+bool read_file(const std::string &path, std::string *out) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out->append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
+// ---- the rca heap ---------------------------------------------------------------------------
+
+rca_heap_t *make_rca_heap(const options &o) {
+  rca_config_t cfg;
+  rca_config_init(&cfg);
+  if (rca_config_from_env(&cfg) != 0) {
+    std::fprintf(stderr, "rca-duk: bad RCA_* environment: %s\n", rca_last_error());
+    std::exit(2);
+  }
+  if (!o.placement.empty() && rca_config_set(&cfg, "placement", o.placement.c_str()) != 0) {
+    std::fprintf(stderr, "rca-duk: unknown placement '%s' (inline|shared|thread|padded): %s\n",
+                 o.placement.c_str(), rca_last_error());
+    std::exit(2);
+  }
+  if (!o.backend.empty() && rca_config_set(&cfg, "backend", o.backend.c_str()) != 0) {
+    std::fprintf(stderr, "rca-duk: unknown backend '%s' (system|mimalloc|jemalloc): %s\n",
+                 o.backend.c_str(), rca_last_error());
+    std::exit(2);
+  }
+  const int mode = duk_rca_mode();
+  // Without a flag or RCA_PLACEMENT the library default (shared) fits handle builds; an inline
+  // build can only run inline.
+  if (mode == 0 && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_INLINE;
+  if (mode == 0 && cfg.placement != RCA_PLACEMENT_INLINE) {
+    std::fprintf(stderr, "rca-duk: placement '%s' needs a handle build; %s runs inline only\n",
+                 rca_placement_name(cfg.placement), variant_name());
+    std::exit(2);
+  }
+  if (mode != 0 && (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
+    std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (shared|thread|padded)\n",
+                 rca_placement_name(cfg.placement), variant_name());
+    std::exit(2);
+  }
+  cfg.slot_bits = 32;
+  cfg.handle = mode == 2 ? RCA_HANDLE_INDEX : RCA_HANDLE_POINTER;
+  if (!rca_backend_available(cfg.backend)) {
+    std::fprintf(stderr, "rca-duk: backend '%s' is not available: %s\n", rca_backend_name(cfg.backend),
+                 rca_last_error());
+    std::exit(2);
+  }
+  rca_heap_t *heap = rca_heap_new(&cfg);
+  if (!heap) {
+    std::fprintf(stderr, "rca-duk: rca_heap_new failed: %s\n", rca_last_error());
+    std::exit(2);
+  }
+  return heap;
+}
+
+size_t live_slots(rca_heap_t *heap) {
+  rca_stats_t s;
+  rca_heap_stats(heap, &s);
+  return s.live_slots;
+}
+
+void print_stats(rca_heap_t *heap) {
+  rca_stats_t s;
+  rca_heap_stats(heap, &s);
+  std::printf("rca-duk stats live_objects=%zu live_slots=%zu refcount_pages=%zu refcount_pages_peak=%zu "
+              "page_bytes=%zu slot_bytes=%zu object_bytes=%zu arena_reserved=%zu slots_allocated=%" PRIu64
+              " slots_freed=%" PRIu64 "\n",
+              s.live_objects, s.live_slots, s.refcount_pages, s.refcount_pages_peak, s.page_bytes,
+              s.slot_bytes, s.object_bytes, s.arena_reserved, s.slots_allocated, s.slots_freed);
+}
+
+// ---- Duktape heaps over the rca heap ----------------------------------------------------------
+
+void *hook_alloc(void *ud, duk_size_t n) { return rca_malloc(static_cast<rca_heap_t *>(ud), n); }
+void *hook_realloc(void *ud, void *p, duk_size_t n) { return rca_realloc(static_cast<rca_heap_t *>(ud), p, n); }
+void hook_free(void *ud, void *p) { rca_free(static_cast<rca_heap_t *>(ud), p); }
+void hook_fatal(void *, const char *msg) {
+  std::fprintf(stderr, "rca-duk: Duktape fatal error: %s\n", msg ? msg : "(none)");
+  std::fflush(stdout);
+  std::abort();
+}
+
+duk_ret_t js_print(duk_context *ctx) {
+  const duk_idx_t n = duk_get_top(ctx);
+  std::string line;
+  for (duk_idx_t i = 0; i < n; ++i) {
+    if (i) line += ' ';
+    line += duk_safe_to_string(ctx, i);
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  return 0;
+}
+
+duk_context *new_duk(rca_heap_t *heap, const std::vector<std::string> &args) {
+  duk_context *ctx = duk_create_heap(hook_alloc, hook_realloc, hook_free, heap, hook_fatal);
+  if (!ctx) {
+    std::fprintf(stderr, "rca-duk: duk_create_heap failed (out of memory)\n");
+    std::exit(2);
+  }
+  duk_push_c_function(ctx, js_print, DUK_VARARGS);
+  duk_put_global_string(ctx, "print");
+  duk_idx_t arr = duk_push_array(ctx);
+  for (size_t i = 0; i < args.size(); ++i) {
+    duk_push_string(ctx, args[i].c_str());
+    duk_put_prop_index(ctx, arr, duk_uarridx_t(i));
+  }
+  duk_put_global_string(ctx, "scriptArgs");
+  return ctx;
+}
+
+// Compiles a script and leaves the function on the stack; false (message printed) on error.
+bool compile(duk_context *ctx, const std::string &path) {
+  std::string src;
+  if (!read_file(path, &src)) {
+    std::fprintf(stderr, "rca-duk: cannot read script '%s': %s\n", path.c_str(), std::strerror(errno));
+    std::exit(2);
+  }
+  duk_push_string(ctx, path.c_str());
+  if (duk_pcompile_lstring_filename(ctx, 0, src.data(), src.size()) != 0) {
+    std::fprintf(stderr, "rca-duk: JS exception (compiling %s): %s\n", path.c_str(), duk_safe_to_stacktrace(ctx, -1));
+    duk_pop(ctx);
+    return false;
+  }
+  return true;
+}
+
+// Calls the compiled function on the stack top; leaves the result (or nothing on error).
+bool call(duk_context *ctx, const std::string &path, std::string *value) {
+  if (duk_pcall(ctx, 0) != 0) {
+    std::fprintf(stderr, "rca-duk: JS exception in %s: %s\n", path.c_str(), duk_safe_to_stacktrace(ctx, -1));
+    duk_pop(ctx);
+    return false;
+  }
+  if (value) *value = duk_safe_to_string(ctx, -1);
+  duk_pop(ctx);
+  return true;
+}
+
+// Exact accounting while the heap is live: Duktape's own lists, the patch's counter and (handle
+// builds, one heap per rca heap) rca's live slots must agree.
+bool check_live(duk_context *ctx, rca_heap_t *heap, bool compare_rca, const char *tag) {
+  const size_t walked = duk_rca_count_objects(ctx), live = duk_rca_live(ctx);
+  const size_t slots = live_slots(heap);
+  const bool ok = walked == live && (!compare_rca || slots == walked) && (compare_rca || duk_rca_mode() != 0 || slots == 0);
+  std::printf("rca-duk accounting when=%s duk_objects=%zu duk_live=%zu rca_live_slots=%zu ok=%d\n", tag, walked,
+              live, slots, ok ? 1 : 0);
+  return ok;
+}
+
+bool destroy_and_check(duk_context *ctx, rca_heap_t *heap, bool check_rca) {
+  duk_destroy_heap(ctx);
+  const size_t left = duk_rca_last_destroyed_live();
+  const size_t slots = live_slots(heap);
+  const bool ok = left == 0 && (!check_rca || slots == 0);
+  std::printf("rca-duk accounting when=destroyed duk_live=%zu rca_live_slots=%zu ok=%d\n", left, slots, ok ? 1 : 0);
+  return ok;
+}
+
+double ms_since(clk::time_point t0) {
+  return std::chrono::duration<double, std::milli>(clk::now() - t0).count();
+}
+
+void print_header(const options &o, rca_heap_t *heap, const char *mode) {
+  const rca_config_t *c = rca_heap_config(heap);
+  std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s backend=%s script=%s\n", mode, variant_name(),
+              rca_placement_name(c->placement), duk_rca_mode() ? rca_handle_name(c->handle) : "none",
+              rca_backend_name(c->backend), o.scripts[0].c_str());
+}
+
+// ---- modes ------------------------------------------------------------------------------------
+
+int run_plain(const options &o, rca_heap_t *heap) {
+  print_header(o, heap, "run");
+  for (int r = 0; r < o.repeat; ++r) {
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    const auto t0 = clk::now();
+    duk_context *ctx = new_duk(heap, o.args);
+    std::string value;
+    const bool ok = compile(ctx, o.scripts[0]) && call(ctx, o.scripts[0], &value);
+    const double ms = ms_since(t0);
+    getrusage(RUSAGE_SELF, &ru1);
+    if (!ok) {
+      duk_destroy_heap(ctx);
+      return 1;
+    }
+    std::printf("rca-duk result rep=%d ms=%.3f minflt=%ld value=%s\n", r, ms, ru1.ru_minflt - ru0.ru_minflt,
+                value.c_str());
+    const bool acc = check_live(ctx, heap, duk_rca_mode() != 0, "after_run");
+    if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
+  }
+  return 0;
+}
+
+int run_threads(const options &o, rca_heap_t *heap) {
+  print_header(o, heap, "threads");
+  const int n = o.threads;
+  std::vector<double> ms(n, 0);
+  std::vector<size_t> objects(n, 0), left(n, 1);
+  std::vector<int> ok(n, 0);
+  // Everyone runs, then one check of the whole rca heap while all heaps are live, then all
+  // destroy: exact accounting across threads.
+  bool all_live_ok = true;
+  std::barrier sync(n, [&]() noexcept {
+    size_t sum = 0;
+    for (size_t x : objects) sum += x;
+    const size_t slots = live_slots(heap);
+    all_live_ok = duk_rca_mode() == 0 ? slots == 0 : slots == sum;
+    std::printf("rca-duk accounting when=all_threads_live duk_objects=%zu rca_live_slots=%zu ok=%d\n", sum, slots,
+                all_live_ok ? 1 : 0);
+  });
+  const auto t0 = clk::now();
+  std::vector<std::thread> ts;
+  for (int i = 0; i < n; ++i) {
+    ts.emplace_back([&, i]() {
+      const auto t = clk::now();
+      duk_context *ctx = new_duk(heap, o.args);
+      std::string value;
+      ok[i] = compile(ctx, o.scripts[0]) && call(ctx, o.scripts[0], &value);
+      ms[i] = ms_since(t);
+      objects[i] = duk_rca_count_objects(ctx);
+      if (objects[i] != duk_rca_live(ctx)) ok[i] = 0;
+      sync.arrive_and_wait();
+      duk_destroy_heap(ctx);
+      left[i] = duk_rca_last_destroyed_live();
+    });
+  }
+  for (auto &t : ts) t.join();
+  const double wall = ms_since(t0);
+  int failed = 0;
+  double sum = 0, mx = 0;
+  for (int i = 0; i < n; ++i) {
+    std::printf("rca-duk thread id=%d ms=%.3f duk_objects=%zu ok=%d destroyed_live=%zu\n", i, ms[i], objects[i], ok[i],
+                left[i]);
+    failed += !ok[i];
+    sum += ms[i];
+    mx = ms[i] > mx ? ms[i] : mx;
+  }
+  const size_t slots = live_slots(heap);
+  std::printf("rca-duk threads n=%d wall_ms=%.3f mean_ms=%.3f max_ms=%.3f rca_live_slots_after=%zu\n", n, wall, sum / n,
+              mx, slots);
+  if (failed) return 1;
+  for (size_t l : left)
+    if (l != 0) return 3;
+  return all_live_ok && slots == 0 ? 0 : 3;
+}
+
+struct worker_report {
+  int ok;
+  double ms;
+  long minflt;
+  bool have_pages;
+  rca::vms::cow_counts pages;
+};
+
+int run_prefork(const options &o, rca_heap_t *heap) {
+  print_header(o, heap, "prefork");
+  const bool handles = duk_rca_mode() != 0;
+  if (o.freeze && !duk_rca_freeze_check()) {
+    std::fprintf(stderr, "rca-duk: --freeze needs a build with the freeze check; %s has none\n", variant_name());
+    return 2;
+  }
+  duk_context *ctx = new_duk(heap, o.args);
+  const auto t0 = clk::now();
+  if (!compile(ctx, o.scripts[0]) || !call(ctx, o.scripts[0], nullptr)) {
+    duk_destroy_heap(ctx);
+    return 1;
+  }
+  const double setup_ms = ms_since(t0);
+  // The task is compiled before forking so that workers only run it.
+  if (!compile(ctx, o.scripts[1])) {
+    duk_destroy_heap(ctx);
+    return 1;
+  }
+  long frozen = 0;
+  if (o.freeze) frozen = handles ? rca_heap_freeze(heap) : duk_rca_freeze_inline(ctx);
+  if (frozen < 0) {
+    std::fprintf(stderr, "rca-duk: freezing failed: %s\n", rca_last_error());
+    duk_destroy_heap(ctx);
+    return 2;
+  }
+  if (!o.worker_gc) duk_rca_gc_prevent(ctx, 1);
+  void *lo = nullptr, *hi = nullptr;
+  if (handles) rca_heap_arena_range(heap, &lo, &hi);
+  std::printf("rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d duk_objects=%zu "
+              "method=pagemap_exclusive_bit56\n",
+              o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, duk_rca_count_objects(ctx));
+  std::fflush(stdout);
+
+  std::vector<pid_t> pids;
+  std::vector<int> fds;
+  for (int w = 0; w < o.prefork; ++w) {
+    int fd[2];
+    if (pipe(fd) != 0) {
+      std::perror("rca-duk: pipe");
+      return 2;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+      std::perror("rca-duk: fork");
+      return 2;
+    }
+    if (pid == 0) {
+      close(fd[0]);
+      worker_report rep{};
+      rca::vms::cow_probe *probe = rca::vms::cow_begin(reinterpret_cast<std::uintptr_t>(lo),
+                                                       reinterpret_cast<std::uintptr_t>(hi));
+      struct rusage ru0, ru1;
+      getrusage(RUSAGE_SELF, &ru0);
+      const auto t = clk::now();
+      duk_dup_top(ctx);  // the compiled task; the parent's copy stays for the next worker
+      rep.ok = call(ctx, o.scripts[1], nullptr);
+      rep.ms = ms_since(t);
+      getrusage(RUSAGE_SELF, &ru1);
+      rep.minflt = ru1.ru_minflt - ru0.ru_minflt;
+      rep.have_pages = probe && rca::vms::cow_end(probe, &rep.pages);
+      ssize_t wr = write(fd[1], &rep, sizeof rep);
+      (void) wr;
+      std::fflush(stderr);
+      _exit(rep.ok ? 0 : 1);  // no heap teardown: it would write the pages we just measured
+    }
+    close(fd[1]);
+    pids.push_back(pid);
+    fds.push_back(fd[0]);
+  }
+  int failed = 0;
+  for (int w = 0; w < o.prefork; ++w) {
+    worker_report rep{};
+    const ssize_t got = read(fds[w], &rep, sizeof rep);
+    close(fds[w]);
+    int status = 0;
+    waitpid(pids[w], &status, 0);
+    const bool ok = got == ssize_t(sizeof rep) && rep.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    failed += !ok;
+    const auto &p = rep.pages;
+    auto pct = [](size_t a, size_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
+    if (rep.have_pages)
+      std::printf("rca-duk worker id=%d ok=%d ms=%.3f minflt=%ld obj_pages_shared=%zu obj_pages_private=%zu "
+                  "rc_pages_shared=%zu rc_pages_private=%zu obj_private_pct=%.2f rc_private_pct=%.2f "
+                  "heap_private_pct=%.2f\n",
+                  w, ok ? 1 : 0, rep.ms, rep.minflt, p.obj_shared, p.obj_private, p.rc_shared, p.rc_private,
+                  pct(p.obj_private, p.obj_shared), pct(p.rc_private, p.rc_shared),
+                  pct(p.obj_private + p.rc_private, p.obj_shared + p.rc_shared));
+    else
+      std::printf("rca-duk worker id=%d ok=%d ms=%.3f minflt=%ld pages=NA\n", w, ok ? 1 : 0, rep.ms, rep.minflt);
+  }
+  duk_pop(ctx);  // the task
+  if (!o.worker_gc) duk_rca_gc_prevent(ctx, 0);
+  if (o.freeze && handles) rca_heap_thaw(heap);
+  const bool acc = check_live(ctx, heap, handles, "after_prefork");
+  if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
+  return failed ? 4 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const options o = parse(argc, argv);
+  rca_heap_t *heap = make_rca_heap(o);
+  duk_rca_attach(heap);
+  int rc;
+  if (o.prefork) rc = run_prefork(o, heap);
+  else if (o.threads) rc = run_threads(o, heap);
+  else rc = run_plain(o, heap);
+  if (o.stats) print_stats(heap);
+  rca_heap_destroy(heap);
+  return rc;
+}
