@@ -469,6 +469,13 @@ int run_prefork(const options &o, rca_heap_t *heap) {
 int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const options o = parse(argc, argv);
+  // Scripts are checked before any heap exists, so that this error exits cleanly.
+  for (const std::string &s : o.scripts) {
+    if (access(s.c_str(), R_OK) != 0) {
+      std::fprintf(stderr, "rca-duk: cannot read script '%s': %s\n", s.c_str(), std::strerror(errno));
+      return 2;
+    }
+  }
   rca_heap_t *heap = make_rca_heap(o);
   duk_rca_attach(heap);
   int rc;
