@@ -1,0 +1,64 @@
+// Counters around a measured region: perf_event_open groups (hardware and software), read as
+// one set. An event the kernel refuses stays unavailable (std::nullopt, written as NA), never 0.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace rca::lab {
+
+/// The events rcalab asks for, in row-schema order.
+enum class event : unsigned {
+  cycles,
+  instructions,
+  branch_misses,
+  l1d_read_misses,
+  llc_misses,
+  dtlb_misses,
+  page_faults,
+  minor_faults,
+  major_faults,
+  context_switches,
+  task_clock_ns,
+  count
+};
+inline constexpr std::size_t kEventCount = static_cast<std::size_t>(event::count);
+
+/// Column name of an event (as in the row schema).
+const char *event_name(event e);
+
+/// One reading: a value per event, or nullopt where the event is unavailable.
+struct counter_values {
+  std::array<std::optional<double>, kEventCount> v{};
+  std::optional<double> &operator[](event e) { return v[static_cast<std::size_t>(e)]; }
+  const std::optional<double> &operator[](event e) const { return v[static_cast<std::size_t>(e)]; }
+};
+
+/// Opens every event once (hardware events as one group, software events as another, so each
+/// group is scheduled together); `inherit` also counts threads created after construction.
+/// Regions may be measured any number of times; not thread-safe.
+class counter_group {
+ public:
+  explicit counter_group(bool inherit = true);
+  ~counter_group();
+  counter_group(const counter_group &) = delete;
+  counter_group &operator=(const counter_group &) = delete;
+
+  void start();           ///< reset and enable every open event
+  counter_values stop();  ///< disable and read; unopened or never-scheduled events are nullopt
+
+  bool available(event e) const { return fd_[static_cast<std::size_t>(e)] >= 0; }
+  /// Why an event is unavailable ("" when it is available), e.g. "ENOENT (not supported)".
+  const std::string &why(event e) const { return why_[static_cast<std::size_t>(e)]; }
+  /// "cycles,instructions,..." of the events that opened, or "none".
+  std::string available_list(bool hardware) const;
+
+ private:
+  std::array<int, kEventCount> fd_{};
+  std::array<std::string, kEventCount> why_{};
+  int hw_leader_ = -1, sw_leader_ = -1;
+};
+
+}  // namespace rca::lab

@@ -1,0 +1,81 @@
+#include "measure.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <stdexcept>
+
+namespace rca::lab {
+
+double now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+summary summarize(std::vector<double> v) {
+  if (v.empty()) throw std::invalid_argument("summarize: no values");
+  std::sort(v.begin(), v.end());
+  summary s;
+  std::size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  s.min = v.front();
+  s.max = v.back();
+  return s;
+}
+
+std::vector<sample> repeat(counter_group &counters, int warmup, int reps, const std::function<double()> &body) {
+  for (int i = 0; i < warmup; ++i) body();
+  std::vector<sample> out;
+  out.reserve(static_cast<std::size_t>(reps));
+  for (int i = 0; i < reps; ++i) {
+    counters.start();
+    double v = body();
+    sample s;
+    s.counters = counters.stop();
+    s.value = v;
+    out.push_back(s);
+  }
+  return out;
+}
+
+summary emit_series(sink &out, const std::string &experiment, const row &base, const std::string &metric,
+                    const std::string &unit, const std::vector<sample> &samples) {
+  std::vector<double> values;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    row r = base;
+    r.set("rep", static_cast<int>(i)).set("stat", "raw").set("metric", metric).set("value", samples[i].value).set("unit", unit);
+    for (std::size_t e = 0; e < kEventCount; ++e)
+      r.set(event_name(static_cast<event>(e)), samples[i].counters.v[e]);
+    out.write(experiment, r);
+    values.push_back(samples[i].value);
+  }
+  summary s = summarize(values);
+  row r = base;
+  r.na("rep").set("stat", "median").set("n", static_cast<int>(samples.size())).set("metric", metric);
+  r.set("value", s.median).set("unit", unit).set("min", s.min).set("max", s.max).set("spread", s.spread());
+  for (std::size_t e = 0; e < kEventCount; ++e) {
+    std::vector<double> cv;
+    for (const auto &x : samples)
+      if (x.counters.v[e]) cv.push_back(*x.counters.v[e]);
+    const char *col = event_name(static_cast<event>(e));
+    if (cv.size() == samples.size() && !cv.empty()) r.set(col, summarize(cv).median);
+    else r.na(col);
+  }
+  out.write(experiment, r);
+  return s;
+}
+
+bool pin_thread(unsigned cpu) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n <= 0) return false;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu % static_cast<unsigned>(n), &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+}  // namespace rca::lab

@@ -1,0 +1,47 @@
+// Repetitions: warm-up runs kept apart, then `reps` measured runs, each with its counters;
+// medians with min/max; rows for every raw value and one summary row per series.
+#pragma once
+
+#include "counters.hpp"
+#include "rows.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rca::lab {
+
+double now_ns();
+
+/// One measured repetition: the value of the metric and the counters of its region.
+struct sample {
+  double value = 0;
+  counter_values counters;
+};
+
+struct summary {
+  double median = 0, min = 0, max = 0;
+  double spread() const { return median != 0 ? (max - min) / median : 0; }
+};
+summary summarize(std::vector<double> v);  ///< v must not be empty
+
+/// Runs `body` warmup times unmeasured, then reps times between counters.start/stop.
+/// body returns the metric's value for that run (e.g. ns per op).
+std::vector<sample> repeat(counter_group &counters, int warmup, int reps,
+                           const std::function<double()> &body);
+
+/// Writes one raw row per sample (stat=raw, rep=i) and a summary row (stat=median, with min,
+/// max, n, spread; counters are medians of the available values, NA when any rep lacked them).
+/// Returns the summary.
+class sink;
+summary emit_series(sink &out, const std::string &experiment, const row &base, const std::string &metric,
+                    const std::string &unit, const std::vector<sample> &samples);
+
+/// Pins the calling thread to cpu (mod the online count). False when refused.
+bool pin_thread(unsigned cpu);
+
+/// Spread above which a series is flagged unstable in human-readable summaries.
+inline constexpr double kUnstableSpread = 0.25;
+
+}  // namespace rca::lab

@@ -1,0 +1,205 @@
+// C4 — "the compiler cannot know what the pointer actually refers to and what it might alias",
+// and modern CPUs make that cheap.
+//
+// Runs the kernels of aliasing_kernels.cpp (three builds x inline/handle x u32/f64 fields) on
+// objects from an inline heap and a shared-pointer heap: ns per object, hardware instructions
+// when available, and otherwise instructions per object from callgrind (the kernels alone,
+// --toggle-collect). The assembly of each build is copied to <out>/asm/, and the static
+// instruction count of each kernel is a row too.
+#include "../harness/environment.hpp"
+#include "../harness/measure.hpp"
+#include "../harness/progress.hpp"
+#include "experiment.hpp"
+#include "objects.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#ifndef RCALAB_ASM_DIR
+#define RCALAB_ASM_DIR ""
+#endif
+
+extern "C" {
+#define RCA_LAB_DECLARE(build)                                        \
+  double rca_lab_alias_##build##_inline_u32(void *const *, std::size_t); \
+  double rca_lab_alias_##build##_inline_f64(void *const *, std::size_t); \
+  double rca_lab_alias_##build##_handle_u32(void *const *, std::size_t); \
+  double rca_lab_alias_##build##_handle_f64(void *const *, std::size_t);
+RCA_LAB_DECLARE(strict)
+RCA_LAB_DECLARE(nostrict)
+RCA_LAB_DECLARE(restrict)
+}
+
+namespace rca::lab {
+namespace {
+
+using kernel_fn = double (*)(void *const *, std::size_t);
+struct kernel {
+  const char *build, *layout, *field;
+  kernel_fn fn;
+  std::string name() const { return std::string("rca_lab_alias_") + build + "_" + layout + "_" + field; }
+};
+
+#define RCA_LAB_KERNELS(build)                                                                   \
+  {#build, "inline", "u32", rca_lab_alias_##build##_inline_u32}, {#build, "inline", "f64", rca_lab_alias_##build##_inline_f64}, \
+      {#build, "handle", "u32", rca_lab_alias_##build##_handle_u32}, {#build, "handle", "f64", rca_lab_alias_##build##_handle_f64}
+const kernel kKernels[] = {RCA_LAB_KERNELS(strict), RCA_LAB_KERNELS(nostrict), RCA_LAB_KERNELS(restrict)};
+
+const char *build_flags(const std::string &b) {
+  return b == "strict" ? "default (-fstrict-aliasing at -O2+)" : b == "nostrict" ? "-fno-strict-aliasing" : "__restrict on object and slot";
+}
+
+std::size_t passes_for(std::size_t n) { return std::max<std::size_t>(1, (1u << 20) / n); }
+
+// Static instruction count of a function in a GNU as listing (between its label and .cfi_endproc).
+long static_instructions(const std::string &asm_text, const std::string &fn) {
+  std::istringstream in(asm_text);
+  bool inside = false;
+  long count = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (!inside) {
+      if (line == fn + ":") inside = true;
+      continue;
+    }
+    if (line.find(".cfi_endproc") != std::string::npos || line.rfind("\t.size", 0) == 0) break;
+    if (line.size() > 1 && line[0] == '\t' && line[1] != '.') ++count;
+  }
+  return inside ? count : -1;
+}
+
+// Instructions per kernel from callgrind, collected only inside the kernels.
+std::map<std::string, double> callgrind_ir(std::size_t n, std::string &why) {
+  std::map<std::string, double> out;
+  if (run_capture("command -v valgrind").empty() || run_capture("command -v callgrind_annotate").empty()) {
+    why = "valgrind not found";
+    return out;
+  }
+  char tmpl[] = "/tmp/rcalab-callgrind-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    why = "mkdtemp failed";
+    return out;
+  }
+  std::string dir = tmpl, file = dir + "/callgrind.out";
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::string cmd = "RCALAB_CALLGRIND_CHILD=1 valgrind --tool=callgrind --callgrind-out-file='" + file +
+                    "' --toggle-collect='rca_lab_alias_*' '" + self + "' aliasing --callgrind off --reps 1 --warmup 0 --objects " +
+                    std::to_string(n) + " --out - >/dev/null 2>&1 && callgrind_annotate '" + file + "' 2>/dev/null";
+  std::string text = run_capture(cmd);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find("rca_lab_alias_");
+    if (at == std::string::npos) continue;
+    std::string num;
+    for (char ch : line.substr(0, line.find_first_of("( ", line.find_first_not_of(' '))))
+      if (ch >= '0' && ch <= '9') num += ch;
+    std::string fn = line.substr(at, line.find_first_of(" [", at) - at);
+    if (!num.empty()) out[fn] = std::stod(num);
+  }
+  std::filesystem::remove_all(dir);
+  if (out.empty()) why = "callgrind produced no kernel counts";
+  return out;
+}
+
+}  // namespace
+
+int run_aliasing(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::size_t n = opt.objects.empty() ? (opt.quick ? 4096 : 65536) : opt.objects.front();
+  const std::size_t passes = passes_for(n);
+  const bool nested = std::getenv("RCALAB_CALLGRIND_CHILD") != nullptr;
+
+  // Objects: one inline heap and one shared-pointer heap, fields filled.
+  population inl({RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
+  population hnd({RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
+  for (auto *pop : {&inl, &hnd})
+    for (std::size_t i = 0; i < n; ++i) {
+      char *p = static_cast<char *>(pop->objs[i]) + kPayloadOffset;
+      // Normal doubles (subnormals would add microcode assists to the f64 kernels); the u32
+      // kernels read the same bytes as integers, which is fine for them.
+      double d[2] = {static_cast<double>(i) * 0.5 + 1.0, 3.0};
+      std::memcpy(p, d, sizeof d);
+    }
+
+  // Assembly beside the results.
+  std::map<std::string, std::string> asm_text;
+  for (const char *b : {"strict", "nostrict", "restrict"}) {
+    std::string src = std::string(RCALAB_ASM_DIR) + "/aliasing_" + b + ".s";
+    std::ifstream f(src);
+    if (!f) continue;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    asm_text[b] = ss.str();
+    if (opt.out != "-") {
+      std::filesystem::create_directories(opt.out + "/asm");
+      std::ofstream(opt.out + "/asm/aliasing_" + b + ".s") << asm_text[b];
+    }
+  }
+
+  std::map<std::string, double> ir;
+  std::string ir_why = "not requested";
+  const bool hw_instr = ctx.counters.available(event::instructions);
+  if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && !hw_instr))) ir = callgrind_ir(std::min<std::size_t>(n, 4096), ir_why);
+
+  std::map<std::string, summary> res;
+  progress bar("aliasing", std::size(kKernels));
+  for (const kernel &k : kKernels) {
+    const population &pop = std::string(k.layout) == "inline" ? inl : hnd;
+    auto fn = [&] {
+      double sum = 0, t0 = now_ns();
+      for (std::size_t p = 0; p < passes; ++p) sum += k.fn(pop.objs.data(), n);
+      double t1 = now_ns();
+      asm volatile("" ::"x"(sum));
+      return (t1 - t0) / static_cast<double>(n * passes);
+    };
+    auto samples = repeat(ctx.counters, opt.warmup, opt.reps, fn);
+    row r = ctx.base("aliasing", "C4");
+    r.set("variant", std::string(k.build) + "/" + k.field).set("placement", rca_placement_name(pop.lay.placement));
+    r.set("handle", pop.lay.handle_name()).set("slot_bits", 32).set("semantics", "plain").set("backend", "system");
+    r.set("objects", n).set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
+    r.set("method", "wall_clock").param("build", k.build).param("flags", build_flags(k.build)).param("field_type", k.field);
+    r.param("kernel", k.name()).param("passes", static_cast<double>(passes));
+    res[k.name()] = emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", samples);
+    if (auto it = asm_text.find(k.build); it != asm_text.end()) {
+      row s = r;
+      long c = static_instructions(it->second, k.name());
+      s.set("method", "asm_listing").set("rep", 0).set("stat", "raw").set("metric", "static_instructions").set("unit", "instructions");
+      s.set("value", c >= 0 ? std::optional<double>(static_cast<double>(c)) : std::nullopt);
+      ctx.out.write("aliasing", s);
+    }
+    if (auto it = ir.find(k.name()); it != ir.end()) {
+      row s = r;
+      const std::size_t cn = std::min<std::size_t>(n, 4096);
+      s.set("method", "callgrind").set("objects", cn).set("rep", 0).set("stat", "raw").set("metric", "instructions_per_object");
+      s.set("unit", "instructions").set("value", it->second / static_cast<double>(cn * passes_for(cn)));
+      ctx.out.write("aliasing", s);
+    }
+    bar.step(k.name());
+  }
+  if (!nested && ir.empty() && !hw_instr) ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
+
+  // Claim table: handle vs inline with u32 fields (the aliasing case), strict build.
+  auto a = res.find("rca_lab_alias_strict_handle_u32"), b = res.find("rca_lab_alias_strict_inline_u32");
+  auto c = res.find("rca_lab_alias_restrict_handle_u32");
+  if (a != res.end() && b != res.end() && c != res.end()) {
+    char fig[200], cmp[200];
+    std::snprintf(fig, sizeof fig, "%.2f vs %.2f ns/obj (%s); restrict %.2f", a->second.median, b->second.median,
+                  ratio_text(a->second.median, b->second.median).c_str(), c->second.median);
+    std::snprintf(cmp, sizeof cmp, "handle vs inline, u32 fields read around incref/decref, %zu objs", n);
+    double ratio = a->second.median / b->second.median;
+    std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
+                      : ratio <= 1.2 ? "supports (<= 1.2x)"
+                                     : "contradicts (> 1.2x)";
+    ctx.findings.push_back({"C4", fig, cmp, dir});
+    ctx.note("C4 %s: %s -> %s", cmp, fig, dir.c_str());
+  }
+  return 0;
+}
+
+}  // namespace rca::lab

@@ -1,0 +1,68 @@
+// C4 kernels, compiled three times (experiments/CMakeLists.txt): with strict aliasing (the
+// default), with -fno-strict-aliasing, and with `restrict` on the object and slot pointers.
+// RCA_LAB_ALIAS_BUILD names the build in the function names; the generated assembly of each build
+// is saved beside the results.
+//
+// Each kernel walks n objects; per object it reads payload fields, increfs, reads them again,
+// decrefs, reads once more. Whether the second and third reads can reuse the first depends on
+// what the compiler knows about the count's address: inline, the count is at offset 0 of the same
+// object (provably apart from the fields); through a handle, it is "some uint32_t somewhere",
+// which may alias a uint32_t field (always) or a double field (only without strict aliasing).
+#include <rca/refcount.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+#ifndef RCA_LAB_ALIAS_BUILD
+#error "RCA_LAB_ALIAS_BUILD must name the build (strict, nostrict, restrict)"
+#endif
+#ifndef RCA_LAB_RESTRICT
+#define RCA_LAB_RESTRICT
+#endif
+
+#define RCA_LAB_CAT2(a, b, c, d) rca_lab_alias_##a##_##b##_##c
+#define RCA_LAB_CAT(a, b, c) RCA_LAB_CAT2(a, b, c, _)
+#define RCA_LAB_KERNEL(layout, field) RCA_LAB_CAT(RCA_LAB_ALIAS_BUILD, layout, field)
+
+namespace {
+
+using rc = rca::rc::counter<std::uint32_t, false, true, true, false>;
+constexpr std::size_t kPayload = 16;  // experiments/rcalab/objects.hpp kPayloadOffset
+
+struct fields_u32 {
+  std::uint32_t a, b;
+};
+struct fields_f64 {
+  double a, b;
+};
+
+template <class F>
+[[gnu::always_inline]] inline double visit(char *RCA_LAB_RESTRICT obj, std::uint32_t *RCA_LAB_RESTRICT slot) {
+  const F *f = reinterpret_cast<const F *>(obj + kPayload);
+  double v = static_cast<double>(f->a);
+  rc::incref(slot);
+  v += static_cast<double>(f->a) * static_cast<double>(f->b);
+  if (rc::decref(slot)) v += 1;  // never: counts start at 1
+  v += static_cast<double>(f->a);
+  return v;
+}
+
+template <class F, bool Inline>
+[[gnu::always_inline]] inline double walk(void *const *objs, std::size_t n) {
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    char *o = static_cast<char *>(objs[i]);
+    std::uint32_t *s = Inline ? reinterpret_cast<std::uint32_t *>(o) : *reinterpret_cast<std::uint32_t **>(o);
+    sum += visit<F>(o, s);
+  }
+  return sum;
+}
+
+}  // namespace
+
+extern "C" {
+[[gnu::noinline]] double RCA_LAB_KERNEL(inline, u32)(void *const *objs, std::size_t n) { return walk<fields_u32, true>(objs, n); }
+[[gnu::noinline]] double RCA_LAB_KERNEL(inline, f64)(void *const *objs, std::size_t n) { return walk<fields_f64, true>(objs, n); }
+[[gnu::noinline]] double RCA_LAB_KERNEL(handle, u32)(void *const *objs, std::size_t n) { return walk<fields_u32, false>(objs, n); }
+[[gnu::noinline]] double RCA_LAB_KERNEL(handle, f64)(void *const *objs, std::size_t n) { return walk<fields_f64, false>(objs, n); }
+}

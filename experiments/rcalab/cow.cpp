@@ -1,0 +1,124 @@
+// C5 — a count write in a forked child "will just dirty the page"; what users want is to save
+// physical memory.
+//
+// Build a heap of N objects, optionally freeze it, fork K children that only read it (incref,
+// read a payload field, decref each object), and count per child the pages that became private
+// (pagemap bit 56, harness/pages.hpp): object pages, refcount pages, other. Dense traversal and
+// sparse (every stride-th object). A no-op child is the control for what fork itself costs.
+#include "../harness/measure.hpp"
+#include "../harness/pages.hpp"
+#include "../harness/progress.hpp"
+#include "experiment.hpp"
+#include "objects.hpp"
+
+#include <cstdio>
+#include <map>
+
+namespace rca::lab {
+namespace {
+
+template <class Slot, class Handle>
+[[gnu::noinline]] std::uint64_t read_only_walk(void *const *objs, std::size_t n, std::size_t stride, Slot *base) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < n; i += stride) {
+    void *o = objs[i];
+    Slot *s = slot_of<Slot, Handle>(o, base);
+    plain_rc<Slot>::incref(s);
+    sum += *reinterpret_cast<const volatile std::uint64_t *>(static_cast<char *>(o) + kPayloadOffset);
+    sum += plain_rc<Slot>::decref(s);
+  }
+  return sum;
+}
+
+}  // namespace
+
+int run_cow(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::size_t n = opt.objects.empty() ? (opt.quick ? 1000000 : 1000000) : opt.objects.front();
+  const int children = opt.children ? opt.children : (opt.quick ? 3 : 5);
+  const std::size_t stride = opt.stride ? opt.stride : 512;
+  options lopt = opt;
+  if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
+  const auto layouts = select_layouts(lopt, all_placements(), {32, 64});
+  struct traversal {
+    const char *name;
+    std::size_t stride;
+  };
+  const std::vector<traversal> walks = {{"noop", 0}, {"dense", 1}, {"sparse", stride}};
+  std::map<std::tuple<std::string, unsigned, bool, std::string>, summary> pct;
+
+  progress bar("cow", layouts.size() * 2);
+  for (const layout &l : layouts) {
+    for (bool frozen : {false, true}) {
+      population pop(l, n, opt.object_bytes, /*track_objects=*/frozen);
+      long frozen_count = 0;
+      if (frozen) {
+        frozen_count = pop.heap.freeze();
+        if (frozen_count < 0) throw std::runtime_error(std::string("rca_heap_freeze: ") + rca_last_error());
+      }
+      const page_set obj_pages = pop.object_pages(), rc_pages = pop.refcount_pages();
+      for (const auto &w : walks) {
+        if (frozen && w.stride == 0) continue;  // the control does not depend on freezing
+        std::map<std::string, std::vector<sample>> series;
+        std::uint64_t heap_obj = 0, heap_rc = 0, before = 0, skipped = 0;
+        for (int c = 0; c < children; ++c) {
+          page_report rep = account_writes(obj_pages, rc_pages, [&] {
+            if (w.stride == 0) return;
+            with_layout(l, [&]<class Slot, class Handle>() {
+              std::uint64_t s = read_only_walk<Slot, Handle>(pop.objs.data(), n, w.stride, static_cast<Slot *>(pop.base));
+              asm volatile("" ::"r"(s));
+              return 0;
+            });
+          });
+          heap_obj = rep.object_pages;
+          heap_rc = rep.refcount_pages;
+          before += rep.exclusive_before;
+          skipped += rep.skipped_mappings;
+          const double heap_pages = static_cast<double>(heap_obj + heap_rc);
+          auto add = [&](const char *m, double v) { series[m].push_back(sample{v, {}}); };
+          add("private_pages", static_cast<double>(rep.object_private + rep.refcount_private));
+          add("object_pages_private", static_cast<double>(rep.object_private));
+          add("refcount_pages_private", static_cast<double>(rep.refcount_private));
+          add("other_pages_private", static_cast<double>(rep.other_private));
+          add("private_pct_of_heap", heap_pages > 0 ? 100.0 * static_cast<double>(rep.object_private + rep.refcount_private) / heap_pages : 0.0);
+          add("minor_faults", static_cast<double>(rep.minor_faults));
+          add("child_ms", rep.op_ns / 1e6);
+        }
+        row r = ctx.base("cow", "C5");
+        r.set("variant", w.name).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
+        r.set("slot_bits", l.slot_bits).set("semantics", "plain").set("backend", "system").set("objects", n);
+        r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
+        r.set("method", kPageMethod);
+        r.param("frozen", frozen ? "yes" : "no").param("frozen_counts", static_cast<double>(frozen_count));
+        r.param("stride", static_cast<double>(w.stride)).param("children", static_cast<double>(children));
+        r.param("heap_object_pages", static_cast<double>(heap_obj)).param("heap_refcount_pages", static_cast<double>(heap_rc));
+        r.param("exclusive_before_op", static_cast<double>(before)).param("skipped_mappings", static_cast<double>(skipped));
+        const char *units[][2] = {{"private_pages", "pages"}, {"object_pages_private", "pages"}, {"refcount_pages_private", "pages"},
+                                  {"other_pages_private", "pages"}, {"private_pct_of_heap", "%"}, {"minor_faults", "faults"}, {"child_ms", "ms"}};
+        for (auto &u : units) {
+          summary s = emit_series(ctx.out, "cow", r, u[0], u[1], series[u[0]]);
+          if (std::string(u[0]) == "private_pct_of_heap") pct[{l.name(), l.slot_bits, frozen, w.name}] = s;
+        }
+      }
+      bar.step(l.name() + (frozen ? " frozen" : ""));
+    }
+  }
+
+  // Claim table: dense read-only child, % of the heap made private.
+  auto get = [&](const char *name, unsigned bits, bool frozen) -> double {
+    auto it = pct.find({name, bits, frozen, "dense"});
+    return it == pct.end() ? -1 : it->second.median;
+  };
+  double inl = get("inline", 32, false), sh = get("shared/ptr", 32, false), sh64 = get("shared/ptr", 64, false), fz = get("inline", 32, true);
+  if (inl >= 0 && sh >= 0) {
+    char fig[200], cmp[160];
+    std::snprintf(fig, sizeof fig, "inline %.1f%%, shared32 %.1f%%, shared64 %.1f%%, inline frozen %.1f%%", inl, sh, sh64, fz);
+    std::snprintf(cmp, sizeof cmp, "heap pages made private by a read-only child, %zu x %zu B, dense", n, opt.object_bytes);
+    std::string dir = inl >= 50 && sh < inl / 4 ? "supports (inline counts dirty the heap; out-of-line saves)" : "mixed";
+    ctx.findings.push_back({"C5", fig, cmp, dir});
+    ctx.note("C5 %s: %s -> %s", cmp, fig, dir.c_str());
+  }
+  return 0;
+}
+
+}  // namespace rca::lab

@@ -1,0 +1,117 @@
+// C1 — "Because of hierarchical memory, the extra pointer lookup should not matter much."
+//
+// incref/decref over working sets from L1-sized to DRAM-sized, in allocation order and in random
+// order, for every placement and handle kind. Each step increfs the next object and decrefs the
+// previous one, so every count goes +1 then -1 one step later (a VM's pattern when a reference
+// moves along a list) and the compiler cannot fold the pair away.
+#include "../harness/measure.hpp"
+#include "../harness/progress.hpp"
+#include "experiment.hpp"
+#include "objects.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace rca::lab {
+namespace {
+
+template <class Slot, class Handle, class Counter>
+[[gnu::noinline]] std::uint64_t pass(void *const *order, std::size_t n, Slot *base) {
+  Slot *prev = slot_of<Slot, Handle>(order[0], base);
+  Counter::incref(prev);
+  std::uint64_t zero = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    Slot *s = slot_of<Slot, Handle>(order[i], base);
+    Counter::incref(s);
+    zero += Counter::decref(prev);
+    prev = s;
+  }
+  zero += Counter::decref(prev);
+  return zero;  // always 0: counts start at 1; returned so the loop has a use
+}
+
+struct key {
+  std::string layout, order, sem;
+  std::size_t ws;
+  bool operator<(const key &o) const { return std::tie(layout, order, sem, ws) < std::tie(o.layout, o.order, o.sem, o.ws); }
+};
+
+}  // namespace
+
+int run_indirection(context &ctx) {
+  const options &opt = ctx.opt;
+  std::vector<std::size_t> sizes = opt.working_sets;
+  if (sizes.empty()) {
+    if (opt.quick) sizes = {32u << 10, 4u << 20, 64u << 20};
+    else for (std::size_t s = 16u << 10; s <= (1ull << 30); s *= 4) sizes.push_back(s);
+  }
+  std::vector<std::string> sems = opt.semantics.empty() ? std::vector<std::string>{"plain"} : opt.semantics;
+  for (const auto &s : sems)
+    if (s == "biased") throw std::invalid_argument("indirection: semantics 'biased' applies to threads only");
+  const auto layouts = select_layouts(opt, all_placements());
+  const std::size_t object_bytes = opt.object_bytes;
+  std::map<key, summary> results;
+
+  progress bar("indirection", sizes.size() * layouts.size());
+  for (std::size_t ws : sizes) {
+    const std::size_t n = std::max<std::size_t>(2, ws / object_bytes);
+    // Enough passes that one repetition runs for several milliseconds even at 16 KiB.
+    const std::size_t passes = std::max<std::size_t>(1, (opt.quick ? 4u << 20 : 16u << 20) / n);
+    for (const layout &l : layouts) {
+      population pop(l, n, object_bytes);
+      std::vector<void *> seq = pop.objs, rnd(n);
+      auto perm = shuffled(n, opt.seed);
+      for (std::size_t i = 0; i < n; ++i) rnd[i] = pop.objs[perm[i]];
+      for (const char *order : {"sequential", "random"}) {
+        const auto &v = order[0] == 's' ? seq : rnd;
+        for (const auto &sem : sems) {
+          auto body = [&]<class Slot, class Handle>() {
+            return [&, base = static_cast<Slot *>(pop.base)] {
+              std::uint64_t sink = 0;
+              double t0 = now_ns();
+              for (std::size_t p = 0; p < passes; ++p) {
+                if (sem == "atomic") sink += pass<Slot, Handle, atomic_rc<Slot>>(v.data(), n, base);
+                else sink += pass<Slot, Handle, plain_rc<Slot>>(v.data(), n, base);
+              }
+              double t1 = now_ns();
+              asm volatile("" ::"r"(sink));
+              return (t1 - t0) / (2.0 * static_cast<double>(n) * static_cast<double>(passes));
+            };
+          };
+          auto fn = with_layout(l, [&]<class Slot, class Handle>() { return std::function<double()>(body.template operator()<Slot, Handle>()); });
+          auto samples = repeat(ctx.counters, opt.warmup, opt.reps, fn);
+          row r = ctx.base("indirection", "C1");
+          r.set("variant", order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
+          r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system");
+          r.set("objects", n).set("object_bytes", object_bytes).set("working_set_bytes", n * object_bytes).set("threads", 1);
+          r.set("method", "wall_clock");
+          r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n)).param("seed", static_cast<double>(opt.seed));
+          results[{l.name(), order, sem, ws}] = emit_series(ctx.out, "indirection", r, "ns_per_op", "ns", samples);
+        }
+      }
+      bar.step(l.name());
+    }
+  }
+
+  // The claim table: the pointer hop (shared/ptr) against inline at the smallest and largest
+  // working set, random order, first semantics.
+  const std::string sem = sems.front();
+  for (std::size_t ws : {sizes.front(), sizes.back()}) {
+    auto a = results.find({"shared/ptr", "random", sem, ws}), b = results.find({"inline", "random", sem, ws});
+    if (a == results.end() || b == results.end()) continue;
+    double ratio = a->second.median / b->second.median;
+    char fig[160], cmp[160];
+    std::snprintf(fig, sizeof fig, "%.2f vs %.2f ns/op (%s)", a->second.median, b->second.median, ratio_text(a->second.median, b->second.median).c_str());
+    std::snprintf(cmp, sizeof cmp, "shared/ptr vs inline, random, %zu KiB, %s", ws >> 10, sem.c_str());
+    std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
+                      : ratio <= 1.2 ? "supports (<= 1.2x)"
+                                     : "contradicts (> 1.2x)";
+    ctx.findings.push_back({"C1", fig, cmp, dir});
+    ctx.note("C1 %s: %s -> %s", cmp, fig, dir.c_str());
+    if (sizes.size() == 1) break;
+  }
+  return 0;
+}
+
+}  // namespace rca::lab

@@ -1,0 +1,145 @@
+// rcalab: one driver for the experiments behind claims C1-C6 (DESIGN.md section 1).
+#include "registry.hpp"
+
+#include "../harness/environment.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#ifndef RCALAB_SOURCE_DIR
+#define RCALAB_SOURCE_DIR "."
+#endif
+
+namespace rca::lab {
+namespace {
+
+constexpr int kUsageError = 2;
+
+void print_usage(FILE *f) {
+  std::fprintf(f,
+               "usage: rcalab <subcommand> [flags]\n"
+               "       rcalab list | all [--quick] [flags] | help\n\n"
+               "Subcommands (what each tests):\n");
+  for (const auto &s : subcommands()) std::fprintf(f, "  %-12s %-3s %s\n", s.name, s.claim, s.tests);
+  std::fprintf(f, "  %-12s %-3s %s\n\n", "all", "", "every experiment above, then the claim table (C1-C6)");
+  std::fprintf(f, "%s", options_help());
+  std::fprintf(f, "\nRows: experiments/README.md (schema). Exit status: 0 ok, 1 an experiment failed, 2 usage.\n");
+}
+
+int usage_error(const std::string &sub, const std::string &msg) {
+  std::fprintf(stderr, "rcalab%s%s: %s\nTry 'rcalab%s%s --help'.\n", sub.empty() ? "" : " ", sub.c_str(),
+               msg.c_str(), sub.empty() ? "" : " ", sub.c_str());
+  return kUsageError;
+}
+
+void print_claims(FILE *f, const std::vector<finding> &findings) {
+  std::fprintf(f, "\n%-4s | %-44s | %-58s | %s\n", "id", "measured", "comparison", "points");
+  std::fprintf(f, "-----+----------------------------------------------+------------------------------------------------------------+------------\n");
+  for (const char *id : {"C1", "C2", "C3", "C4", "C5", "C6"}) {
+    bool any = false;
+    for (const auto &x : findings) {
+      if (x.claim != id) continue;
+      any = true;
+      std::fprintf(f, "%-4s | %-44s | %-58s | %s\n", id, x.figure.c_str(), x.comparison.c_str(), x.direction.c_str());
+    }
+    if (!any) std::fprintf(f, "%-4s | %-44s | %-58s | %s\n", id, "not measured in this run", "", "-");
+  }
+}
+
+void save_claims(const std::string &dir, const std::vector<finding> &findings) {
+  std::ofstream csv(dir + "/claims.csv", std::ios::trunc);
+  csv << "claim,figure,comparison,direction\n";
+  auto q = [](const std::string &s) {
+    std::string o = "\"";
+    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return o + "\"";
+  };
+  for (const auto &x : findings) csv << x.claim << ',' << q(x.figure) << ',' << q(x.comparison) << ',' << q(x.direction) << '\n';
+}
+
+void save_environment(const std::string &dir, const environment &env) {
+  std::ofstream f(dir + "/environment.json", std::ios::trunc);
+  row r;
+  env.apply(r);
+  f << to_json(r) << '\n';
+}
+
+int run(int argc, char **argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return kUsageError;
+  }
+  const std::string sub = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (sub == "list") {
+    if (!args.empty()) return usage_error(sub, "takes no arguments");
+    for (const auto &s : subcommands()) std::printf("%s\t%s\t%s\n", s.name, s.claim, s.tests);
+    return 0;
+  }
+  std::vector<const subcommand *> todo;
+  if (sub == "all") {
+    for (const auto &s : subcommands())
+      if (s.in_all) todo.push_back(&s);
+  } else if (const subcommand *s = find_subcommand(sub)) {
+    todo.push_back(s);
+  } else {
+    return usage_error("", "unknown subcommand '" + sub + "'");
+  }
+
+  options opt;
+  std::string err;
+  if (!parse_options(args, opt, err)) return usage_error(sub, err);
+  if (opt.help) {
+    if (sub == "all") print_usage(stdout);
+    else std::printf("rcalab %s (%s): %s\n\n%s", todo[0]->name, todo[0]->claim, todo[0]->tests, options_help());
+    return 0;
+  }
+  if (opt.label.empty()) opt.label = default_label();
+  if (opt.out.empty()) opt.out = std::string(RCALAB_SOURCE_DIR) + "/papers/results/" + opt.label;
+
+  environment env = collect_environment(opt.label, opt.pin);
+  std::unique_ptr<sink> out;
+  if (opt.out == "-") out = std::make_unique<sink>(std::cout, opt.fmt);
+  else out = std::make_unique<sink>(opt.out, opt.fmt);
+  if (opt.out != "-") save_environment(opt.out, env);
+
+  // Counters are opened before any experiment starts threads, so `inherit` covers them.
+  counter_group counters(true);
+  std::vector<finding> findings;
+  context ctx{opt, *out, env, counters, findings};
+  int status = 0;
+  for (const subcommand *s : todo) {
+    double t0 = now_ns();
+    try {
+      int rc = s->run(ctx);
+      if (rc != 0) status = rc;
+    } catch (const std::exception &e) {
+      std::fprintf(stderr, "rcalab %s: failed: %s\n", s->name, e.what());
+      status = 1;
+    }
+    ctx.note("rcalab %s: done in %.1f s", s->name, (now_ns() - t0) / 1e9);
+  }
+  // The claim table goes to stdout, except when rows already do.
+  FILE *table = opt.out == "-" ? stderr : stdout;
+  if (sub == "all" || !findings.empty()) print_claims(table, findings);
+  if (opt.out != "-") {
+    if (sub == "all") save_claims(opt.out, findings);
+    std::fprintf(table, "\nrows: %zu, in %s\n", out->rows_written(), opt.out.c_str());
+  }
+  return status;
+}
+
+}  // namespace
+}  // namespace rca::lab
+
+int main(int argc, char **argv) { return rca::lab::run(argc, argv); }

@@ -1,0 +1,91 @@
+#include "objects.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+namespace rca::lab {
+
+std::string layout::name() const {
+  std::string s = rca_placement_name(placement);
+  if (placement == RCA_PLACEMENT_INLINE || placement == RCA_PLACEMENT_EMBEDDED) return s;
+  return s + (handle == RCA_HANDLE_INDEX ? "/idx" : "/ptr");
+}
+
+const char *layout::handle_name() const {
+  return placement == RCA_PLACEMENT_INLINE ? "none" : rca_handle_name(handle);
+}
+
+std::vector<rca_placement_t> all_placements() {
+  return {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED};
+}
+
+std::vector<layout> select_layouts(const options &opt, const std::vector<rca_placement_t> &placements,
+                                   const std::vector<unsigned> &slot_bits) {
+  const auto &ps = opt.placements.empty() ? placements : opt.placements;
+  const auto &bits = opt.slot_bits.empty() ? slot_bits : opt.slot_bits;
+  std::vector<rca_handle_kind_t> hs = opt.handles;
+  if (hs.empty()) hs = {RCA_HANDLE_POINTER, RCA_HANDLE_INDEX};
+  std::vector<layout> out;
+  for (unsigned b : bits) {
+    for (auto p : ps) {
+      if (p == RCA_PLACEMENT_INLINE || p == RCA_PLACEMENT_EMBEDDED) {
+        // inline has no handle, embedded takes pointers only: one layout each.
+        out.push_back({p, RCA_HANDLE_POINTER, b});
+        continue;
+      }
+      for (auto h : hs) out.push_back({p, h, b});
+    }
+  }
+  return out;
+}
+
+rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend, bool track_objects) {
+  rca::config c;
+  c.placement(l.placement).handle(l.handle).slot_bits(l.slot_bits).backend(backend);
+  c.checks(false).track_objects(track_objects);
+  // Room for n slots even when padded (a 64-byte line each), plus slack for partial pages.
+  std::size_t need = n * 64 + (n * 64) / 4 + (64u << 20);
+  c.arena_limit(std::max(c.raw().arena_limit, need));
+  return c;
+}
+
+population::population(const layout &l, std::size_t n, std::size_t bytes, bool track)
+    : lay(l), object_bytes(bytes), heap(make_config(l, n, RCA_BACKEND_SYSTEM, track)) {
+  if (bytes < kPayloadOffset + 16) throw std::invalid_argument("object size below 32 bytes");
+  if (heap.header_size() > kPayloadOffset) throw std::logic_error("rca header larger than kPayloadOffset");
+  objs.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    void *o = heap.alloc(bytes);
+    if (!o) throw std::runtime_error(std::string("rca_obj_alloc: ") + rca_last_error());
+    std::memset(static_cast<char *>(o) + kPayloadOffset, 0, bytes - kPayloadOffset);
+    objs.push_back(o);
+  }
+  base = heap.slot_base();
+}
+
+page_set population::object_pages() const {
+  page_set s;
+  for (void *o : objs) s.add(o, object_bytes);
+  s.finish();
+  return s;
+}
+
+page_set population::refcount_pages() const {
+  page_set s;
+  auto [lo, hi] = heap.arena_range();
+  if (lo && hi) s.add_range(reinterpret_cast<std::uintptr_t>(lo), reinterpret_cast<std::uintptr_t>(hi));
+  s.finish();
+  return s;
+}
+
+std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed) {
+  std::vector<std::size_t> v(n);
+  std::iota(v.begin(), v.end(), std::size_t{0});
+  std::mt19937_64 rng(seed);
+  std::shuffle(v.begin(), v.end(), rng);
+  return v;
+}
+
+}  // namespace rca::lab

@@ -1,0 +1,85 @@
+// Populations of rca objects and compile-time access to their counts.
+//
+// A layout (placement, handle, slot width) is picked at run time, but the code that touches
+// counts must be compiled for it, as a VM would be: with_layout() calls a templated functor with
+// the slot type and the handle type (rca::rc), so each measured loop is specialised.
+#pragma once
+
+#include "../harness/pages.hpp"
+#include "options.hpp"
+
+#include <rca/rca.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace rca::lab {
+
+/// Payload starts here in every object (the largest rca header is 16 bytes: embedded).
+inline constexpr std::size_t kPayloadOffset = 16;
+
+struct layout {
+  rca_placement_t placement = RCA_PLACEMENT_INLINE;
+  rca_handle_kind_t handle = RCA_HANDLE_POINTER;
+  unsigned slot_bits = 32;
+  /// "inline", "embedded", "shared/ptr", "thread/idx", ...
+  std::string name() const;
+  const char *handle_name() const;  ///< "none" for inline
+};
+
+/// The layouts selected by the flags: --placement (default `placements`), --handle (default
+/// pointer and index where allowed), --slot-bits (default `slot_bits`).
+std::vector<layout> select_layouts(const options &opt, const std::vector<rca_placement_t> &placements,
+                                   const std::vector<unsigned> &slot_bits = {32});
+
+/// Every placement, in rca's order.
+std::vector<rca_placement_t> all_placements();
+
+/// A heap configured for a layout, sized for n objects (padded slots need a line each).
+rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend = RCA_BACKEND_SYSTEM,
+                        bool track_objects = false);
+
+/// A heap holding n objects of object_bytes each, counts at 1, payload zeroed.
+struct population {
+  population(const layout &l, std::size_t n, std::size_t object_bytes, bool track_objects = false);
+  layout lay;
+  std::size_t object_bytes;
+  rca::heap heap;
+  std::vector<void *> objs;
+  void *base = nullptr;  ///< slot base (index handles)
+
+  page_set object_pages() const;    ///< every page holding part of an object
+  page_set refcount_pages() const;  ///< the heap's refcount arena
+};
+
+/// Calls f.template operator()<Slot, Handle>() with the types compiled for l.
+template <class F>
+decltype(auto) with_layout(const layout &l, F &&f) {
+  auto pick = [&]<class Slot>() -> decltype(auto) {
+    if (l.placement == RCA_PLACEMENT_INLINE) return f.template operator()<Slot, rca::rc::inline_handle<Slot>>();
+    if (l.handle == RCA_HANDLE_INDEX) return f.template operator()<Slot, rca::rc::index_handle<Slot>>();
+    return f.template operator()<Slot, rca::rc::pointer_handle<Slot>>();
+  };
+  if (l.slot_bits == 64) return pick.template operator()<std::uint64_t>();
+  return pick.template operator()<std::uint32_t>();
+}
+
+/// The count slot of obj, the way compiled VM code finds it (no call into the library).
+template <class Slot, class Handle>
+[[gnu::always_inline]] inline Slot *slot_of(void *obj, Slot *base) {
+  return Handle::slot(*reinterpret_cast<typename Handle::stored *>(obj), base);
+}
+
+/// Count semantics used by the experiments: release builds of VMs run unchecked.
+template <class Slot>
+using plain_rc = rca::rc::counter<Slot, false, true, true, false>;
+template <class Slot>
+using atomic_rc = rca::rc::counter<Slot, true, true, true, false>;
+
+/// Indices 0..n-1 shuffled with seed.
+std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed);
+
+}  // namespace rca::lab
