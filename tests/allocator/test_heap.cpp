@@ -93,8 +93,10 @@ TEST_P(HeapTest, CountsAndReleaseAtZero) {
   EXPECT_EQ(s.object_bytes, 0u);
 }
 
-TEST_P(HeapTest, FreedSlotsAreReused) {
-  if (!GetParam().has_refcount_pages()) GTEST_SKIP() << "no refcount pages";
+// Placements with refcount pages.
+class OutOfLineHeapTest : public HeapTest {};
+
+TEST_P(OutOfLineHeapTest, FreedSlotsAreReused) {
   void *a = heap_->alloc(16);
   void *b = heap_->alloc(16);
   void *slot_a = heap_->slot_of(a);
@@ -209,6 +211,9 @@ TEST_P(HeapTest, RawMemoryFollowsReallocConventions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, HeapTest, ::testing::ValuesIn(rca_test::all_cases()),
+                         [](const auto &info) { return info.param.name(); });
+INSTANTIATE_TEST_SUITE_P(OutOfLine, OutOfLineHeapTest,
+                         ::testing::ValuesIn(rca_test::out_of_line_cases()),
                          [](const auto &info) { return info.param.name(); });
 
 TEST(HeapLifetime, DestroyFreesTrackedObjects) {
