@@ -1,0 +1,467 @@
+// rca-python: Debian's CPython 3.11, embedded, with rca as the allocator of the OBJ and MEM
+// domains. CPython is unmodified: its counts stay inline in every object header. This shows
+// rca serving a real VM, and gives the cow experiment its inline anchor (--prefork).
+//
+//   rca-python [--placement P] [--backend B] [--no-rca] script.py [args...]
+//   rca-python [...] --prefork K [--freeze] setup.py task.py [args...]
+//
+// The hooks are installed after Py_PreInitialize (which would drop earlier hooks when
+// PYTHONMALLOC is set) and before Py_InitializeFromConfig. Blocks the previous allocator made
+// before the switch must still be resized and freed by it, so the host keeps the set of blocks
+// rca made (an open-addressing hash set in memory of its own, outside rca's heap) and routes
+// every other pointer to the previous allocator. The RAW domain is left alone: its hooks run
+// without the GIL. Exit: the script's status (1 on an uncaught exception), 2 usage or setup
+// error, 3 the host's ownership set and rca's stats disagree, 4 a prefork worker failed.
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <rca/rca.h>
+
+#include "../common/cow_probe.h"
+
+namespace {
+
+// ---- the set of blocks rca made ----------------------------------------------------------------
+
+class ptr_set {
+ public:
+  bool insert(void *p) {
+    if ((n_ + 1) * 2 > cap_ && !grow()) return false;
+    put(reinterpret_cast<std::uintptr_t>(p));
+    ++n_;
+    return true;
+  }
+  bool erase(void *p) {
+    if (!cap_) return false;
+    const std::uintptr_t k = reinterpret_cast<std::uintptr_t>(p);
+    std::size_t i = slot(k);
+    while (keys_[i] != k) {
+      if (keys_[i] == 0) return false;
+      i = (i + 1) & (cap_ - 1);
+    }
+    // Backward-shift deletion: no tombstones, lookups stay short.
+    std::size_t j = i;
+    for (;;) {
+      j = (j + 1) & (cap_ - 1);
+      if (keys_[j] == 0) break;
+      const std::size_t home = slot(keys_[j]);
+      if (((j - home) & (cap_ - 1)) >= ((j - i) & (cap_ - 1))) {
+        keys_[i] = keys_[j];
+        i = j;
+      }
+    }
+    keys_[i] = 0;
+    --n_;
+    return true;
+  }
+  bool contains(const void *p) const {
+    if (!cap_) return false;
+    const std::uintptr_t k = reinterpret_cast<std::uintptr_t>(p);
+    for (std::size_t i = slot(k);; i = (i + 1) & (cap_ - 1)) {
+      if (keys_[i] == k) return true;
+      if (keys_[i] == 0) return false;
+    }
+  }
+  std::size_t size() const { return n_; }
+  template <class F>
+  void each(F f) const {
+    for (std::size_t i = 0; i < cap_; ++i)
+      if (keys_[i]) f(reinterpret_cast<void *>(keys_[i]));
+  }
+
+ private:
+  std::size_t slot(std::uintptr_t k) const { return ((k >> 4) * 0x9E3779B97F4A7C15ull) >> shift_; }
+  void put(std::uintptr_t k) {
+    std::size_t i = slot(k);
+    while (keys_[i] != 0) i = (i + 1) & (cap_ - 1);
+    keys_[i] = k;
+  }
+  bool grow() {
+    const std::size_t ncap = cap_ ? cap_ * 2 : (1u << 16);
+    void *m = mmap(nullptr, ncap * sizeof(std::uintptr_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return false;
+    std::uintptr_t *old = keys_;
+    const std::size_t ocap = cap_;
+    keys_ = static_cast<std::uintptr_t *>(m);
+    cap_ = ncap;
+    shift_ = 64 - __builtin_ctzll(ncap);
+    for (std::size_t i = 0; i < ocap; ++i)
+      if (old[i]) put(old[i]);
+    if (old) munmap(old, ocap * sizeof(std::uintptr_t));
+    return true;
+  }
+  std::uintptr_t *keys_ = nullptr;
+  std::size_t cap_ = 0, n_ = 0;
+  unsigned shift_ = 64;
+};
+
+// ---- the hooks ----------------------------------------------------------------------------------
+
+rca_heap_t *g_heap = nullptr;
+ptr_set g_owned;  // MEM and OBJ calls hold the GIL: no lock needed
+struct counters {
+  std::uint64_t allocs = 0, frees = 0, reallocs = 0, foreign_frees = 0, foreign_reallocs = 0;
+} g_count;
+
+struct domain {
+  PyMemAllocatorDomain id;
+  PyMemAllocatorEx prev;
+};
+domain g_mem{PYMEM_DOMAIN_MEM, {}}, g_obj{PYMEM_DOMAIN_OBJ, {}};
+
+void *own(void *p) {
+  if (p && !g_owned.insert(p)) {
+    std::fprintf(stderr, "rca-python: out of memory for the ownership set\n");
+    std::abort();
+  }
+  return p;
+}
+
+void *hook_malloc(void *, size_t n) {
+  ++g_count.allocs;
+  return own(rca_malloc(g_heap, n ? n : 1));  // Python asks a non-NULL result for 0 bytes
+}
+
+void *hook_calloc(void *, size_t nelem, size_t elsize) {
+  if (elsize && nelem > SIZE_MAX / elsize) return nullptr;
+  const size_t n = nelem * elsize;
+  ++g_count.allocs;
+  void *p = rca_malloc(g_heap, n ? n : 1);
+  if (p) std::memset(p, 0, n);
+  return own(p);
+}
+
+void *hook_realloc(void *ctx, void *p, size_t n) {
+  if (!p) return hook_malloc(ctx, n);
+  if (!g_owned.contains(p)) {
+    ++g_count.foreign_reallocs;
+    const domain *d = static_cast<const domain *>(ctx);
+    return d->prev.realloc(d->prev.ctx, p, n);
+  }
+  ++g_count.reallocs;
+  void *q = rca_realloc(g_heap, p, n ? n : 1);  // PyMem_Realloc(p, 0) resizes, never frees
+  if (q && q != p) {
+    g_owned.erase(p);
+    own(q);
+  }
+  return q;
+}
+
+void hook_free(void *ctx, void *p) {
+  if (!p) return;
+  if (g_owned.erase(p)) {
+    ++g_count.frees;
+    rca_free(g_heap, p);
+    return;
+  }
+  ++g_count.foreign_frees;
+  const domain *d = static_cast<const domain *>(ctx);
+  d->prev.free(d->prev.ctx, p);
+}
+
+void install(domain &d) {
+  PyMem_GetAllocator(d.id, &d.prev);
+  PyMemAllocatorEx a{&d, hook_malloc, hook_calloc, hook_realloc, hook_free};
+  PyMem_SetAllocator(d.id, &a);
+}
+
+// The host's view and rca's must agree: every block in the set is rca's, and their usable bytes
+// sum to rca's object_bytes.
+bool print_balance(const char *when) {
+  rca_stats_t s;
+  rca_heap_stats(g_heap, &s);
+  std::size_t bytes = 0;
+  g_owned.each([&](void *p) { bytes += rca_usable_size(g_heap, p); });
+  const bool ok = bytes == s.object_bytes && g_count.allocs - g_count.frees == g_owned.size();
+  std::printf("rca-python balance when=%s live_blocks=%zu allocs=%" PRIu64 " frees=%" PRIu64 " reallocs=%" PRIu64
+              " foreign_frees=%" PRIu64 " foreign_reallocs=%" PRIu64 " set_bytes=%zu rca_object_bytes=%zu ok=%d\n",
+              when, g_owned.size(), g_count.allocs, g_count.frees, g_count.reallocs, g_count.foreign_frees,
+              g_count.foreign_reallocs, bytes, s.object_bytes, ok ? 1 : 0);
+  return ok;
+}
+
+// ---- _rca: what a script can ask the host ---------------------------------------------------------
+
+PyObject *py_live_blocks(PyObject *, PyObject *) { return PyLong_FromSize_t(g_owned.size()); }
+PyObject *py_allocs(PyObject *, PyObject *) { return PyLong_FromUnsignedLongLong(g_count.allocs); }
+PyObject *py_active(PyObject *, PyObject *) { return PyBool_FromLong(g_heap != nullptr); }
+PyMethodDef kMethods[] = {
+    {"live_blocks", py_live_blocks, METH_NOARGS, "blocks rca made and Python has not freed"},
+    {"allocs", py_allocs, METH_NOARGS, "blocks rca made so far"},
+    {"active", py_active, METH_NOARGS, "True when rca serves the OBJ and MEM domains"},
+    {nullptr, nullptr, 0, nullptr}};
+PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_rca", "rca-python host", -1, kMethods,
+                       nullptr, nullptr, nullptr, nullptr};
+PyObject *init_module() { return PyModule_Create(&kModule); }
+
+// ---- options --------------------------------------------------------------------------------------
+
+struct options {
+  std::string placement, backend;
+  bool use_rca = true;
+  int prefork = 0;
+  bool freeze = false;
+  std::vector<std::string> scripts, args;
+};
+
+[[noreturn]] void usage(const char *msg) {
+  if (msg) std::fprintf(stderr, "rca-python: %s\n", msg);
+  std::fprintf(stderr,
+               "usage: rca-python [--placement P] [--backend B] [--no-rca] script.py [args...]\n"
+               "       rca-python [...] --prefork K [--freeze] setup.py task.py [args...]\n"
+               "  --freeze: gc.freeze() and gc.disable() before forking (CPython's own tools)\n");
+  std::exit(2);
+}
+
+options parse(int argc, char **argv) {
+  options o;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char * {
+      if (i + 1 >= argc) usage((a + " needs a value").c_str());
+      return argv[++i];
+    };
+    if (a == "--placement") o.placement = value();
+    else if (a == "--backend") o.backend = value();
+    else if (a == "--no-rca") o.use_rca = false;
+    else if (a == "--prefork") {
+      char *end = nullptr;
+      const char *v = value();
+      long k = std::strtol(v, &end, 10);
+      if (*end || k < 1 || k > 256) usage("--prefork needs a count from 1 to 256");
+      o.prefork = int(k);
+    } else if (a == "--freeze") o.freeze = true;
+    else if (a == "--help" || a == "-h") usage(nullptr);
+    else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
+    else break;
+  }
+  for (int k = 0; k < (o.prefork ? 2 : 1); ++k, ++i) {
+    if (i >= argc) usage(o.prefork ? "--prefork needs setup.py and task.py" : "no script given");
+    o.scripts.push_back(argv[i]);
+  }
+  for (; i < argc; ++i) o.args.push_back(argv[i]);
+  if (o.freeze && !o.prefork) usage("--freeze applies to --prefork");
+  return o;
+}
+
+rca_heap_t *make_heap(const options &o) {
+  rca_config_t cfg;
+  rca_config_init(&cfg);
+  // CPython keeps its counts inline and asks no slots: inline unless told otherwise.
+  cfg.placement = RCA_PLACEMENT_INLINE;
+  if (rca_config_from_env(&cfg) != 0) {
+    std::fprintf(stderr, "rca-python: bad RCA_* environment: %s\n", rca_last_error());
+    std::exit(2);
+  }
+  if (!o.placement.empty() && rca_config_set(&cfg, "placement", o.placement.c_str()) != 0) {
+    std::fprintf(stderr, "rca-python: unknown placement '%s': %s\n", o.placement.c_str(), rca_last_error());
+    std::exit(2);
+  }
+  if (!o.backend.empty() && rca_config_set(&cfg, "backend", o.backend.c_str()) != 0) {
+    std::fprintf(stderr, "rca-python: unknown backend '%s': %s\n", o.backend.c_str(), rca_last_error());
+    std::exit(2);
+  }
+  rca_heap_t *h = rca_heap_new(&cfg);
+  if (!h) {
+    std::fprintf(stderr, "rca-python: rca_heap_new failed: %s\n", rca_last_error());
+    std::exit(2);
+  }
+  return h;
+}
+
+void print_stats() {
+  if (!g_heap) return;
+  rca_stats_t s;
+  rca_heap_stats(g_heap, &s);
+  const rca_config_t *c = rca_heap_config(g_heap);
+  std::printf("rca-python stats placement=%s backend=%s object_bytes=%zu live_slots=%zu refcount_pages=%zu\n",
+              rca_placement_name(c->placement), rca_backend_name(c->backend), s.object_bytes, s.live_slots,
+              s.refcount_pages);
+}
+
+bool read_file(const std::string &path, std::string *out) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out->append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
+PyObject *compile_file(const std::string &path) {
+  std::string src;
+  if (!read_file(path, &src)) {
+    std::fprintf(stderr, "rca-python: cannot read script '%s': %s\n", path.c_str(), std::strerror(errno));
+    return nullptr;
+  }
+  PyObject *code = Py_CompileString(src.c_str(), path.c_str(), Py_file_input);
+  if (!code) PyErr_Print();
+  return code;
+}
+
+bool eval(PyObject *code, PyObject *globals) {
+  PyObject *r = PyEval_EvalCode(code, globals, globals);
+  if (!r) {
+    PyErr_Print();
+    return false;
+  }
+  Py_DECREF(r);
+  return true;
+}
+
+struct worker_report {
+  int ok;
+  double ms;
+  long minflt;
+  bool have_pages;
+  rca::vms::cow_counts pages;
+};
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int run_prefork(const options &o) {
+  PyObject *main_mod = PyImport_AddModule("__main__");
+  PyObject *globals = PyModule_GetDict(main_mod);
+  PyObject *setup = compile_file(o.scripts[0]);
+  if (!setup) return 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!eval(setup, globals)) return 1;
+  const double setup_ms = ms_since(t0);
+  PyObject *task = compile_file(o.scripts[1]);  // compiled before forking: workers only run it
+  if (!task) return 1;
+  if (o.freeze && PyRun_SimpleString("import gc; gc.collect(); gc.freeze(); gc.disable()") != 0) return 1;
+  std::printf("rca-python prefork workers=%d setup_ms=%.3f freeze=%d rca=%d method=pagemap_exclusive_bit56\n",
+              o.prefork, setup_ms, o.freeze ? 1 : 0, g_heap ? 1 : 0);
+  std::fflush(stdout);
+  std::vector<pid_t> pids;
+  std::vector<int> fds;
+  for (int w = 0; w < o.prefork; ++w) {
+    int fd[2];
+    if (pipe(fd) != 0) return 2;
+    PyOS_BeforeFork();
+    pid_t pid = fork();
+    if (pid == 0) {
+      PyOS_AfterFork_Child();
+      close(fd[0]);
+      worker_report rep{};
+      // No refcount arena in CPython: every private page is an object page.
+      rca::vms::cow_probe *probe = rca::vms::cow_begin(0, 0);
+      struct rusage ru0, ru1;
+      getrusage(RUSAGE_SELF, &ru0);
+      const auto t = std::chrono::steady_clock::now();
+      rep.ok = eval(task, globals);
+      rep.ms = ms_since(t);
+      getrusage(RUSAGE_SELF, &ru1);
+      rep.minflt = ru1.ru_minflt - ru0.ru_minflt;
+      rep.have_pages = probe && rca::vms::cow_end(probe, &rep.pages);
+      ssize_t wr = write(fd[1], &rep, sizeof rep);
+      (void) wr;
+      std::fflush(stderr);
+      _exit(rep.ok ? 0 : 1);
+    }
+    PyOS_AfterFork_Parent();
+    if (pid < 0) return 2;
+    close(fd[1]);
+    pids.push_back(pid);
+    fds.push_back(fd[0]);
+  }
+  int failed = 0;
+  for (int w = 0; w < o.prefork; ++w) {
+    worker_report rep{};
+    const ssize_t got = read(fds[w], &rep, sizeof rep);
+    close(fds[w]);
+    int status = 0;
+    waitpid(pids[w], &status, 0);
+    const bool ok = got == ssize_t(sizeof rep) && rep.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    failed += !ok;
+    const auto &p = rep.pages;
+    if (rep.have_pages)
+      std::printf("rca-python worker id=%d ok=%d ms=%.3f minflt=%ld obj_pages_shared=%zu obj_pages_private=%zu "
+                  "rc_pages_shared=0 rc_pages_private=0 obj_private_pct=%.2f heap_private_pct=%.2f\n",
+                  w, ok ? 1 : 0, rep.ms, rep.minflt, p.obj_shared, p.obj_private,
+                  p.obj_shared ? 100.0 * double(p.obj_private) / double(p.obj_shared) : 0.0,
+                  p.obj_shared ? 100.0 * double(p.obj_private) / double(p.obj_shared) : 0.0);
+    else
+      std::printf("rca-python worker id=%d ok=%d ms=%.3f minflt=%ld pages=NA\n", w, ok ? 1 : 0, rep.ms, rep.minflt);
+  }
+  Py_DECREF(setup);
+  Py_DECREF(task);
+  return failed ? 4 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const options o = parse(argc, argv);
+  for (const auto &s : o.scripts)
+    if (access(s.c_str(), R_OK) != 0) {
+      std::fprintf(stderr, "rca-python: cannot read script '%s': %s\n", s.c_str(), std::strerror(errno));
+      return 2;
+    }
+
+  PyPreConfig pre;
+  PyPreConfig_InitPythonConfig(&pre);
+  PyStatus st = Py_PreInitialize(&pre);
+  if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+  if (o.use_rca) {
+    g_heap = make_heap(o);
+    install(g_mem);
+    install(g_obj);
+  }
+  if (PyImport_AppendInittab("_rca", init_module) != 0) return 2;
+
+  PyConfig cfg;
+  PyConfig_InitPythonConfig(&cfg);
+  std::vector<char *> pyargv;
+  pyargv.push_back(argv[0]);
+  for (const auto &s : o.scripts) pyargv.push_back(const_cast<char *>(s.c_str()));
+  for (const auto &a : o.args) pyargv.push_back(const_cast<char *>(a.c_str()));
+  cfg.parse_argv = 0;
+  if (!o.prefork) {
+    // sys.argv = [script, args...], as `python script args` would give.
+    st = PyConfig_SetBytesString(&cfg, &cfg.run_filename, o.scripts[0].c_str());
+    if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+  }
+  st = PyConfig_SetBytesArgv(&cfg, int(pyargv.size() - 1), pyargv.data() + 1);
+  if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+  st = Py_InitializeFromConfig(&cfg);
+  PyConfig_Clear(&cfg);
+  if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+
+  int rc;
+  if (o.prefork) {
+    rc = run_prefork(o);
+    if (Py_FinalizeEx() < 0 && rc == 0) rc = 120;
+  } else {
+    rc = Py_RunMain();  // runs run_filename, prints any traceback, finalizes
+  }
+  if (g_heap) {
+    print_stats();
+    // After finalization CPython still holds some blocks (static types, interned strings): the
+    // balance asked of the host is that its set and rca's stats agree exactly.
+    if (!print_balance("after_finalize") && rc == 0) rc = 3;
+  }
+  // The rca heap stays: blocks of CPython's static objects outlive finalization. _exit skips the
+  // at-exit handlers, which could otherwise free such blocks into a heap being torn down.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  _exit(rc);
+}

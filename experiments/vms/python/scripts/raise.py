@@ -1,0 +1,2 @@
+# An uncaught exception: rca-python must exit non-zero.
+raise RuntimeError("expected failure from raise.py")
