@@ -10,6 +10,7 @@
 #include "experiment.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -240,6 +241,10 @@ class peer {
 
  private:
   void serve(int in, int out) {
+    // Keep freed memory in the process: otherwise every message pays page faults for a fresh
+    // heap (expensive in this VM), which is not what a long-running worker sees.
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
     std::vector<char> buf(cap_);
     for (;;) {
       std::uint64_t len = 0;
@@ -318,6 +323,7 @@ int run_ipc(context &ctx) {
       r.set("variant", mode).set("placement", "none").set("handle", "none").na("slot_bits").set("semantics", "none");
       r.set("backend", "system").set("objects", nodes).set("working_set_bytes", bytes).set("threads", 2).set("method", "wall_clock");
       r.param("transport", transport_name(t)).param("records", static_cast<double>(records)).param("message_bytes", static_cast<double>(bytes));
+      r.param("child_malloc", "no_trim");
       auto scaled = [&](double div) {
         auto v = samples;
         for (auto &s : v) s.value /= div;

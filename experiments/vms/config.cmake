@@ -1,6 +1,6 @@
 # What the test VMs build, shared by experiments/vms/CMakeLists.txt and tests/vms/CMakeLists.txt
 # (tests/ is configured before experiments/, so both read the same answers from here).
-include_guard(GLOBAL)
+# Read from two directories (each gets its own variables), so no include_guard.
 
 # Duktape variants: what must be compiled in (count location x freeze check). Placement and
 # backend are run-time choices of each build. Names: <inline|ptr|idx>-<freeze|nofreeze>.

@@ -29,7 +29,7 @@ void *map(std::size_t bytes) {
 }  // namespace
 
 struct cow_probe {
-  std::uintptr_t rc_lo, rc_hi;
+  std::uintptr_t rc_lo, rc_hi, skip_lo, skip_hi;
   int pagemap;
   std::size_t page;
   std::size_t nranges;
@@ -104,11 +104,13 @@ bool scan(cow_probe *p, F fn) {
 
 }  // namespace
 
-cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi) {
+cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, std::uintptr_t skip_lo, std::uintptr_t skip_hi) {
   auto *p = static_cast<cow_probe *>(map(sizeof(cow_probe)));
   if (!p) return nullptr;
   p->rc_lo = rc_lo;
   p->rc_hi = rc_hi;
+  p->skip_lo = skip_lo;
+  p->skip_hi = skip_hi;
   p->page = std::size_t(sysconf(_SC_PAGESIZE));
   p->entries = static_cast<std::uint64_t *>(map(kChunk * 8));
   p->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -118,7 +120,8 @@ cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi) {
     munmap(p, sizeof(cow_probe));
     return nullptr;
   }
-  const bool ok = scan(p, [p](std::size_t bit, std::uintptr_t, std::uint64_t e) {
+  const bool ok = scan(p, [p](std::size_t bit, std::uintptr_t addr, std::uint64_t e) {
+    if (addr >= p->skip_lo && addr < p->skip_hi) return;
     if ((e & kPresent) && !(e & kExclusive)) p->bitmap[bit / 64] |= 1ull << (bit % 64);
   });
   if (!ok) {

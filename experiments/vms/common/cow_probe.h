@@ -26,8 +26,10 @@ struct cow_counts {
 struct cow_probe;
 
 // Call in the child right after fork. nullptr (and a message on stderr) when pagemap cannot be
-// read: the caller reports the figures as unavailable.
-cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi);
+// read: the caller reports the figures as unavailable. [skip_lo, skip_hi) is left out of both
+// counts (a host's own bookkeeping that is not part of the VM's heap).
+cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, std::uintptr_t skip_lo = 0,
+                     std::uintptr_t skip_hi = 0);
 // Counts pages made private since cow_begin and frees the probe.
 bool cow_end(cow_probe *p, cow_counts *out);
 

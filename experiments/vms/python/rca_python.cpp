@@ -77,6 +77,8 @@ class ptr_set {
     }
   }
   std::size_t size() const { return n_; }
+  std::uintptr_t lo() const { return reinterpret_cast<std::uintptr_t>(keys_); }
+  std::uintptr_t hi() const { return lo() + cap_ * sizeof(std::uintptr_t); }
   template <class F>
   void each(F f) const {
     for (std::size_t i = 0; i < cap_; ++i)
@@ -361,8 +363,9 @@ int run_prefork(const options &o) {
       PyOS_AfterFork_Child();
       close(fd[0]);
       worker_report rep{};
-      // No refcount arena in CPython: every private page is an object page.
-      rca::vms::cow_probe *probe = rca::vms::cow_begin(0, 0);
+      // No refcount arena in CPython: every private page is an object page. The ownership set
+      // is the host's, not CPython's heap: left out.
+      rca::vms::cow_probe *probe = rca::vms::cow_begin(0, 0, g_owned.lo(), g_owned.hi());
       struct rusage ru0, ru1;
       getrusage(RUSAGE_SELF, &ru0);
       const auto t = std::chrono::steady_clock::now();

@@ -1,0 +1,358 @@
+// rcalab vm — claims C7, C5 and C3 in real VMs: Duktape retrofitted with rca (rca-duk-<variant>)
+// and CPython on rca (rca-python), each run as a child process.
+//
+// C7  time of each count location, placement and freeze setting vs inline (Duktape as shipped:
+//     inline count, no freeze check) on the JS suite: per program and geomean. Repetitions are
+//     interleaved across configurations (rep 1 of every configuration, then rep 2, ...) so that
+//     drift of the machine spreads over all of them. The value is the VM's own time for compile
+//     + run of the program (process start and heap setup excluded); counters cover the whole
+//     child process (inherited perf events).
+// C5  pages a read-only forked worker makes private: inline vs out-of-line (per placement), not
+//     frozen vs frozen; CPython's inline anchor (on rca, and on its own pymalloc) beside it.
+// C3  N independent Duktape heaps in N threads sharing one rca heap: shared vs thread vs padded
+//     refcount pages vs inline, wall time.
+#include "rcalab/experiment.hpp"
+#include "harness/measure.hpp"
+#include "harness/progress.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace rca::lab {
+namespace {
+
+#ifndef RCA_VMS_BIN_DIR
+#define RCA_VMS_BIN_DIR ""
+#endif
+#ifndef RCA_VMS_JS_DIR
+#define RCA_VMS_JS_DIR ""
+#endif
+#ifndef RCA_VMS_PY_DIR
+#define RCA_VMS_PY_DIR ""
+#endif
+
+using kv = std::map<std::string, std::string>;
+
+struct output {
+  int status = -1;
+  std::string text;
+};
+
+output run_cmd(const std::string &cmd) {
+  output o;
+  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return o;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) o.text.append(buf, n);
+  const int st = pclose(p);
+  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return o;
+}
+
+std::vector<kv> lines(const std::string &text, const std::string &prefix) {
+  std::vector<kv> v;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    kv m;
+    std::istringstream words(line.substr(prefix.size()));
+    for (std::string w; words >> w;) {
+      const auto eq = w.find('=');
+      if (eq != std::string::npos) m[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    v.push_back(m);
+  }
+  return v;
+}
+
+double num(const kv &m, const std::string &k) {
+  auto it = m.find(k);
+  return it == m.end() ? NAN : std::atof(it->second.c_str());
+}
+
+bool exists(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+std::string duk(const std::string &variant) { return std::string(RCA_VMS_BIN_DIR) + "/rca-duk-" + variant; }
+std::string js(const std::string &f) { return std::string(RCA_VMS_JS_DIR) + "/" + f; }
+
+struct config {
+  std::string variant, placement;
+  std::string name() const { return variant + "/" + placement; }
+  std::string handle() const {
+    return variant.rfind("idx", 0) == 0 ? "index" : variant.rfind("ptr", 0) == 0 ? "pointer" : "none";
+  }
+  std::string semantics() const {
+    return variant.find("nofreeze") != std::string::npos ? "plain" : "plain+freeze_check";
+  }
+};
+
+row vm_row(context &ctx, const char *claim, const config &c, const std::string &backend) {
+  row r = ctx.base("vm", claim);
+  r.set("variant", c.variant).set("placement", c.placement).set("handle", c.handle());
+  r.set("slot_bits", 32).set("semantics", c.semantics()).set("backend", backend);
+  return r;
+}
+
+std::string backend_of(const options &opt) {
+  return opt.backends.empty() ? "system" : rca_backend_name(opt.backends.front());
+}
+
+// Placements of handle builds to run: --placements (handle ones), or the experiment's default.
+std::vector<std::string> handle_placements(const options &opt, std::vector<std::string> dflt) {
+  std::vector<std::string> v;
+  for (auto p : opt.placements)
+    if (p == RCA_PLACEMENT_SHARED || p == RCA_PLACEMENT_THREAD || p == RCA_PLACEMENT_PADDED)
+      v.push_back(rca_placement_name(p));
+  return v.empty() ? dflt : v;
+}
+
+// ---- C7 -----------------------------------------------------------------------------------------
+
+int part_c7(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::string backend = backend_of(opt);
+  struct program {
+    const char *file, *size, *quick_size;
+  };
+  const std::vector<program> programs = {{"binary_trees.js", "12", "10"}, {"richards.js", "30", "8"},
+                                         {"string_build.js", "60000", "15000"}, {"sort.js", "40000", "10000"},
+                                         {"dict.js", "200000", "50000"}, {"numeric.js", "6", "2"}};
+  std::vector<config> configs = {{"inline-nofreeze", "inline"}, {"inline-freeze", "inline"}};
+  for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) {
+    configs.push_back({"idx-nofreeze", pl});
+    configs.push_back({"idx-freeze", pl});
+  }
+  configs.push_back({"ptr-nofreeze", "shared"});
+  configs.push_back({"ptr-freeze", "shared"});
+  const config &baseline = configs.front();
+
+  std::map<std::pair<std::string, std::string>, summary> med;  // (config, program)
+  progress bar("vm C7", programs.size());
+  for (const auto &p : programs) {
+    const char *size = opt.quick ? p.quick_size : p.size;
+    std::vector<std::vector<sample>> samples(configs.size());
+    std::vector<kv> last_stats(configs.size());
+    for (int rep = -opt.warmup; rep < opt.reps; ++rep) {
+      for (std::size_t c = 0; c < configs.size(); ++c) {
+        const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
+                                backend + " " + js(p.file) + " " + size;
+        ctx.counters.start();
+        output o = run_cmd(cmd);
+        counter_values cv = ctx.counters.stop();
+        const auto res = lines(o.text, "rca-duk result");
+        if (o.status != 0 || res.size() != 1) {
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          return 1;
+        }
+        const auto st = lines(o.text, "rca-duk stats");
+        if (!st.empty()) last_stats[c] = st[0];
+        const double ms = num(res[0], "ms");
+        if (rep >= 0) samples[c].push_back(sample{ms, cv});
+      }
+    }
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      row r = vm_row(ctx, "C7", configs[c], backend);
+      r.set("threads", 1).set("method", "vm_internal_clock");
+      r.param("program", p.file).param("size", size);
+      r.param("refcount_pages_peak", num(last_stats[c], "refcount_pages_peak"));
+      r.param("slots_allocated", num(last_stats[c], "slots_allocated"));
+      med[{configs[c].name(), p.file}] = emit_series(ctx.out, "vm", r, "run_ms", "ms", samples[c]);
+    }
+    bar.step(p.file);
+  }
+
+  // Per program ratio to the baseline, and the geomean of the ratios, per configuration.
+  for (const auto &c : configs) {
+    double logsum = 0;
+    int n = 0, beyond = 0;
+    for (const auto &p : programs) {
+      const summary &a = med[{c.name(), p.file}], &b = med[{baseline.name(), p.file}];
+      const double ratio = a.median / b.median;
+      row r = vm_row(ctx, "C7", c, backend);
+      r.set("threads", 1).set("method", "ratio_of_medians").param("program", p.file).param("baseline", baseline.name());
+      r.set("stat", "ratio").set("metric", "time_vs_inline").set("value", ratio).set("unit", "x");
+      r.set("min", a.min / b.max).set("max", a.max / b.min);
+      ctx.out.write("vm", r);
+      logsum += std::log(ratio);
+      beyond += beyond_noise(a, b);
+      ++n;
+    }
+    const double geo = std::exp(logsum / n);
+    row r = vm_row(ctx, "C7", c, backend);
+    r.set("threads", 1).set("method", "geomean_of_ratios").param("baseline", baseline.name());
+    r.param("programs_beyond_noise", static_cast<double>(beyond));
+    r.set("stat", "geomean").set("n", n).set("metric", "time_vs_inline").set("value", geo).set("unit", "x");
+    ctx.out.write("vm", r);
+    ctx.note("C7 %-22s geomean %.4fx vs %s (%d of %d programs beyond noise)", c.name().c_str(), geo,
+             baseline.name().c_str(), beyond, n);
+    if (c.name() == "idx-nofreeze/shared" || c.name() == "idx-freeze/shared") {
+      char fig[160], cmp[200];
+      std::snprintf(fig, sizeof fig, "geomean %.3fx over %d JS programs (%d beyond noise)", geo, n, beyond);
+      std::snprintf(cmp, sizeof cmp, "Duktape %s vs %s (inline, as shipped)", c.name().c_str(), baseline.name().c_str());
+      const std::string dir = beyond == 0 ? "inconclusive (within noise)"
+                              : geo > 1.03 ? "supports (> 3% slower)"
+                                           : "contradicts (within 3% of inline)";
+      ctx.findings.push_back({"C7", fig, cmp, dir});
+    }
+  }
+  return 0;
+}
+
+// ---- C5 -----------------------------------------------------------------------------------------
+
+void emit_workers(context &ctx, const config &c, const std::string &backend, const std::string &vm, bool frozen,
+                  const std::string &records, const std::vector<kv> &workers, summary *heap_pct) {
+  auto series = [&](const char *metric, const char *unit, const char *key) {
+    std::vector<sample> s;
+    for (const auto &w : workers) {
+      sample x;
+      x.value = num(w, key);
+      x.counters[event::minor_faults] = num(w, "minflt");
+      s.push_back(x);
+    }
+    row r = vm_row(ctx, "C5", c, backend);
+    r.set("threads", 1).set("method", "pagemap_exclusive_bit56");
+    r.param("vm", vm).param("frozen", frozen ? "1" : "0").param("records", records);
+    r.param("workers", static_cast<double>(workers.size()));
+    if (!workers.empty()) {
+      r.param("obj_pages_shared", num(workers[0], "obj_pages_shared"));
+      r.param("rc_pages_shared", num(workers[0], "rc_pages_shared"));
+    }
+    return emit_series(ctx.out, "vm", r, metric, unit, s);
+  };
+  *heap_pct = series("heap_private_pct", "%", "heap_private_pct");
+  series("object_pages_private", "pages", "obj_pages_private");
+  series("refcount_pages_private", "pages", "rc_pages_private");
+  series("worker_ms", "ms", "ms");
+}
+
+int part_c5(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::string backend = backend_of(opt);
+  const int workers = opt.children ? opt.children : 2;
+  const std::string records = opt.objects.empty() ? (opt.quick ? "50000" : "200000") : std::to_string(opt.objects.front());
+  std::vector<config> configs = {{"inline-freeze", "inline"}};
+  for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
+  configs.push_back({"ptr-freeze", "shared"});
+  std::map<std::string, summary> pct;
+  for (const auto &c : configs) {
+    for (bool frozen : {false, true}) {
+      const std::string cmd = duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " --prefork " +
+                              std::to_string(workers) + (frozen ? " --freeze " : " ") + js("prefork_setup.js") + " " +
+                              js("prefork_task.js") + " " + records;
+      output o = run_cmd(cmd);
+      const auto ws = lines(o.text, "rca-duk worker");
+      if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        return 1;
+      }
+      summary s;
+      emit_workers(ctx, c, backend, "duktape", frozen, records, ws, &s);
+      pct[c.name() + (frozen ? " frozen" : "")] = s;
+      ctx.note("C5 duktape %-20s %-6s heap private %.2f%% (objects %s/%s pages, refcounts %s/%s pages)",
+               c.name().c_str(), frozen ? "frozen" : "", s.median, ws[0].at("obj_pages_private").c_str(),
+               ws[0].at("obj_pages_shared").c_str(), ws[0].at("rc_pages_private").c_str(),
+               ws[0].at("rc_pages_shared").c_str());
+    }
+  }
+  // CPython's inline anchor: on rca (system backend) and on CPython's own allocator.
+  const std::string py = std::string(RCA_VMS_BIN_DIR) + "/rca-python";
+  if (exists(py)) {
+    const std::string n = opt.quick ? "200000" : "1000000";
+    for (bool on_rca : {true, false}) {
+      const std::string cmd = py + (on_rca ? " --backend " + backend : std::string(" --no-rca")) + " --prefork " +
+                              std::to_string(workers) + " " + RCA_VMS_PY_DIR + "/cow_setup.py " + RCA_VMS_PY_DIR +
+                              "/cow_task.py " + n;
+      output o = run_cmd(cmd);
+      const auto ws = lines(o.text, "rca-python worker");
+      if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        return 1;
+      }
+      summary s;
+      config c{on_rca ? "cpython-on-rca" : "cpython-pymalloc", "inline"};
+      emit_workers(ctx, c, on_rca ? backend : "pymalloc", "cpython", false, n, ws, &s);
+      ctx.note("C5 cpython %-20s heap private %.2f%% (1M-tuple anchor: %s tuples)", c.variant.c_str(), s.median, n.c_str());
+    }
+  } else {
+    ctx.note("vm: %s not built: no CPython anchor", py.c_str());
+  }
+  auto in = pct.find("inline-freeze/inline"), out = pct.find("idx-freeze/shared"), fr = pct.find("idx-freeze/shared frozen");
+  if (in != pct.end() && out != pct.end() && fr != pct.end()) {
+    char fig[200];
+    std::snprintf(fig, sizeof fig, "heap private per worker: inline %.1f%%, out-of-line %.1f%%, frozen %.2f%%",
+                  in->second.median, out->second.median, fr->second.median);
+    const std::string dir = fr->second.max <= 1.0 && out->second.median < in->second.median
+                                ? "supports (out-of-line + frozen keeps pages shared)"
+                                : "mixed";
+    ctx.findings.push_back({"C5", fig, "Duktape prefork, read-only workers, idx shared vs inline", dir});
+  }
+  return 0;
+}
+
+// ---- C3 -----------------------------------------------------------------------------------------
+
+int part_c3(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::string backend = backend_of(opt);
+  std::vector<unsigned> threads = opt.threads;
+  if (threads.empty()) threads = {1, 2};
+  const std::string size = opt.quick ? "9" : "11";
+  std::vector<config> configs = {{"inline-freeze", "inline"}};
+  for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
+  for (unsigned n : threads) {
+    std::vector<std::vector<sample>> samples(configs.size());
+    for (int rep = -opt.warmup; rep < opt.reps; ++rep) {
+      for (std::size_t c = 0; c < configs.size(); ++c) {
+        const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
+                                backend + " --threads " + std::to_string(n) + " " + js("binary_trees.js") + " " + size;
+        ctx.counters.start();
+        output o = run_cmd(cmd);
+        counter_values cv = ctx.counters.stop();
+        const auto t = lines(o.text, "rca-duk threads");
+        if (o.status != 0 || t.size() != 1) {
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          return 1;
+        }
+        if (rep >= 0) samples[c].push_back(sample{num(t[0], "wall_ms"), cv});
+      }
+    }
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      row r = vm_row(ctx, "C3", configs[c], backend);
+      r.set("threads", n).set("method", "vm_internal_clock").param("program", "binary_trees.js").param("size", size);
+      const summary s = emit_series(ctx.out, "vm", r, "wall_ms", "ms", samples[c]);
+      ctx.note("C3 duktape %-20s threads=%u wall %.1f ms [%.1f..%.1f]", configs[c].name().c_str(), n, s.median, s.min, s.max);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_vm(context &ctx) {
+  if (std::string(RCA_VMS_BIN_DIR).empty() || !exists(duk("idx-freeze")) || !exists(duk("inline-nofreeze"))) {
+    ctx.note("vm: the Duktape builds are missing (configure with -DRCA_BUILD_VMS=ON and the default "
+             "RCA_DUK_VARIANTS; build the rca-duk target)");
+    return 2;
+  }
+  // RCALAB_VM_PARTS=c7,c5,c3 (default all) picks parts; the flags are rcalab's own.
+  const char *parts_env = std::getenv("RCALAB_VM_PARTS");
+  const std::string parts = parts_env ? parts_env : "c7,c5,c3";
+  int rc = 0;
+  if (parts.find("c7") != std::string::npos && (rc = part_c7(ctx)) != 0) return rc;
+  if (parts.find("c5") != std::string::npos && (rc = part_c5(ctx)) != 0) return rc;
+  if (parts.find("c3") != std::string::npos && (rc = part_c3(ctx)) != 0) return rc;
+  return 0;
+}
+
+}  // namespace rca::lab
