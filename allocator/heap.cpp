@@ -105,6 +105,16 @@ pool *thread_pool(rca_heap_t *heap) noexcept {
     p->active = true;
     p->thread_tag = current_thread_tag();
   }
+  // Drop the entries of heaps destroyed since: thread_pool_if_any scans the list on every slot
+  // operation, and a thread that used many short-lived heaps made that scan ever longer.
+  {
+    std::lock_guard<std::mutex> g(heaps_lock());
+    const auto &heaps = live_heaps();
+    std::erase_if(t_pools.entries, [&](const thread_pools::entry &e) {
+      return std::none_of(heaps.begin(), heaps.end(),
+                          [&](const rca_heap_t *h) { return h == e.heap && h->id == e.heap_id; });
+    });
+  }
   t_pools.entries.push_back({heap->id, heap, p});
   return p;
 }
