@@ -44,7 +44,9 @@ void expect_exact_accounting(const result &r, const std::string &variant) {
   const auto stats = lines(r.out, "rca-duk stats");
   ASSERT_EQ(stats.size(), 1u) << r.out;
   EXPECT_EQ(num(stats[0], "slots_allocated"), num(stats[0], "slots_freed"));
-  if (!is_inline(variant)) EXPECT_GE(num(stats[0], "slots_allocated"), objects);
+  if (!is_inline(variant)) {
+    EXPECT_GE(num(stats[0], "slots_allocated"), objects);
+  }
 }
 
 class DukVariant : public ::testing::TestWithParam<std::string> {};
@@ -103,14 +105,21 @@ TEST_P(DukVariant, PreforkReportsEveryWorker) {
       EXPECT_LE(num(w, "rc_pages_private"), num(w, "rc_pages_shared"));
       EXPECT_GE(num(w, "minflt"), 0);
       // Handle builds keep every count in refcount pages; inline builds have none.
-      if (is_inline(v)) EXPECT_EQ(num(w, "rc_pages_shared"), 0);
-      else EXPECT_GT(num(w, "rc_pages_shared"), 0);
+      if (is_inline(v)) {
+        EXPECT_EQ(num(w, "rc_pages_shared"), 0);
+      } else {
+        EXPECT_GT(num(w, "rc_pages_shared"), 0);
+      }
       // Not frozen, the task's increfs must write every refcount page it reads through.
-      if (!freeze && !is_inline(v)) EXPECT_GT(num(w, "rc_pages_private"), 0);
+      if (!freeze && !is_inline(v)) {
+        EXPECT_GT(num(w, "rc_pages_private"), 0);
+      }
     }
     const auto pre = lines(r.out, "rca-duk prefork");
     ASSERT_EQ(pre.size(), 1u);
-    if (freeze) EXPECT_GT(num(pre[0], "frozen"), 1000);
+    if (freeze) {
+      EXPECT_GT(num(pre[0], "frozen"), 1000);
+    }
     for (const auto &a : lines(r.out, "rca-duk accounting")) EXPECT_EQ(a.at("ok"), "1") << r.out;
   }
 }
