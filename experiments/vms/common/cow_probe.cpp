@@ -15,6 +15,7 @@ constexpr std::uint64_t kPresent = 1ull << 63;
 constexpr std::uint64_t kExclusive = 1ull << 56;
 constexpr std::size_t kMaxRanges = 4096;
 constexpr std::size_t kChunk = 8192;  // pagemap entries read at once
+constexpr std::uintptr_t kMaxRangeBytes = std::uintptr_t(16) << 30;
 
 struct range {
   std::uintptr_t lo, hi;
@@ -67,7 +68,10 @@ bool read_ranges(cow_probe *p) {
       const char *path = line + path_at;
       const bool special = std::strncmp(path, "[stack", 6) == 0 || std::strncmp(path, "[v", 2) == 0;
       const bool own = reinterpret_cast<std::uintptr_t>(buf) == lo;
-      if (perms[1] == 'w' && perms[3] == 'p' && !special && !own) {
+      // Larger than any heap here: a sanitizer's shadow reservation (terabytes, almost nothing
+      // present), whose pagemap would take minutes to read.
+      const bool huge = hi - lo > kMaxRangeBytes;
+      if (perms[1] == 'w' && perms[3] == 'p' && !special && !own && !huge) {
         p->ranges[p->nranges++] = range{lo, hi, bits};
         bits += (hi - lo) / p->page;
       }
