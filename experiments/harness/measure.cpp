@@ -42,6 +42,24 @@ std::vector<sample> repeat(counter_group &counters, int warmup, int reps, const 
   return out;
 }
 
+std::vector<std::vector<sample>> repeat_interleaved(counter_group &counters, int warmup, int reps,
+                                                   const std::vector<std::function<double()>> &bodies) {
+  for (int i = 0; i < warmup; ++i)
+    for (const auto &b : bodies) b();
+  std::vector<std::vector<sample>> out(bodies.size());
+  for (int i = 0; i < reps; ++i) {
+    for (std::size_t k = 0; k < bodies.size(); ++k) {
+      counters.start();
+      double v = bodies[k]();
+      sample s;
+      s.counters = counters.stop();
+      s.value = v;
+      out[k].push_back(s);
+    }
+  }
+  return out;
+}
+
 summary emit_series(sink &out, const std::string &experiment, const row &base, const std::string &metric,
                     const std::string &unit, const std::vector<sample> &samples) {
   std::vector<double> values;

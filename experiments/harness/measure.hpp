@@ -31,6 +31,12 @@ summary summarize(std::vector<double> v);  ///< v must not be empty
 std::vector<sample> repeat(counter_group &counters, int warmup, int reps,
                            const std::function<double()> &body);
 
+/// Like repeat() for several bodies whose results will be compared: repetition i of every body
+/// runs before repetition i+1 of any, so a burst of noise from elsewhere on the machine lands on
+/// all of them instead of on one series. Returns one series per body.
+std::vector<std::vector<sample>> repeat_interleaved(counter_group &counters, int warmup, int reps,
+                                                   const std::vector<std::function<double()>> &bodies);
+
 /// Writes one raw row per sample (stat=raw, rep=i) and a summary row (stat=median, with min,
 /// max, n, spread; counters are medians of the available values, NA when any rep lacked them).
 /// Returns the summary.

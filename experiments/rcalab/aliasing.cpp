@@ -8,7 +8,6 @@
 // instruction count of each kernel is a row too.
 #include "../harness/environment.hpp"
 #include "../harness/measure.hpp"
-#include "../harness/progress.hpp"
 #include "experiment.hpp"
 #include "objects.hpp"
 
@@ -148,24 +147,29 @@ int run_aliasing(context &ctx) {
   if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && !hw_instr))) ir = callgrind_ir(std::min<std::size_t>(n, 4096), ir_why);
 
   std::map<std::string, summary> res;
-  progress bar("aliasing", std::size(kKernels));
+  // Every kernel is compared with the others: interleave their repetitions.
+  std::vector<std::function<double()>> bodies;
   for (const kernel &k : kKernels) {
     const population &pop = std::string(k.layout) == "inline" ? inl : hnd;
-    auto fn = [&] {
+    bodies.push_back([&pop, &k, n, passes] {
       double sum = 0, t0 = now_ns();
       for (std::size_t p = 0; p < passes; ++p) sum += k.fn(pop.objs.data(), n);
       double t1 = now_ns();
       asm volatile("" ::"x"(sum));
       return (t1 - t0) / static_cast<double>(n * passes);
-    };
-    auto samples = repeat(ctx.counters, opt.warmup, opt.reps, fn);
+    });
+  }
+  auto series = repeat_interleaved(ctx.counters, opt.warmup, opt.reps, bodies);
+  for (std::size_t ki = 0; ki < std::size(kKernels); ++ki) {
+    const kernel &k = kKernels[ki];
+    const population &pop = std::string(k.layout) == "inline" ? inl : hnd;
     row r = ctx.base("aliasing", "C4");
     r.set("variant", std::string(k.build) + "/" + k.field).set("placement", rca_placement_name(pop.lay.placement));
     r.set("handle", pop.lay.handle_name()).set("slot_bits", 32).set("semantics", "plain").set("backend", "system");
     r.set("objects", n).set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
     r.set("method", "wall_clock").param("build", k.build).param("flags", build_flags(k.build)).param("field_type", k.field);
-    r.param("kernel", k.name()).param("passes", static_cast<double>(passes));
-    res[k.name()] = emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", samples);
+    r.param("kernel", k.name()).param("passes", static_cast<double>(passes)).param("reps", "interleaved");
+    res[k.name()] = emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", series[ki]);
     if (auto it = asm_text.find(k.build); it != asm_text.end()) {
       row s = r;
       long c = static_instructions(it->second, k.name());
@@ -180,7 +184,6 @@ int run_aliasing(context &ctx) {
       s.set("unit", "instructions").set("value", it->second / static_cast<double>(cn * passes_for(cn)));
       ctx.out.write("aliasing", s);
     }
-    bar.step(k.name());
   }
   if (!nested && ir.empty() && !hw_instr) ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
 

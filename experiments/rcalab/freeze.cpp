@@ -74,9 +74,11 @@ int run_freeze(context &ctx) {
           return 0;
         });
         for (const auto &sem : sems) {
+          // The three compilations are compared with each other: interleave their repetitions.
+          std::vector<std::function<double()>> bodies;
           for (const auto &cv : kVariants) {
-            auto fn = with_layout(l, [&]<class Slot, class Handle>() -> std::function<double()> {
-              return [&, base = static_cast<Slot *>(pop.base)] {
+            bodies.push_back(with_layout(l, [&, cv]<class Slot, class Handle>() -> std::function<double()> {
+              return [&, cv, base = static_cast<Slot *>(pop.base)] {
                 const bool at = sem == "atomic";
                 std::uint64_t z = 0;
                 double t0 = now_ns();
@@ -92,16 +94,19 @@ int run_freeze(context &ctx) {
                 asm volatile("" ::"r"(z));
                 return (t1 - t0) / (2.0 * static_cast<double>(n) * static_cast<double>(passes));
               };
-            });
-            auto samples = repeat(ctx.counters, opt.warmup, opt.reps, fn);
+            }));
+          }
+          auto series = repeat_interleaved(ctx.counters, opt.warmup, opt.reps, bodies);
+          for (std::size_t vi = 0; vi < std::size(kVariants); ++vi) {
+            const auto &cv = kVariants[vi];
             row r = ctx.base("freeze", "C2");
             r.set("variant", cv.name).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
             r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", n);
             r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1).set("method", "wall_clock");
             r.param("frozen_pct", static_cast<double>(frac)).param("frozen_objects", static_cast<double>(frozen));
             r.param("freeze_check", cv.check ? "on" : "off").param("expect", cv.expect ? "on" : "off");
-            r.param("passes", static_cast<double>(passes)).param("seed", static_cast<double>(opt.seed));
-            res[{l.name(), ws, frac, sem, cv.name}] = emit_series(ctx.out, "freeze", r, "ns_per_op", "ns", samples);
+            r.param("passes", static_cast<double>(passes)).param("seed", static_cast<double>(opt.seed)).param("reps", "interleaved");
+            res[{l.name(), ws, frac, sem, cv.name}] = emit_series(ctx.out, "freeze", r, "ns_per_op", "ns", series[vi]);
           }
         }
         bar.step(l.name());

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 namespace rca::lab {
 namespace {
@@ -53,44 +54,72 @@ int run_indirection(context &ctx) {
   const std::size_t object_bytes = opt.object_bytes;
   std::map<key, summary> results;
 
+  // Series that the claim table compares (layouts at one working set) are interleaved: repetition
+  // i of every layout/order/semantics runs before repetition i+1 of any. That needs every layout's
+  // heap at once; above kInterleaveBytes of objects they are measured one layout at a time.
+  constexpr std::size_t kInterleaveBytes = 2ull << 30;
   progress bar("indirection", sizes.size() * layouts.size());
   for (std::size_t ws : sizes) {
     const std::size_t n = std::max<std::size_t>(2, ws / object_bytes);
     // Enough passes that one repetition runs for several milliseconds even at 16 KiB.
     const std::size_t passes = std::max<std::size_t>(1, (opt.quick ? 4u << 20 : 16u << 20) / n);
-    for (const layout &l : layouts) {
-      population pop(l, n, object_bytes);
-      std::vector<void *> seq = pop.objs, rnd(n);
-      auto perm = shuffled(n, opt.seed);
-      for (std::size_t i = 0; i < n; ++i) rnd[i] = pop.objs[perm[i]];
-      for (const char *order : {"sequential", "random"}) {
-        const auto &v = order[0] == 's' ? seq : rnd;
-        for (const auto &sem : sems) {
-          auto body = [&]<class Slot, class Handle>() {
-            return [&, base = static_cast<Slot *>(pop.base)] {
-              std::uint64_t sink = 0;
-              double t0 = now_ns();
-              for (std::size_t p = 0; p < passes; ++p) {
-                if (sem == "atomic") sink += pass<Slot, Handle, atomic_rc<Slot>>(v.data(), n, base);
-                else sink += pass<Slot, Handle, plain_rc<Slot>>(v.data(), n, base);
-              }
-              double t1 = now_ns();
-              asm volatile("" ::"r"(sink));
-              return (t1 - t0) / (2.0 * static_cast<double>(n) * static_cast<double>(passes));
-            };
-          };
-          auto fn = with_layout(l, [&]<class Slot, class Handle>() { return std::function<double()>(body.template operator()<Slot, Handle>()); });
-          auto samples = repeat(ctx.counters, opt.warmup, opt.reps, fn);
-          row r = ctx.base("indirection", "C1");
-          r.set("variant", order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-          r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system");
-          r.set("objects", n).set("object_bytes", object_bytes).set("working_set_bytes", n * object_bytes).set("threads", 1);
-          r.set("method", "wall_clock");
-          r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n)).param("seed", static_cast<double>(opt.seed));
-          results[{l.name(), order, sem, ws}] = emit_series(ctx.out, "indirection", r, "ns_per_op", "ns", samples);
+    const std::size_t group = n * object_bytes * layouts.size() <= kInterleaveBytes ? layouts.size() : 1;
+    for (std::size_t g0 = 0; g0 < layouts.size(); g0 += group) {
+      struct series_key {
+        const layout *l;
+        const char *order;
+        std::string sem;
+      };
+      std::vector<std::unique_ptr<population>> pops;
+      std::vector<std::vector<void *>> seqs, rnds;
+      std::vector<series_key> keys;
+      std::vector<std::function<double()>> bodies;
+      for (std::size_t li = g0; li < std::min(layouts.size(), g0 + group); ++li) {
+        const layout &l = layouts[li];
+        pops.push_back(std::make_unique<population>(l, n, object_bytes));
+        population &pop = *pops.back();
+        seqs.push_back(pop.objs);
+        std::vector<void *> rnd(n);
+        auto perm = shuffled(n, opt.seed);
+        for (std::size_t i = 0; i < n; ++i) rnd[i] = pop.objs[perm[i]];
+        rnds.push_back(std::move(rnd));
+      }
+      for (std::size_t k = 0; k < pops.size(); ++k) {
+        const layout &l = layouts[g0 + k];
+        for (const char *order : {"sequential", "random"}) {
+          const std::vector<void *> &v = order[0] == 's' ? seqs[k] : rnds[k];
+          for (const auto &sem : sems) {
+            keys.push_back({&l, order, sem});
+            const bool at = sem == "atomic";
+            bodies.push_back(with_layout(l, [&, at, base0 = pops[k]->base]<class Slot, class Handle>() -> std::function<double()> {
+              return [&v, at, n, passes, base = static_cast<Slot *>(base0)] {
+                std::uint64_t sink = 0;
+                double t0 = now_ns();
+                for (std::size_t p = 0; p < passes; ++p) {
+                  if (at) sink += pass<Slot, Handle, atomic_rc<Slot>>(v.data(), n, base);
+                  else sink += pass<Slot, Handle, plain_rc<Slot>>(v.data(), n, base);
+                }
+                double t1 = now_ns();
+                asm volatile("" ::"r"(sink));
+                return (t1 - t0) / (2.0 * static_cast<double>(n) * static_cast<double>(passes));
+              };
+            }));
+          }
         }
       }
-      bar.step(l.name());
+      auto series = repeat_interleaved(ctx.counters, opt.warmup, opt.reps, bodies);
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const layout &l = *keys[i].l;
+        row r = ctx.base("indirection", "C1");
+        r.set("variant", keys[i].order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
+        r.set("slot_bits", l.slot_bits).set("semantics", keys[i].sem).set("backend", "system");
+        r.set("objects", n).set("object_bytes", object_bytes).set("working_set_bytes", n * object_bytes).set("threads", 1);
+        r.set("method", "wall_clock");
+        r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n)).param("seed", static_cast<double>(opt.seed));
+        r.param("reps", group > 1 ? "interleaved_across_layouts" : "interleaved_within_layout");
+        results[{l.name(), keys[i].order, keys[i].sem, ws}] = emit_series(ctx.out, "indirection", r, "ns_per_op", "ns", series[i]);
+      }
+      for (std::size_t k = 0; k < pops.size(); ++k) bar.step(layouts[g0 + k].name());
     }
   }
 

@@ -30,7 +30,9 @@ void *map(std::size_t bytes) {
 }  // namespace
 
 struct cow_probe {
-  std::uintptr_t rc_lo, rc_hi, skip_lo, skip_hi;
+  std::uintptr_t rc_lo, rc_hi;
+  cow_range skip[16];
+  std::size_t nskip;
   int pagemap;
   std::size_t page;
   std::size_t nranges;
@@ -108,13 +110,13 @@ bool scan(cow_probe *p, F fn) {
 
 }  // namespace
 
-cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, std::uintptr_t skip_lo, std::uintptr_t skip_hi) {
+cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, const cow_range *skip, std::size_t nskip) {
   auto *p = static_cast<cow_probe *>(map(sizeof(cow_probe)));
   if (!p) return nullptr;
   p->rc_lo = rc_lo;
   p->rc_hi = rc_hi;
-  p->skip_lo = skip_lo;
-  p->skip_hi = skip_hi;
+  p->nskip = nskip < 16 ? nskip : 16;
+  for (std::size_t i = 0; i < p->nskip; ++i) p->skip[i] = skip[i];
   p->page = std::size_t(sysconf(_SC_PAGESIZE));
   p->entries = static_cast<std::uint64_t *>(map(kChunk * 8));
   p->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -125,7 +127,8 @@ cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, std::uintptr_t 
     return nullptr;
   }
   const bool ok = scan(p, [p](std::size_t bit, std::uintptr_t addr, std::uint64_t e) {
-    if (addr >= p->skip_lo && addr < p->skip_hi) return;
+    for (std::size_t i = 0; i < p->nskip; ++i)
+      if (addr >= p->skip[i].lo && addr < p->skip[i].hi) return;
     if ((e & kPresent) && !(e & kExclusive)) p->bitmap[bit / 64] |= 1ull << (bit % 64);
   });
   if (!ok) {
@@ -134,6 +137,28 @@ cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, std::uintptr_t 
     return nullptr;
   }
   return p;
+}
+
+std::size_t list_mappings(cow_range *out, std::size_t cap) {
+  const std::size_t bytes = 1u << 22;
+  char *buf = static_cast<char *>(map(bytes));
+  if (!buf) return 0;
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  std::size_t len = 0, n = 0;
+  if (fd >= 0) {
+    for (ssize_t r; len < bytes - 1 && (r = read(fd, buf + len, bytes - 1 - len)) > 0;) len += std::size_t(r);
+    close(fd);
+  }
+  buf[len] = 0;
+  for (char *line = buf; *line && n < cap;) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line, "%lx-%lx", &lo, &hi) == 2) out[n++] = cow_range{lo, hi};
+    char *end = std::strchr(line, '\n');
+    if (!end) break;
+    line = end + 1;
+  }
+  munmap(buf, bytes);
+  return n;
 }
 
 bool cow_end(cow_probe *p, cow_counts *out) {

@@ -25,11 +25,18 @@ struct cow_counts {
 
 struct cow_probe;
 
+struct cow_range {
+  std::uintptr_t lo = 0, hi = 0;
+};
+
 // Call in the child right after fork. nullptr (and a message on stderr) when pagemap cannot be
-// read: the caller reports the figures as unavailable. [skip_lo, skip_hi) is left out of both
-// counts (a host's own bookkeeping that is not part of the VM's heap).
-cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, std::uintptr_t skip_lo = 0,
-                     std::uintptr_t skip_hi = 0);
+// read: the caller reports the figures as unavailable. The skip ranges (at most 16) are left out
+// of both counts: bookkeeping that is not part of the VM's heap.
+cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, const cow_range *skip = nullptr,
+                     std::size_t nskip = 0);
+
+// The process's mappings (start, end) in `out`, at most `cap`; returns how many. No malloc.
+std::size_t list_mappings(cow_range *out, std::size_t cap);
 // Counts pages made private since cow_begin and frees the probe.
 bool cow_end(cow_probe *p, cow_counts *out);
 

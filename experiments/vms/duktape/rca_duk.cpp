@@ -384,8 +384,32 @@ int run_prefork(const options &o, rca_heap_t *heap) {
     duk_destroy_heap(ctx);
     return 1;
   }
+  // Mappings rca makes while freezing (the counts it keeps aside, 8 bytes per slot position)
+  // are its bookkeeping, not the VM's heap: left out of the page counts, reported apart.
+  static rca::vms::cow_range before[4096], after[4096];
+  const std::size_t nbefore = rca::vms::list_mappings(before, 4096);
   long frozen = 0;
   if (o.freeze) frozen = handles ? rca_heap_freeze(heap) : duk_rca_freeze_inline(ctx);
+  const std::size_t nafter = rca::vms::list_mappings(after, 4096);
+  rca::vms::cow_range skip[16];
+  std::size_t nskip = 0, aside_bytes = 0;
+  // New address space = each mapping after, minus every mapping before (a new mapping may have
+  // merged with an old neighbour, and the brk heap may have grown in place).
+  for (std::size_t i = 0; i < nafter && nskip < 16; ++i) {
+    std::uintptr_t at = after[i].lo;
+    for (std::size_t j = 0; j <= nbefore && nskip < 16; ++j) {
+      const std::uintptr_t blo = j < nbefore ? before[j].lo : ~std::uintptr_t(0);
+      const std::uintptr_t bhi = j < nbefore ? before[j].hi : ~std::uintptr_t(0);
+      if (bhi <= at) continue;
+      const std::uintptr_t gap_end = blo < after[i].hi ? blo : after[i].hi;
+      if (gap_end > at) {
+        skip[nskip++] = rca::vms::cow_range{at, gap_end};
+        aside_bytes += gap_end - at;
+      }
+      if (bhi >= after[i].hi) break;
+      at = bhi > at ? bhi : at;
+    }
+  }
   if (frozen < 0) {
     std::fprintf(stderr, "rca-duk: freezing failed: %s\n", rca_last_error());
     duk_destroy_heap(ctx);
@@ -395,8 +419,9 @@ int run_prefork(const options &o, rca_heap_t *heap) {
   void *lo = nullptr, *hi = nullptr;
   if (handles) rca_heap_arena_range(heap, &lo, &hi);
   std::printf("rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d duk_objects=%zu "
-              "method=pagemap_exclusive_bit56\n",
-              o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, duk_rca_count_objects(ctx));
+              "freeze_new_mappings=%zu freeze_new_mapping_bytes=%zu method=pagemap_exclusive_bit56\n",
+              o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, duk_rca_count_objects(ctx), nskip,
+              aside_bytes);
   std::fflush(stdout);
 
   std::vector<pid_t> pids;
@@ -416,7 +441,7 @@ int run_prefork(const options &o, rca_heap_t *heap) {
       close(fd[0]);
       worker_report rep{};
       rca::vms::cow_probe *probe = rca::vms::cow_begin(reinterpret_cast<std::uintptr_t>(lo),
-                                                       reinterpret_cast<std::uintptr_t>(hi));
+                                                       reinterpret_cast<std::uintptr_t>(hi), skip, nskip);
       struct rusage ru0, ru1;
       getrusage(RUSAGE_SELF, &ru0);
       const auto t = clk::now();

@@ -363,9 +363,10 @@ int run_prefork(const options &o) {
       PyOS_AfterFork_Child();
       close(fd[0]);
       worker_report rep{};
+      const rca::vms::cow_range own_range{g_owned.lo(), g_owned.hi()};
       // No refcount arena in CPython: every private page is an object page. The ownership set
       // is the host's, not CPython's heap: left out.
-      rca::vms::cow_probe *probe = rca::vms::cow_begin(0, 0, g_owned.lo(), g_owned.hi());
+      rca::vms::cow_probe *probe = rca::vms::cow_begin(0, 0, &own_range, 1);
       struct rusage ru0, ru1;
       getrusage(RUSAGE_SELF, &ru0);
       const auto t = std::chrono::steady_clock::now();
