@@ -4,9 +4,12 @@
 // C7  time of each count location, placement and freeze setting vs inline (Duktape as shipped:
 //     inline count, no freeze check) on the JS suite: per program and geomean. Repetitions are
 //     interleaved across configurations (rep 1 of every configuration, then rep 2, ...) so that
-//     drift of the machine spreads over all of them. The value is the VM's own time for compile
-//     + run of the program (process start and heap setup excluded); counters cover the whole
-//     child process (inherited perf events).
+//     drift of the machine spreads over all of them. The value is the VM process's CPU time for
+//     compile + run of the program (process start and heap setup excluded; wall time is kept as
+//     a second series); counters cover the whole child process (inherited perf events).
+// C7s the same comparison simulated: one run per configuration under cachegrind with explicit
+//     cache sizes (instructions, D1 and LL misses; deterministic, so no repetitions), for
+//     machines without hardware counters or with noisy neighbours.
 // C5  pages a read-only forked worker makes private: inline vs out-of-line (per placement), not
 //     frozen vs frozen; CPython's inline anchor (on rca, and on its own pymalloc) beside it.
 // C3  N independent Duktape heaps in N threads sharing one rca heap: shared vs thread vs padded
@@ -140,7 +143,7 @@ int part_c7(context &ctx) {
   progress bar("vm C7", programs.size());
   for (const auto &p : programs) {
     const char *size = opt.quick ? p.quick_size : p.size;
-    std::vector<std::vector<sample>> samples(configs.size());
+    std::vector<std::vector<sample>> samples(configs.size()), wall(configs.size());
     std::vector<kv> last_stats(configs.size());
     for (int rep = -opt.warmup; rep < opt.reps; ++rep) {
       for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -156,17 +159,21 @@ int part_c7(context &ctx) {
         }
         const auto st = lines(o.text, "rca-duk stats");
         if (!st.empty()) last_stats[c] = st[0];
-        const double ms = num(res[0], "ms");
-        if (rep >= 0) samples[c].push_back(sample{ms, cv});
+        if (rep >= 0) {
+          samples[c].push_back(sample{num(res[0], "cpu_ms"), cv});
+          wall[c].push_back(sample{num(res[0], "ms"), cv});
+        }
       }
     }
     for (std::size_t c = 0; c < configs.size(); ++c) {
       row r = vm_row(ctx, "C7", configs[c], backend);
-      r.set("threads", 1).set("method", "vm_internal_clock");
+      r.set("threads", 1).set("method", "vm_process_cputime");
       r.param("program", p.file).param("size", size);
       r.param("refcount_pages_peak", num(last_stats[c], "refcount_pages_peak"));
       r.param("slots_allocated", num(last_stats[c], "slots_allocated"));
-      med[{configs[c].name(), p.file}] = emit_series(ctx.out, "vm", r, "run_ms", "ms", samples[c]);
+      med[{configs[c].name(), p.file}] = emit_series(ctx.out, "vm", r, "run_cpu_ms", "ms", samples[c]);
+      r.set("method", "vm_wall_clock");
+      emit_series(ctx.out, "vm", r, "run_wall_ms", "ms", wall[c]);
     }
     bar.step(p.file);
   }
@@ -203,6 +210,98 @@ int part_c7(context &ctx) {
                               : geo > 1.03 ? "supports (> 3% slower)"
                                            : "contradicts (within 3% of inline)";
       ctx.findings.push_back({"C7", fig, cmp, dir});
+    }
+  }
+  return 0;
+}
+
+// ---- C7 simulated ----------------------------------------------------------------------------------
+
+std::map<std::string, double> cachegrind_summary(const std::string &text) {
+  std::map<std::string, double> m;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find("== ");
+    if (line.rfind("==", 0) != 0 || eq == std::string::npos) continue;
+    std::string rest = line.substr(eq + 3);
+    const auto colon = rest.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = rest.substr(0, colon), val;
+    for (char ch : rest.substr(colon + 1)) {
+      if (ch == '(') break;
+      if (ch >= '0' && ch <= '9') val += ch;
+    }
+    std::string k;
+    for (char ch : key)
+      if (ch != ' ') k += ch;
+    if (!val.empty()) m[k] = std::atof(val.c_str());
+  }
+  return m;
+}
+
+int part_c7sim(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::string backend = backend_of(opt);
+  const std::string cg = "valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 "
+                         "--LL=33554432,16,64 --cachegrind-out-file=/dev/null ";
+  const char *method = "cachegrind I1=32K/8 D1=32K/8 LL=32M/16 line 64";
+  if (run_cmd("valgrind --version").status != 0) {
+    ctx.note("vm: valgrind not found: no simulated C7");
+    return 0;
+  }
+  struct program {
+    const char *file, *size;
+  };
+  const std::vector<program> programs = {{"binary_trees.js", "9"}, {"richards.js", "4"}, {"string_build.js", "8000"},
+                                         {"sort.js", "5000"},      {"dict.js", "25000"}, {"numeric.js", "1"}};
+  std::vector<config> configs = {{"inline-nofreeze", "inline"}, {"inline-freeze", "inline"}};
+  for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
+  configs.push_back({"idx-nofreeze", "shared"});
+  configs.push_back({"ptr-nofreeze", "shared"});
+  configs.push_back({"ptr-freeze", "shared"});
+  const std::vector<std::pair<const char *, const char *>> metrics = {
+      {"Irefs", "instructions"}, {"D1misses", "d1_misses"}, {"LLmisses", "ll_misses"}};
+  std::map<std::pair<std::string, std::string>, std::map<std::string, double>> got;
+  progress bar("vm C7 simulated", programs.size());
+  for (const auto &p : programs) {
+    for (const auto &c : configs) {
+      const std::string cmd = cg + duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " " +
+                              js(p.file) + " " + p.size;
+      output o = run_cmd(cmd);
+      auto m = cachegrind_summary(o.text);
+      if (o.status != 0 || !m.count("Irefs")) {
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        return 1;
+      }
+      got[{c.name(), p.file}] = m;
+      for (const auto &[key, metric] : metrics) {
+        row r = vm_row(ctx, "C7", c, backend);
+        r.set("threads", 1).set("method", method).param("program", p.file).param("size", p.size);
+        r.param("scope", "whole process");
+        r.set("rep", 0).set("stat", "raw").set("n", 1).set("metric", metric).set("value", m[key]).set("unit", "count");
+        ctx.out.write("vm", r);
+      }
+    }
+    bar.step(p.file);
+  }
+  const config &baseline = configs.front();
+  for (const auto &c : configs) {
+    for (const auto &[key, metric] : metrics) {
+      double logsum = 0;
+      int n = 0;
+      for (const auto &p : programs) {
+        const double a = got[{c.name(), p.file}][key], b = got[{baseline.name(), p.file}][key];
+        if (a <= 0 || b <= 0) continue;
+        logsum += std::log(a / b);
+        ++n;
+      }
+      if (!n) continue;
+      const double geo = std::exp(logsum / n);
+      row r = vm_row(ctx, "C7", c, backend);
+      r.set("threads", 1).set("method", method).param("baseline", baseline.name());
+      r.set("stat", "geomean").set("n", n).set("metric", std::string(metric) + "_vs_inline").set("value", geo).set("unit", "x");
+      ctx.out.write("vm", r);
+      ctx.note("C7s %-22s %-12s geomean %.4fx vs %s", c.name().c_str(), metric, geo, baseline.name().c_str());
     }
   }
   return 0;
@@ -311,7 +410,7 @@ int part_c3(context &ctx) {
   std::vector<config> configs = {{"inline-freeze", "inline"}};
   for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
   for (unsigned n : threads) {
-    std::vector<std::vector<sample>> samples(configs.size());
+    std::vector<std::vector<sample>> samples(configs.size()), cpu(configs.size());
     for (int rep = -opt.warmup; rep < opt.reps; ++rep) {
       for (std::size_t c = 0; c < configs.size(); ++c) {
         const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
@@ -324,14 +423,20 @@ int part_c3(context &ctx) {
           ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
           return 1;
         }
-        if (rep >= 0) samples[c].push_back(sample{num(t[0], "wall_ms"), cv});
+        if (rep >= 0) {
+          samples[c].push_back(sample{num(t[0], "wall_ms"), cv});
+          cpu[c].push_back(sample{num(t[0], "cpu_ms_sum"), cv});
+        }
       }
     }
     for (std::size_t c = 0; c < configs.size(); ++c) {
       row r = vm_row(ctx, "C3", configs[c], backend);
       r.set("threads", n).set("method", "vm_internal_clock").param("program", "binary_trees.js").param("size", size);
       const summary s = emit_series(ctx.out, "vm", r, "wall_ms", "ms", samples[c]);
-      ctx.note("C3 duktape %-20s threads=%u wall %.1f ms [%.1f..%.1f]", configs[c].name().c_str(), n, s.median, s.min, s.max);
+      r.set("method", "vm_threads_cputime_sum");
+      const summary sc = emit_series(ctx.out, "vm", r, "cpu_ms_sum", "ms", cpu[c]);
+      ctx.note("C3 duktape %-20s threads=%u wall %.1f ms [%.1f..%.1f], cpu sum %.1f ms [%.1f..%.1f]",
+               configs[c].name().c_str(), n, s.median, s.min, s.max, sc.median, sc.min, sc.max);
     }
   }
   return 0;
@@ -345,13 +450,23 @@ int run_vm(context &ctx) {
              "RCA_DUK_VARIANTS; build the rca-duk target)");
     return 2;
   }
-  // RCALAB_VM_PARTS=c7,c5,c3 (default all) picks parts; the flags are rcalab's own.
+  // RCALAB_VM_PARTS=c7,c7s,c5,c3 (default all) picks parts; the flags are rcalab's own.
   const char *parts_env = std::getenv("RCALAB_VM_PARTS");
-  const std::string parts = parts_env ? parts_env : "c7,c5,c3";
+  const std::string parts = parts_env ? parts_env : "c7,c7s,c5,c3";
+  std::string all(",");
+  all += parts;
+  all += ',';
+  auto has = [&](const char *p) {
+    std::string key(",");
+    key += p;
+    key += ',';
+    return all.find(key) != std::string::npos;
+  };
   int rc = 0;
-  if (parts.find("c7") != std::string::npos && (rc = part_c7(ctx)) != 0) return rc;
-  if (parts.find("c5") != std::string::npos && (rc = part_c5(ctx)) != 0) return rc;
-  if (parts.find("c3") != std::string::npos && (rc = part_c3(ctx)) != 0) return rc;
+  if (has("c7") && (rc = part_c7(ctx)) != 0) return rc;
+  if (has("c7s") && (rc = part_c7sim(ctx)) != 0) return rc;
+  if (has("c5") && (rc = part_c5(ctx)) != 0) return rc;
+  if (has("c3") && (rc = part_c3(ctx)) != 0) return rc;
   return 0;
 }
 

@@ -272,6 +272,14 @@ double ms_since(clk::time_point t0) {
   return std::chrono::duration<double, std::milli>(clk::now() - t0).count();
 }
 
+// CPU time of the process or the calling thread, in ms: less sensitive than wall time to other
+// processes sharing the cores.
+double cpu_ms(clockid_t which) {
+  struct timespec ts;
+  clock_gettime(which, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
 void print_header(const options &o, rca_heap_t *heap, const char *mode) {
   const rca_config_t *c = rca_heap_config(heap);
   std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s backend=%s script=%s\n", mode, variant_name(),
@@ -286,18 +294,20 @@ int run_plain(const options &o, rca_heap_t *heap) {
   for (int r = 0; r < o.repeat; ++r) {
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
+    const double c0 = cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
     const auto t0 = clk::now();
     duk_context *ctx = new_duk(heap, o.args);
     std::string value;
     const bool ok = compile(ctx, o.scripts[0]) && call(ctx, o.scripts[0], &value);
     const double ms = ms_since(t0);
+    const double cpu = cpu_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     getrusage(RUSAGE_SELF, &ru1);
     if (!ok) {
       duk_destroy_heap(ctx);
       return 1;
     }
-    std::printf("rca-duk result rep=%d ms=%.3f minflt=%ld value=%s\n", r, ms, ru1.ru_minflt - ru0.ru_minflt,
-                value.c_str());
+    std::printf("rca-duk result rep=%d ms=%.3f cpu_ms=%.3f minflt=%ld value=%s\n", r, ms, cpu,
+                ru1.ru_minflt - ru0.ru_minflt, value.c_str());
     const bool acc = check_live(ctx, heap, duk_rca_mode() != 0, "after_run");
     if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
   }
@@ -307,7 +317,7 @@ int run_plain(const options &o, rca_heap_t *heap) {
 int run_threads(const options &o, rca_heap_t *heap) {
   print_header(o, heap, "threads");
   const int n = o.threads;
-  std::vector<double> ms(n, 0);
+  std::vector<double> ms(n, 0), cpu(n, 0);
   std::vector<size_t> objects(n, 0), left(n, 1);
   std::vector<int> ok(n, 0);
   // Everyone runs, then one check of the whole rca heap while all heaps are live, then all
@@ -326,10 +336,12 @@ int run_threads(const options &o, rca_heap_t *heap) {
   for (int i = 0; i < n; ++i) {
     ts.emplace_back([&, i]() {
       const auto t = clk::now();
+      const double c0 = cpu_ms(CLOCK_THREAD_CPUTIME_ID);
       duk_context *ctx = new_duk(heap, o.args);
       std::string value;
       ok[i] = compile(ctx, o.scripts[0]) && call(ctx, o.scripts[0], &value);
       ms[i] = ms_since(t);
+      cpu[i] = cpu_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
       objects[i] = duk_rca_count_objects(ctx);
       if (objects[i] != duk_rca_live(ctx)) ok[i] = 0;
       sync.arrive_and_wait();
@@ -340,17 +352,18 @@ int run_threads(const options &o, rca_heap_t *heap) {
   for (auto &t : ts) t.join();
   const double wall = ms_since(t0);
   int failed = 0;
-  double sum = 0, mx = 0;
+  double sum = 0, mx = 0, cpu_sum = 0;
   for (int i = 0; i < n; ++i) {
-    std::printf("rca-duk thread id=%d ms=%.3f duk_objects=%zu ok=%d destroyed_live=%zu\n", i, ms[i], objects[i], ok[i],
-                left[i]);
+    cpu_sum += cpu[i];
+    std::printf("rca-duk thread id=%d ms=%.3f cpu_ms=%.3f duk_objects=%zu ok=%d destroyed_live=%zu\n", i, ms[i], cpu[i],
+                objects[i], ok[i], left[i]);
     failed += !ok[i];
     sum += ms[i];
     mx = ms[i] > mx ? ms[i] : mx;
   }
   const size_t slots = live_slots(heap);
-  std::printf("rca-duk threads n=%d wall_ms=%.3f mean_ms=%.3f max_ms=%.3f rca_live_slots_after=%zu\n", n, wall, sum / n,
-              mx, slots);
+  std::printf("rca-duk threads n=%d wall_ms=%.3f mean_ms=%.3f max_ms=%.3f cpu_ms_sum=%.3f rca_live_slots_after=%zu\n", n,
+              wall, sum / n, mx, cpu_sum, slots);
   if (failed) return 1;
   for (size_t l : left)
     if (l != 0) return 3;
