@@ -1,0 +1,1129 @@
+#!/usr/bin/python3
+"""Turns one result set of rcalab rows into everything the paper cites.
+
+Usage: /usr/bin/python3 papers/tools/gen.py RESULTS_DIR OUT_DIR [--others DIR ...]
+
+RESULTS_DIR is papers/results/<label>/ (rows as experiments/README.md documents them). OUT_DIR
+receives:
+  values.tex      \\rvdef{key}{text} for every number, word and verdict the text cites
+  tab-*.tex       one table per claim (booktabs tabulars), the verdict table, the machine table
+  fig-*.pdf       one figure per claim (matplotlib, Debian's, hence /usr/bin/python3)
+  values.json     the same values, for scripts and the closing note
+  verdicts.txt    each claim's verdict, its rule and the figure behind it (plain text)
+  manifest.json   what was generated and which inputs were missing
+
+Nothing here holds a measured number: each one is read from the rows. A claim whose rows are
+absent still gets its table, figure and verdict ("no data"), so the paper always builds; the
+manifest lists what was missing and check.py --strict fails on it.
+
+Verdicts follow the rules in RULES below, printed in the paper beside each verdict. Two medians
+differ beyond the noise only when their min..max ranges (over the repetitions) do not overlap,
+the same test rcalab's own claim table uses.
+"""
+import json
+import math
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rows as R  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 6.5, "figure.dpi": 100,
+                     "pdf.fonttype": 42, "svg.fonttype": "none"})
+
+# ---- Rules: thresholds and their wording (printed beside each verdict) ------------------------
+T_C1 = 1.20      # the pointer hop may cost at most this factor over an inline count
+T_C2 = 2.0       # % overhead of the freeze check (PEP 683's acceptance limit for immortality)
+T_C3_OWN = 1.20  # per-thread refcount pages vs inline, own objects
+T_C4 = 1.20      # handle vs inline with fields read around incref/decref
+T_C5_INLINE = 50.0   # % of heap a dense read-only child makes private with inline counts
+T_C5_OUT = 0.25      # out-of-line share as a fraction of inline's
+T_C5_FROZEN = 1.0    # % of heap a frozen heap's child may make private
+T_C6 = 2.0       # serialise+send+deserialise vs raw send of the same bytes
+T_C7 = 1.03      # whole-VM geomean slowdown of out-of-line counts that counts as a decrease
+T_C7_FREEZE = 1.01  # whole-VM geomean slowdown of the freeze check
+
+NOISE = ("A comparison is within the limit when the ratio of the medians is; above the limit it counts "
+         "against the claim only beyond the noise (the min..max ranges of the repetitions do not overlap), "
+         "otherwise it is inconclusive.")
+RULES = {
+    "C1": (f"supported if the pointer hop (shared/ptr over inline, 32-bit slots) is within {T_C1:.2f}$\\times$ at "
+           "every working set and order measured; not supported if it is above the limit at every one; partly "
+           "supported if above at some (they are named); inconclusive if none is above beyond the noise but some "
+           "are above within it."),
+    "C2": (f"supported if the check with \\texttt{{\\_\\_builtin\\_expect}} costs at most {T_C2:.0f}\\,\\% over no "
+           "check, with 0\\,\\% frozen objects (the normal case; PEP~683's acceptance limit), in every configuration "
+           "measured; not supported if it costs more in every one; partly supported if in some; inconclusive if the "
+           "excess is within the noise. The 50\\,\\% random case, where prediction fails, is reported beside it."),
+    "C3": (f"supported if, at the largest thread count, per-thread refcount pages are within {T_C3_OWN:.2f}$\\times$ "
+           "inline counts (own pages do not impair) and shared pages are slower than per-thread pages beyond the "
+           "noise (sharing a page does); partly supported if the first holds but shared pages are not slower; not "
+           "supported if per-thread pages are above the limit; inconclusive where either comparison is within the "
+           "noise."),
+    "C4": (f"supported if the handle kernel is within {T_C4:.2f}$\\times$ the inline kernel (strict-aliasing "
+           "build, 32-bit fields: the compiler must assume the count store may alias them); not supported if above; "
+           "inconclusive if above only within the noise."),
+    "C5": (f"supported if (a) with inline counts a dense read-only child makes at least {T_C5_INLINE:.0f}\\,\\% of "
+           "the heap private (a count write dirties the page), (b) with out-of-line counts (shared pages, 32-bit "
+           f"slots) at most {T_C5_OUT:.2f} of inline's share, and (c) with a frozen heap at most "
+           f"{T_C5_FROZEN:.0f}\\,\\% in every child; partly supported if (a) holds and one of (b), (c) does; not "
+           "supported otherwise. Page counts are exact, so no noise rule applies."),
+    "C6": (f"supported if serialise + send + deserialise takes at least {T_C6:.0f}$\\times$ the raw send of the same "
+           "bytes (ratio of medians) on every transport; not supported if below on every transport; partly "
+           "supported otherwise."),
+    "C7": (f"the claim (separate counts slow down non-forking code) is supported if the geometric mean time of "
+           f"index handles on shared pages over inline counts (Duktape, JS suite) exceeds {T_C7:.2f} with at least "
+           f"one program beyond the noise; not supported if it is at most {T_C7:.2f}; inconclusive if no program "
+           f"differs beyond the noise. The freeze check alone is judged the same way with a limit of {T_C7_FREEZE:.2f}."),
+}
+
+CLAIMS = {
+    "C1": ("the extra pointer lookup should not matter much", "indirection", "fig-c1"),
+    "C2": ("Freezing has little impact on a modern CPU with branch prediction", "freeze", "fig-c2"),
+    "C3": ("could impair performance, but mostly if multiple threads are allowed to access the same page",
+           "threads", "fig-c3"),
+    "C4": ("the compiler cannot know what the pointer actually refers to", "aliasing", "fig-c4"),
+    "C5": ("anyone that touches the refcount manually will just dirty the page", "cow", "fig-c5"),
+    "C6": ("the pickle overhead is huge compared to the low-level IPC", "ipc", "fig-c6"),
+    "C7": ("Both of them will decrease performance for non-forking python code", "vm", "fig-c7"),
+}
+
+LAYOUT_ORDER = ["inline", "embedded", "shared/ptr", "shared/idx", "thread/ptr", "thread/idx", "padded/ptr",
+                "padded/idx", "inline_biased"]
+
+
+def lay_key(s):
+    return LAYOUT_ORDER.index(s) if s in LAYOUT_ORDER else len(LAYOUT_ORDER)
+
+
+# ---- Text helpers ------------------------------------------------------------------------------
+
+def tex(s):
+    """LaTeX-safe text."""
+    rep = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_", "{": "\\{",
+           "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}"}
+    return "".join(rep.get(c, c) for c in str(s))
+
+
+def fmt(x, nd=None):
+    """A number for the text: 3 significant digits by default, '--' for NA."""
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return "--"
+    if nd is not None:
+        return f"{x:.{nd}f}"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}".replace(",", "\\,")
+    if ax >= 100:
+        return f"{x:.0f}"
+    if ax >= 10:
+        return f"{x:.1f}"
+    if ax >= 1:
+        return f"{x:.2f}"
+    if ax == 0:
+        return "0"
+    return f"{x:.3g}"
+
+
+def ratio_txt(x):
+    return fmt(x, 2) + "$\\times$" if not R.isna(x) else "--"
+
+
+def pct_txt(x):
+    return (("+" if x >= 0 else "") + fmt(x, 1) + "\\,\\%") if not R.isna(x) else "--"
+
+
+def size_txt(b):
+    b = float(b)
+    for unit, f in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if b >= f:
+            v = b / f
+            return (f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}") + "\\," + unit
+    return f"{b:.0f}\\,B"
+
+
+def noise_mark(a, b):
+    """'' when the two series differ beyond the noise, else a dagger (ranges overlap)."""
+    return "" if R.beyond_noise(a, b) else "$^\\dagger$"
+
+
+class Out:
+    def __init__(self, out_dir):
+        self.dir = out_dir
+        os.makedirs(out_dir, exist_ok=True)
+        self.values = {}
+        self.tables = []
+        self.figures = []
+        self.missing = []
+        self.verdicts = {}
+
+    def v(self, key, text):
+        self.values[key] = str(text)
+
+    def table(self, name, body):
+        with open(os.path.join(self.dir, name + ".tex"), "w") as f:
+            f.write("% generated by papers/tools/gen.py from rcalab rows: do not edit\n" + body)
+        self.tables.append(name)
+
+    def figure(self, name, fig):
+        fig.savefig(os.path.join(self.dir, name + ".pdf"), bbox_inches="tight")
+        plt.close(fig)
+        self.figures.append(name)
+
+    def empty_figure(self, name, why):
+        fig, ax = plt.subplots(figsize=(6, 1.2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, why, ha="center", va="center")
+        self.figure(name, fig)
+
+    def verdict(self, claim, verdict, evidence):
+        self.verdicts[claim] = {"verdict": verdict, "evidence": evidence, "figure": CLAIMS[claim][2],
+                                "rule": RULES[claim]}
+        self.v(f"{claim.lower()}.verdict", verdict)
+        self.v(f"{claim.lower()}.rule", RULES[claim])
+        self.v(f"{claim.lower()}.evidence", evidence)
+        self.v("noise.rule", NOISE)
+
+
+def tabular(cols, header, rows, note=None):
+    """A booktabs tabular; cells are LaTeX already."""
+    s = "\\fittable{\\begin{tabular}{" + cols + "}\n\\toprule\n" + " & ".join(header) + " \\\\\n\\midrule\n"
+    for r in rows:
+        if r == "mid":
+            s += "\\midrule\n"
+        else:
+            s += " & ".join(r) + " \\\\\n"
+    s += "\\bottomrule\n\\end{tabular}}\n"
+    if note:
+        s += "\\tabnote{" + note + "}\n"
+    return s
+
+
+def no_data_table(what):
+    return "\\emph{No rows for " + tex(what) + " in this result set.}\n"
+
+
+def errbar(ax, xs, series, label, **kw):
+    ys = [s.value for s in series]
+    lo = [max(0.0, y - s.min) for y, s in zip(ys, series)]
+    hi = [max(0.0, s.max - y) for y, s in zip(ys, series)]
+    ax.errorbar(xs, ys, yerr=[lo, hi], label=label, marker="o", ms=2.5, capsize=1.5, lw=1, **kw)
+
+
+def classify(x, base, limit):
+    """One comparison: 'ok' (median ratio within the limit), 'bad' (above it, beyond the noise),
+    'unclear' (above it, but the min..max ranges overlap)."""
+    if x.value / base.value <= limit:
+        return "ok"
+    return "bad" if R.beyond_noise(x, base) else "unclear"
+
+
+def verdict_from(cells):
+    """cells: list of (name, ratio, outcome). Supported when every cell is ok; not supported when
+    every cell is bad; partly supported when some are bad and some are not; inconclusive when
+    none is bad but some are unclear."""
+    kinds = [c[2] for c in cells]
+    if not kinds:
+        return "no data"
+    if all(k == "ok" for k in kinds):
+        return "supported"
+    if all(k == "bad" for k in kinds):
+        return "not supported"
+    if "bad" in kinds:
+        return "partly supported"
+    return "inconclusive"
+
+
+def cells_text(cells, fmt_ratio):
+    bad = [c for c in cells if c[2] == "bad"]
+    unclear = [c for c in cells if c[2] == "unclear"]
+    ok = [c for c in cells if c[2] == "ok"]
+    parts = [f"{len(ok)} of {len(cells)} within the limit"]
+    if bad:
+        parts.append("above it beyond the noise: " + ", ".join(f"{c[0]} ({fmt_ratio(c[1])})" for c in bad))
+    if unclear:
+        parts.append("above it within the noise: " + ", ".join(f"{c[0]} ({fmt_ratio(c[1])})" for c in unclear))
+    return "; ".join(parts)
+
+
+# ---- Environment and methodology --------------------------------------------------------------
+
+def environment(d, o, label):
+    env = R.environment(d)
+    o.v("label", tex(label))
+    for k, key in (("cpu_model", "env.cpu"), ("cores", "env.cores"), ("kernel", "env.kernel"), ("compiler", "env.compiler"),
+                   ("cxx_flags", "env.flags"), ("build_type", "env.build"), ("git_rev", "env.rev"), ("thp", "env.thp"),
+                   ("date", "env.date"), ("pinned", "env.pinned"), ("perf_paranoid", "env.paranoid"),
+                   ("hw_counters", "env.hw"), ("sw_counters", "env.sw"), ("soft_dirty", "env.softdirty"),
+                   ("pagemap_exclusive", "env.pagemap"), ("pagemap_scan", "env.pagemapscan"),
+                   ("benchmark_lib", "env.benchlib"), ("rca_version", "env.rcaversion"), ("host", "env.host")):
+        o.v(key, tex(env.get(k, "") or "unknown"))
+    # Across every row of every experiment: dates, revisions, repetitions, pinning.
+    dates, revs, ns, pinned, hw = set(), set(), [], set(), set()
+    n_rows = 0
+    per_exp = {}
+    for exp in ("indirection", "freeze", "threads", "aliasing", "cow", "ipc", "alloc", "vm"):
+        rows = R.load(d, exp)
+        per_exp[exp] = len(rows)
+        n_rows += len(rows)
+        for r in rows:
+            if r.get("date"):
+                dates.add(r["date"])
+            if r.get("git_rev"):
+                revs.add(r["git_rev"])
+            if r.get("pinned"):
+                pinned.add(r["pinned"])
+            if r.get("hw_counters"):
+                hw.add(r["hw_counters"])
+            if r.get("stat") == "median" and not R.isna(R.num(r.get("n"))):
+                ns.append(R.num(r["n"]))
+    o.v("env.rows", fmt(float(n_rows), 0))
+    o.v("env.experiments", fmt(float(sum(1 for v in per_exp.values() if v)), 0))
+    o.v("env.datefirst", tex(min(dates)) if dates else "unknown")
+    o.v("env.datelast", tex(max(dates)) if dates else "unknown")
+    o.v("env.revs", tex(", ".join(sorted(revs))) if revs else "unknown")
+    o.v("env.nrevs", fmt(float(len(revs)), 0))
+    o.v("env.repsmin", fmt(min(ns), 0) if ns else "--")
+    o.v("env.repsmax", fmt(max(ns), 0) if ns else "--")
+    o.v("env.pinnedall", tex(", ".join(sorted(pinned))) if pinned else "unknown")
+    o.v("env.hwall", tex(", ".join(sorted(hw))) if hw else "unknown")
+    # Series flagged unstable: spread over 25 % (experiments/README.md uses the same mark).
+    unstable = total = 0
+    for exp in per_exp:
+        for r in R.summaries(R.load(d, exp)):
+            sp = R.num(r.get("spread"))
+            if not R.isna(sp):
+                total += 1
+                unstable += sp > 0.25
+    o.v("env.series", fmt(float(total), 0))
+    o.v("env.unstable", fmt(float(unstable), 0))
+    o.v("env.unstablepct", fmt(100.0 * unstable / total, 0) if total else "--")
+    rows = [[tex(e), fmt(float(n), 0)] for e, n in per_exp.items()]
+    o.table("tab-rows", tabular("lr", ["experiment", "rows"], rows))
+    return env
+
+
+def machines(results_root, o, label):
+    """Every result set under papers/results/, with its machine: the paper can cite any of them."""
+    rows = []
+    if os.path.isdir(results_root):
+        for name in sorted(os.listdir(results_root)):
+            d = os.path.join(results_root, name)
+            if not os.path.isdir(d):
+                continue
+            env = R.environment(d)
+            if not env:
+                continue
+            mark = " (this paper)" if name == label else ""
+            rows.append([tex(name) + mark, tex(env.get("cpu_model", "")), tex(env.get("cores", "")),
+                         tex(env.get("kernel", "")), tex(env.get("hw_counters", "")), tex(env.get("date", "")[:10])])
+    body = tabular("llrlll", ["result set", "CPU", "cores", "kernel", "hardware counters", "date"], rows) if rows else \
+        no_data_table("any machine")
+    o.table("tab-machines", body)
+
+
+# ---- C1: indirection ---------------------------------------------------------------------------
+
+def c1(d, o):
+    rows = R.summaries(R.load(d, "indirection"), "ns_per_op")
+    if not rows:
+        o.missing.append("indirection")
+        o.table("tab-c1", no_data_table("indirection (C1)"))
+        o.empty_figure("fig-c1", "no indirection rows")
+        o.verdict("C1", "no data", "no rows")
+        for k in ("ws.small", "ws.large", "hop.small", "hop.large", "emb.large", "best.large", "bestlay.large"):
+            o.v("c1." + k, "--")
+        return
+    sem = "plain" if any(r["semantics"] == "plain" for r in rows) else rows[0]["semantics"]
+    rows = [r for r in rows if r["semantics"] == sem]
+    sizes = sorted({R.num(r["working_set_bytes"]) for r in rows})
+    lays = sorted({R.layout(r) for r in rows if r["slot_bits"] in ("32", "")}, key=lay_key)
+    orders = [x for x in ("sequential", "random") if any(r["variant"] == x for r in rows)]
+
+    def s(lay, order, ws, bits="32"):
+        want = dict(layout=lay, variant=order, working_set_bytes=ws)
+        if lay not in ("inline",):
+            want["slot_bits"] = bits
+        return R.one(rows, **want)
+
+    cells = []
+    table_rows = []
+    for order in orders:
+        for ws in sizes:
+            base = s("inline", order, ws)
+            if base is None:
+                continue
+            line = [tex(order), size_txt(ws), fmt(base.value)]
+            for lay in lays:
+                if lay == "inline":
+                    continue
+                x = s(lay, order, ws)
+                line.append(ratio_txt(x.value / base.value) + noise_mark(x, base) if x else "--")
+                if lay == "shared/ptr" and x:
+                    cells.append((f"{order} {size_txt(ws)}", x.value / base.value, classify(x, base, T_C1)))
+            table_rows.append(line)
+        table_rows.append("mid")
+    if table_rows and table_rows[-1] == "mid":
+        table_rows.pop()
+    header = ["order", "working set", "inline ns/op"] + [tex(l) for l in lays if l != "inline"]
+    o.table("tab-c1", tabular("ll" + "r" * (len(header) - 2), header, table_rows,
+                              "Each handle column: median time over inline's median, same order and working set "
+                              "(32-bit slots). $^\\dagger$: the min..max ranges overlap (within the noise)."))
+    o.verdict("C1", verdict_from(cells), "shared/ptr over inline: " + cells_text(cells, ratio_txt))
+    # Headline values: random order, smallest and largest working set.
+    order = "random" if "random" in orders else orders[0]
+    for tag, ws in (("small", sizes[0]), ("large", sizes[-1])):
+        base = s("inline", order, ws)
+        o.v(f"c1.ws.{tag}", size_txt(ws))
+        hop = s("shared/ptr", order, ws)
+        emb = s("embedded", order, ws)
+        o.v(f"c1.inline.{tag}", fmt(base.value) if base else "--")
+        o.v(f"c1.hop.{tag}", ratio_txt(hop.value / base.value) if hop and base else "--")
+        o.v(f"c1.emb.{tag}", ratio_txt(emb.value / base.value) if emb and base else "--")
+        best = None
+        for lay in lays:
+            if lay in ("inline",):
+                continue
+            x = s(lay, order, ws)
+            if x and base and (best is None or x.value < best[1]):
+                best = (lay, x.value)
+        o.v(f"c1.best.{tag}", ratio_txt(best[1] / base.value) if best and base else "--")
+        o.v(f"c1.bestlay.{tag}", tex(best[0]) if best else "--")
+    o.v("c1.order", tex(order))
+    o.v("c1.nsizes", fmt(float(len(sizes)), 0))
+    o.v("c1.sizes", ", ".join(size_txt(w) for w in sizes))
+    o.v("c1.limit", fmt(T_C1, 2))
+    o.v("c1.ok", str(sum(c[2] == "ok" for c in cells)))
+    o.v("c1.cells", str(len(cells)))
+
+    fig, axes = plt.subplots(1, len(orders), figsize=(7, 2.8), sharey=True, squeeze=False)
+    for ax, order in zip(axes[0], orders):
+        series = defaultdict(list)
+        for r in rows:
+            if r["variant"] == order:
+                series[(R.layout(r), r["slot_bits"])].append(r)
+        for (lay, bits), rs in sorted(series.items(), key=lambda kv: (lay_key(kv[0][0]), kv[0][1])):
+            rs.sort(key=lambda r: R.num(r["working_set_bytes"]))
+            errbar(ax, [R.num(r["working_set_bytes"]) / 1024 for r in rs], [R.Series(r) for r in rs],
+                   f"{lay}" + (f" {bits}b" if lay != "inline" else ""))
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("working set (KiB of objects)")
+        ax.set_title(f"{order} order")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("ns per incref or decref (median, min..max)")
+    axes[0][-1].legend(ncol=2)
+    o.figure("fig-c1", fig)
+
+
+# ---- C2: freeze --------------------------------------------------------------------------------
+
+def c2(d, o):
+    rows = R.summaries(R.load(d, "freeze"), "ns_per_op")
+    if not rows:
+        o.missing.append("freeze")
+        o.table("tab-c2", no_data_table("freeze (C2)"))
+        o.empty_figure("fig-c2", "no freeze rows")
+        o.verdict("C2", "no data", "no rows")
+        for k in ("expect0", "expect50", "noexpect0", "noexpect50", "expect100", "config", "limit"):
+            o.v("c2." + k, "--")
+        return
+    groups = sorted({(R.layout(r), R.num(r["working_set_bytes"]), r["semantics"]) for r in rows},
+                    key=lambda g: (lay_key(g[0]), g[1], g[2]))
+    fracs = sorted({int(R.num(R.get(r, "frozen_pct"))) for r in rows})
+    cells = []
+    table_rows = []
+    over = {}
+    for lay, ws, sem in groups:
+        for f in fracs:
+            base = R.one(rows, layout=lay, working_set_bytes=ws, semantics=sem, variant="no_check", frozen_pct=f)
+            e = R.one(rows, layout=lay, working_set_bytes=ws, semantics=sem, variant="check_expect", frozen_pct=f)
+            ne = R.one(rows, layout=lay, working_set_bytes=ws, semantics=sem, variant="check_noexpect", frozen_pct=f)
+            if base is None:
+                continue
+            pe = (e.value / base.value - 1) * 100 if e else float("nan")
+            pn = (ne.value / base.value - 1) * 100 if ne else float("nan")
+            over[(lay, ws, sem, f)] = (pe, pn)
+            table_rows.append([tex(lay), size_txt(ws), tex(sem), f"{f}\\,\\%", fmt(base.value),
+                               pct_txt(pe) + (noise_mark(e, base) if e else ""),
+                               pct_txt(pn) + (noise_mark(ne, base) if ne else "")])
+            if f == 0 and e:
+                cells.append((f"{lay} {size_txt(ws)} {sem}", pe, classify(e, base, 1 + T_C2 / 100)))
+        table_rows.append("mid")
+    if table_rows and table_rows[-1] == "mid":
+        table_rows.pop()
+    o.table("tab-c2", tabular("lllrrrr", ["layout", "working set", "counts", "frozen", "no check ns/op",
+                                          "check+expect", "check, no hint"], table_rows,
+                              "Overhead of the check over the no-check build, same configuration and frozen share "
+                              "(50\\,\\% = a random half). $^\\dagger$: ranges overlap."))
+    o.verdict("C2", verdict_from(cells), "check+expect over no check at 0\\,\\% frozen: " + cells_text(cells, pct_txt))
+    # Headline: the first layout at its largest working set (the frozen pattern cannot be learnt there).
+    lay0 = groups[0][0]
+    ws0 = max(g[1] for g in groups if g[0] == lay0)
+    sem0 = [g[2] for g in groups if g[0] == lay0 and g[1] == ws0][0]
+    o.v("c2.config", f"{tex(lay0)}, {size_txt(ws0)}, {tex(sem0)}")
+    for f, tag in ((0, "0"), (50, "50"), (100, "100")):
+        pe, pn = over.get((lay0, ws0, sem0, f), (float("nan"), float("nan")))
+        o.v(f"c2.expect{tag}", pct_txt(pe))
+        o.v(f"c2.noexpect{tag}", pct_txt(pn))
+    o.v("c2.limit", fmt(T_C2, 0))
+
+    fig, axes = plt.subplots(1, len(groups), figsize=(min(7, 2.4 * len(groups)), 2.6), squeeze=False)
+    variants = ["no_check", "check_expect", "check_noexpect"]
+    for ax, (lay, ws, sem) in zip(axes[0], groups):
+        for i, v in enumerate(variants):
+            ss = [R.one(rows, layout=lay, working_set_bytes=ws, semantics=sem, variant=v, frozen_pct=f) for f in fracs]
+            xs = [j + (i - 1) * 0.27 for j, x in enumerate(ss) if x]
+            ss = [x for x in ss if x]
+            ys = [x.value for x in ss]
+            ax.bar(xs, ys, width=0.27, label=v, yerr=[[max(0, y - x.min) for y, x in zip(ys, ss)],
+                                                      [max(0, x.max - y) for y, x in zip(ys, ss)]], capsize=1.5)
+        ax.set_xticks(range(len(fracs)), [f"{f}%" for f in fracs])
+        ax.set_xlabel("objects frozen")
+        ax.set_title(f"{lay}, {int(ws) >> 10} KiB, {sem}")
+    axes[0][0].set_ylabel("ns per incref or decref")
+    axes[0][0].legend()
+    o.figure("fig-c2", fig)
+
+
+# ---- C3: threads -------------------------------------------------------------------------------
+
+def c3(d, o):
+    allr = R.summaries(R.load(d, "threads"), "ns_per_op")
+    vm = [r for r in R.summaries(R.load(d, "vm")) if r.get("claim") == "C3"]
+    vm_part(o, vm)
+    if not allr:
+        o.missing.append("threads")
+        o.table("tab-c3", no_data_table("threads (C3)"))
+        o.empty_figure("fig-c3", "no threads rows")
+        o.verdict("C3", "no data", "no rows")
+        for k in ("T", "shared", "thread", "padded", "inline", "sharedvthread", "threadvinline", "biased", "atomic",
+                  "biasedvatomic", "sharedvthreadatomic"):
+            o.v("c3." + k, "--")
+        return
+    own = [r for r in allr if r["variant"] == "own_objects"]
+    shared = [r for r in allr if r["variant"] == "shared_objects"]
+    threads = sorted({int(R.num(r["threads"])) for r in own}) or [1]
+    T = threads[-1]
+    sems = [s for s in ("plain", "atomic") if any(r["semantics"] == s for r in own)]
+    lays = sorted({R.layout(r) for r in own}, key=lay_key)
+    table_rows = []
+    for sem in sems:
+        base = R.one(own, layout="inline", semantics=sem, threads=T)
+        for lay in lays:
+            x = R.one(own, layout=lay, semantics=sem, threads=T)
+            one_t = R.one(own, layout=lay, semantics=sem, threads=1)
+            if not x:
+                continue
+            table_rows.append([tex(sem), tex(lay), fmt(x.value),
+                               (ratio_txt(x.value / base.value) + noise_mark(x, base)) if base and lay != "inline" else "",
+                               ratio_txt(x.value / one_t.value) if one_t and T != 1 else "--"])
+        table_rows.append("mid")
+    for sem in ("atomic", "biased"):
+        x = R.one(shared, semantics=sem, threads=T)
+        one_t = R.one(shared, semantics=sem, threads=1)
+        if x:
+            table_rows.append([tex(sem), "same objects", fmt(x.value), "", ratio_txt(x.value / one_t.value) if one_t and T != 1 else "--"])
+    if table_rows and table_rows[-1] == "mid":
+        table_rows.pop()
+    o.table("tab-c3", tabular("llrrr", ["counts", "layout", f"ns/op, {T} threads", "vs inline", f"{T} vs 1 thread"],
+                              table_rows, "Own objects: each thread increfs/decrefs only objects it allocated; objects "
+                              "were allocated in turns, so shared-page slots of different threads interleave. Same "
+                              "objects: every thread on every object. $^\\dagger$: ranges overlap."))
+    sem = "plain" if "plain" in sems else sems[0]
+    sh = R.one(own, layout="shared/ptr", semantics=sem, threads=T)
+    th = R.one(own, layout="thread/ptr", semantics=sem, threads=T)
+    pd = R.one(own, layout="padded/ptr", semantics=sem, threads=T)
+    il = R.one(own, layout="inline", semantics=sem, threads=T)
+    o.v("c3.T", str(T))
+    o.v("c3.sem", tex(sem))
+    for k, x in (("shared", sh), ("thread", th), ("padded", pd), ("inline", il)):
+        o.v(f"c3.{k}", fmt(x.value) if x else "--")
+    o.v("c3.sharedvthread", ratio_txt(sh.value / th.value) if sh and th else "--")
+    o.v("c3.threadvinline", ratio_txt(th.value / il.value) if th and il else "--")
+    o.v("c3.paddedvthread", ratio_txt(pd.value / th.value) if pd and th else "--")
+    sha = R.one(own, layout="shared/ptr", semantics="atomic", threads=T)
+    tha = R.one(own, layout="thread/ptr", semantics="atomic", threads=T)
+    o.v("c3.sharedvthreadatomic", ratio_txt(sha.value / tha.value) if sha and tha else "--")
+    b = R.one(shared, semantics="biased", threads=T)
+    a = R.one(shared, semantics="atomic", threads=T)
+    o.v("c3.biased", fmt(b.value) if b else "--")
+    o.v("c3.atomic", fmt(a.value) if a else "--")
+    o.v("c3.biasedvatomic", ratio_txt(b.value / a.value) if a and b else "--")
+    o.v("c3.limit", fmt(T_C3_OWN, 2))
+    if T < 2 or not (th and il and sh):
+        o.verdict("C3", "no data", f"needs 2 or more threads with shared, thread and inline layouts (have {T})")
+    else:
+        own_c = classify(th, il, T_C3_OWN)
+        share = "ok" if sh.value > th.value and R.beyond_noise(sh, th) else ("unclear" if sh.value > th.value else "bad")
+        if own_c == "bad":
+            verdict = "not supported"
+        elif own_c == "unclear" or share == "unclear":
+            verdict = "inconclusive"
+        elif share == "ok":
+            verdict = "supported"
+        else:
+            verdict = "partly supported"
+        evidence = (f"{T} threads, {sem}: thread pages {ratio_txt(th.value / il.value)}{noise_mark(th, il)} inline; "
+                    f"shared pages {ratio_txt(sh.value / th.value)}{noise_mark(sh, th)} thread pages")
+        o.verdict("C3", verdict, evidence)
+
+    fig, axes = plt.subplots(1, len(sems) + (1 if shared else 0), figsize=(7, 2.6), squeeze=False)
+    for ax, sm in zip(axes[0], sems):
+        series = defaultdict(list)
+        for r in own:
+            if r["semantics"] == sm:
+                series[R.layout(r)].append(r)
+        for lay, rs in sorted(series.items(), key=lambda kv: lay_key(kv[0])):
+            rs.sort(key=lambda r: R.num(r["threads"]))
+            errbar(ax, [R.num(r["threads"]) for r in rs], [R.Series(r) for r in rs], lay)
+        ax.set_title(f"own objects, {sm} counts")
+        ax.set_xlabel("threads")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("ns per op (wall / ops per thread)")
+    axes[0][0].legend()
+    if shared:
+        ax = axes[0][-1]
+        series = defaultdict(list)
+        for r in shared:
+            series[r["semantics"]].append(r)
+        for sm, rs in sorted(series.items()):
+            rs.sort(key=lambda r: R.num(r["threads"]))
+            errbar(ax, [R.num(r["threads"]) for r in rs], [R.Series(r) for r in rs], sm)
+        ax.set_title("same objects: atomic vs biased")
+        ax.set_xlabel("threads")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    o.figure("fig-c3", fig)
+
+
+def vm_part(o, vm):
+    """C3 in a VM: N Duktape heaps in N threads on one rca heap (rows of `rcalab vm`)."""
+    if not vm:
+        o.table("tab-c3vm", no_data_table("vm threads (C3 in Duktape)"))
+        return
+    metric = sorted({r["metric"] for r in vm})
+    m = "ms" if any(r["unit"] == "ms" for r in vm) else None
+    rows = []
+    for r in sorted(vm, key=lambda r: (r["metric"], lay_key(R.layout(r)), r.get("variant", ""), R.num(r["threads"]))):
+        s = R.Series(r)
+        rows.append([tex(r["metric"]), tex(r.get("variant", "")), tex(R.layout(r)), tex(r["threads"]),
+                     fmt(s.value) + " " + tex(r["unit"]), f"{fmt(s.min)}..{fmt(s.max)}"])
+    del metric, m
+    o.table("tab-c3vm", tabular("lllrrr", ["metric", "build", "layout", "threads", "median", "min..max"], rows))
+
+
+# ---- C4: aliasing ------------------------------------------------------------------------------
+
+def c4(d, o):
+    allr = R.load(d, "aliasing")
+    ns = R.summaries(allr, "ns_per_object")
+    if not ns:
+        o.missing.append("aliasing")
+        o.table("tab-c4", no_data_table("aliasing (C4)"))
+        o.empty_figure("fig-c4", "no aliasing rows")
+        o.verdict("C4", "no data", "no rows")
+        for k in ("handle", "inline", "ratio", "restrict", "restrictratio", "irhandle", "irinline", "sthandle",
+                  "stinline", "ir"):
+            o.v("c4." + k, "--")
+        return
+    static = {R.params(r).get("kernel"): R.num(r["value"]) for r in allr if r.get("metric") == "static_instructions"}
+    ir = {R.params(r).get("kernel"): R.num(r["value"]) for r in allr if r.get("metric") == "instructions_per_object"}
+    builds = []
+    for r in ns:
+        b = R.get(r, "build")
+        if b not in builds:
+            builds.append(b)
+    fields = sorted({R.get(r, "field_type") for r in ns})
+    table_rows = []
+    for b in builds:
+        for f in fields:
+            il = R.one(ns, build=b, field_type=f, placement="inline")
+            hd = [r for r in ns if R.get(r, "build") == b and R.get(r, "field_type") == f and r["placement"] != "inline"]
+            hd = R.Series(hd[0]) if hd else None
+            if not il or not hd:
+                continue
+            ki, kh = R.params(il.row).get("kernel"), R.params(hd.row).get("kernel")
+            table_rows.append([tex(b), tex(f), fmt(il.value), fmt(hd.value),
+                               ratio_txt(hd.value / il.value) + noise_mark(hd, il),
+                               fmt(static.get(ki, float("nan")), 0) + " / " + fmt(static.get(kh, float("nan")), 0),
+                               fmt(ir.get(ki, float("nan"))) + " / " + fmt(ir.get(kh, float("nan")))])
+    o.table("tab-c4", tabular("llrrrrr", ["build", "fields", "inline ns/obj", "handle ns/obj", "handle/inline",
+                                          "static instr. (i/h)", "instr./obj (i/h)"], table_rows,
+                              "Static instructions: the hot loop in the saved assembly. Instructions per object: "
+                              "callgrind (hardware counters refused here); -- where not measured. "
+                              "$^\\dagger$: ranges overlap."))
+    b0 = "strict" if "strict" in builds else builds[0]
+    f0 = "u32" if "u32" in fields else fields[0]
+    il = R.one(ns, build=b0, field_type=f0, placement="inline")
+    hd = [r for r in ns if R.get(r, "build") == b0 and R.get(r, "field_type") == f0 and r["placement"] != "inline"]
+    hd = R.Series(hd[0]) if hd else None
+    rs = [r for r in ns if R.get(r, "build") == "restrict" and R.get(r, "field_type") == f0 and r["placement"] != "inline"]
+    rs = R.Series(rs[0]) if rs else None
+    o.v("c4.build", tex(b0))
+    o.v("c4.field", tex(f0))
+    o.v("c4.handle", fmt(hd.value) if hd else "--")
+    o.v("c4.inline", fmt(il.value) if il else "--")
+    o.v("c4.ratio", ratio_txt(hd.value / il.value) if hd and il else "--")
+    o.v("c4.restrict", fmt(rs.value) if rs else "--")
+    o.v("c4.restrictratio", ratio_txt(rs.value / hd.value) if rs and hd else "--")
+    o.v("c4.restrictnoise", ("within the noise" if not R.beyond_noise(rs, hd) else "beyond the noise") if rs and hd else "--")
+    ki = R.params(il.row).get("kernel") if il else None
+    kh = R.params(hd.row).get("kernel") if hd else None
+    o.v("c4.stinline", fmt(static.get(ki, float("nan")), 0))
+    o.v("c4.sthandle", fmt(static.get(kh, float("nan")), 0))
+    o.v("c4.irinline", fmt(ir.get(ki, float("nan"))))
+    o.v("c4.irhandle", fmt(ir.get(kh, float("nan"))))
+    o.v("c4.ir", "measured with callgrind" if ir else "not measured in this result set")
+    o.v("c4.limit", fmt(T_C4, 2))
+    if il and hd:
+        ratio = hd.value / il.value
+        verdict = {"ok": "supported", "bad": "not supported", "unclear": "inconclusive"}[classify(hd, il, T_C4)]
+        o.verdict("C4", verdict, f"handle/inline {ratio_txt(ratio)}{noise_mark(hd, il)} ({tex(b0)}, {tex(f0)})")
+    else:
+        o.verdict("C4", "no data", "no inline/handle pair")
+
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    labels, ys, los, his, colors = [], [], [], [], []
+    for r in ns:
+        s = R.Series(r)
+        labels.append(f"{R.get(r, 'build')}\n{r['placement']}\n{R.get(r, 'field_type')}")
+        ys.append(s.value)
+        los.append(max(0, s.value - s.min))
+        his.append(max(0, s.max - s.value))
+        colors.append("tab:blue" if r["placement"] == "inline" else "tab:orange")
+    ax.bar(range(len(ys)), ys, yerr=[los, his], capsize=1.5, color=colors)
+    ax.set_xticks(range(len(ys)), labels, fontsize=5.5)
+    ax.set_ylabel("ns per object (median, min..max)")
+    ax.set_title("field reads around incref/decref: inline (blue) vs handle (orange)")
+    o.figure("fig-c4", fig)
+
+
+# ---- C5: copy-on-write -------------------------------------------------------------------------
+
+def c5(d, o):
+    allr = R.load(d, "cow")
+    pct = R.summaries(allr, "private_pct_of_heap")
+    vm = [r for r in R.summaries(R.load(d, "vm")) if r.get("claim") == "C5"]
+    c5_vm(o, vm)
+    if not pct:
+        o.missing.append("cow")
+        o.table("tab-c5", no_data_table("cow (C5)"))
+        o.empty_figure("fig-c5", "no cow rows")
+        o.verdict("C5", "no data", "no rows")
+        for k in ("inline", "shared", "shared64", "frozen", "sharedfrozen", "sparseinline", "sparseshared", "objects",
+                  "objbytes", "noop"):
+            o.v("c5." + k, "--")
+        return
+    obj = R.summaries(allr, "object_pages_private")
+    rc = R.summaries(allr, "refcount_pages_private")
+    lays = sorted({(R.layout(r), r["slot_bits"]) for r in pct}, key=lambda x: (lay_key(x[0]), x[1]))
+    walks = [w for w in ("dense", "sparse", "noop") if any(r["variant"] == w for r in pct)]
+    table_rows = []
+    for lay, bits in lays:
+        cells = [tex(lay), tex(bits if lay != "inline" else bits)]
+        for w in walks:
+            for fz in ("no", "yes"):
+                x = R.one(pct, layout=lay, slot_bits=bits, variant=w, frozen=fz)
+                cells.append(fmt(x.value, 1) if x else "--")
+        x = R.one(obj, layout=lay, slot_bits=bits, variant="dense", frozen="no")
+        y = R.one(rc, layout=lay, slot_bits=bits, variant="dense", frozen="no")
+        cells.append((fmt(x.value, 0) if x else "--") + " / " + (fmt(y.value, 0) if y else "--"))
+        table_rows.append(cells)
+    header = ["layout", "slot bits"] + [f"{w}{' frozen' if fz == 'yes' else ''}" for w in walks for fz in ("no", "yes")] + \
+        ["dense: obj / rc pages"]
+    any_row = pct[0]
+    n = R.num(any_row["objects"])
+    ob = R.num(any_row["object_bytes"])
+    o.table("tab-c5", tabular("ll" + "r" * (len(header) - 2), header, table_rows,
+                              "Percent of the heap's pages (object + refcount pages) that a fork child made private "
+                              "(pagemap bit 56, median over the children). dense: incref + read + decref of every "
+                              "object; sparse: every k-th; noop: the control."))
+
+    def g(lay, bits, walk, fz):
+        return R.one(pct, layout=lay, slot_bits=bits, variant=walk, frozen=fz)
+    inl, sh = g("inline", "32", "dense", "no"), g("shared/idx", "32", "dense", "no") or g("shared/ptr", "32", "dense", "no")
+    sh64 = g("shared/idx", "64", "dense", "no") or g("shared/ptr", "64", "dense", "no")
+    fz = g("inline", "32", "dense", "yes")
+    shfz = g("shared/idx", "32", "dense", "yes") or g("shared/ptr", "32", "dense", "yes")
+    o.v("c5.objects", fmt(n, 0))
+    o.v("c5.objbytes", fmt(ob, 0))
+    o.v("c5.inline", fmt(inl.value, 1) if inl else "--")
+    o.v("c5.shared", fmt(sh.value, 1) if sh else "--")
+    o.v("c5.sharedlay", tex(R.layout(sh.row)) if sh else "--")
+    o.v("c5.shared64", fmt(sh64.value, 1) if sh64 else "--")
+    o.v("c5.frozen", fmt(fz.value, 2) if fz else "--")
+    o.v("c5.sharedfrozen", fmt(shfz.value, 2) if shfz else "--")
+    si, ss = g("inline", "32", "sparse", "no"), g("shared/ptr", "32", "sparse", "no")
+    o.v("c5.sparseinline", fmt(si.value, 1) if si else "--")
+    o.v("c5.sparseshared", fmt(ss.value, 1) if ss else "--")
+    stride = R.params(si.row).get("stride", "") if si else ""
+    o.v("c5.stride", tex(stride) if stride else "--")
+    nz = g("inline", "32", "noop", "no")
+    o.v("c5.noop", fmt(nz.value, 2) if nz else "--")
+    frozen_case = fz if fz else shfz
+    if inl and sh:
+        a = inl.value >= T_C5_INLINE
+        b = sh.value <= T_C5_OUT * inl.value
+        c = frozen_case is not None and frozen_case.max <= T_C5_FROZEN
+        verdict = "supported" if (a and b and c) else ("partly supported" if a and (b or c) else "not supported")
+        ev = (f"inline {fmt(inl.value, 1)}\\,\\%, {tex(R.layout(sh.row))} {fmt(sh.value, 1)}\\,\\%, frozen "
+              f"{fmt(frozen_case.value, 2) if frozen_case else '--'}\\,\\% of the heap made private")
+        o.verdict("C5", verdict, ev)
+    else:
+        o.verdict("C5", "no data", "needs inline and shared layouts")
+
+    bits_all = sorted({b for _, b in lays if b})
+    fig, axes = plt.subplots(1, len(bits_all), figsize=(7, 2.6), squeeze=False, sharey=True)
+    keys = [(w, f) for w in walks for f in ("no", "yes") if any(r["variant"] == w and R.get(r, "frozen") == f for r in pct)]
+    for ax, b in zip(axes[0], bits_all):
+        ls = [lay for lay, bb in lays if bb == b]
+        w = 0.8 / max(1, len(keys))
+        for i, (walk, f) in enumerate(keys):
+            ys = []
+            for lay in ls:
+                x = g(lay, b, walk, f)
+                ys.append(x.value if x else float("nan"))
+            ax.bar([j + (i - (len(keys) - 1) / 2) * w for j in range(len(ls))], ys, width=w,
+                   label=f"{walk}{' frozen' if f == 'yes' else ''}")
+        ax.set_xticks(range(len(ls)), ls, fontsize=6, rotation=20)
+        ax.set_title(f"{b}-bit counts")
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel("% of heap pages made private")
+    axes[0][0].legend()
+    o.figure("fig-c5", fig)
+
+
+def c5_vm(o, vm):
+    """C5 in real VMs: Duktape prefork per placement, frozen or not; CPython's inline anchor."""
+    pct = [r for r in vm if r["metric"] == "heap_private_pct"]
+    if not pct:
+        o.table("tab-c5vm", no_data_table("vm prefork (C5 in Duktape and CPython)"))
+        for k in ("inline", "shared", "sharedfrozen", "inlinefrozen", "cpython", "pymalloc", "records", "pyobjects"):
+            o.v("c5vm." + k, "--")
+        return
+    rows = []
+    for r in sorted(pct, key=lambda r: (R.get(r, "vm"), r.get("variant", ""), lay_key(R.layout(r)), R.get(r, "frozen"))):
+        s = R.Series(r)
+        objp = R.one([x for x in vm if x["metric"] == "object_pages_private"], variant=r["variant"], placement=r["placement"],
+                     frozen=R.get(r, "frozen"), vm=R.get(r, "vm"))
+        rcp = R.one([x for x in vm if x["metric"] == "refcount_pages_private"], variant=r["variant"],
+                    placement=r["placement"], frozen=R.get(r, "frozen"), vm=R.get(r, "vm"))
+        rows.append([tex(R.get(r, "vm")), tex(r.get("variant", "")), tex(r["placement"]),
+                     "yes" if R.get(r, "frozen") == "1" else "no", fmt(s.value, 2),
+                     (fmt(objp.value, 0) if objp else "--") + " / " + (fmt(rcp.value, 0) if rcp else "--")])
+    o.table("tab-c5vm", tabular("lllrrr", ["VM", "build", "placement", "frozen", "heap private \\%", "obj / rc pages"], rows,
+                                "Per worker, median over the workers; each worker only reads the data set built "
+                                "before the fork."))
+
+    def g(vmn, variant, placement, frozen):
+        return R.one(pct, vm=vmn, variant=variant, placement=placement, frozen=frozen)
+    for key, args in (("inline", ("duktape", "inline-freeze", "inline", "0")), ("shared", ("duktape", "idx-freeze", "shared", "0")),
+                      ("sharedfrozen", ("duktape", "idx-freeze", "shared", "1")),
+                      ("inlinefrozen", ("duktape", "inline-freeze", "inline", "1")),
+                      ("cpython", ("cpython", "cpython-on-rca", "inline", "0")),
+                      ("pymalloc", ("cpython", "cpython-pymalloc", "inline", "0"))):
+        x = g(*args)
+        o.v("c5vm." + key, fmt(x.value, 1) if x else "--")
+    any_d = [r for r in pct if R.get(r, "vm") == "duktape"]
+    any_p = [r for r in pct if R.get(r, "vm") == "cpython"]
+    o.v("c5vm.records", fmt(R.num(R.get(any_d[0], "records")), 0) if any_d else "--")
+    o.v("c5vm.pyobjects", fmt(R.num(R.get(any_p[0], "records")), 0) if any_p else "--")
+
+
+# ---- C6: ipc -----------------------------------------------------------------------------------
+
+def c6(d, o):
+    allr = R.load(d, "ipc")
+    nb = R.summaries(allr, "ns_per_byte")
+    if not nb:
+        o.missing.append("ipc")
+        o.table("tab-c6", no_data_table("ipc (C6)"))
+        o.empty_figure("fig-c6", "no ipc rows")
+        o.verdict("C6", "no data", "no rows")
+        for k in ("pipe", "min", "max", "bytes", "nodes", "serobj", "deserobj", "rawmbps"):
+            o.v("c6." + k, "--")
+        return
+    per_obj = R.summaries(allr, "ns_per_object")
+    mbps = R.summaries(allr, "throughput")
+    ser = R.summaries(allr, "serialise_ns_per_object")
+    deser = R.summaries(allr, "deserialise_ns_per_object")
+    transports = []
+    for r in nb:
+        t = R.get(r, "transport")
+        if t not in transports:
+            transports.append(t)
+    cells, ratios = [], {}
+    table_rows = []
+    for t in transports:
+        raw, sr = R.one(nb, transport=t, variant="raw"), R.one(nb, transport=t, variant="serialised")
+        rawo, sro = R.one(per_obj, transport=t, variant="raw"), R.one(per_obj, transport=t, variant="serialised")
+        rm = R.one(mbps, transport=t, variant="raw")
+        if not raw or not sr:
+            continue
+        ratio = sr.value / raw.value
+        ratios[t] = ratio
+        cells.append((t, ratio, "ok" if ratio >= T_C6 else "bad"))
+        table_rows.append([tex(t), fmt(raw.value), fmt(sr.value), ratio_txt(ratio) + noise_mark(sr, raw),
+                           fmt(rawo.value) if rawo else "--", fmt(sro.value) if sro else "--",
+                           fmt(rm.value) if rm else "--"])
+    o.table("tab-c6", tabular("lrrrrrr", ["transport", "raw ns/B", "serialised ns/B", "ratio", "raw ns/obj",
+                                          "serialised ns/obj", "raw MB/s"], table_rows,
+                              "Serialised = serialise + send + deserialise of an object graph of the same byte count. "
+                              "$^\\dagger$: ranges overlap."))
+    o.verdict("C6", verdict_from(cells), "serialised/raw: " + ", ".join(f"{tex(t)} {ratio_txt(r)}" for t, r in ratios.items()))
+    o.v("c6.pipe", ratio_txt(ratios.get("pipe", float("nan"))))
+    o.v("c6.min", ratio_txt(min(ratios.values())) if ratios else "--")
+    o.v("c6.max", ratio_txt(max(ratios.values())) if ratios else "--")
+    r0 = nb[0]
+    o.v("c6.bytes", size_txt(R.num(r0["working_set_bytes"])))
+    o.v("c6.nodes", fmt(R.num(r0["objects"]), 0))
+    s0 = R.one(ser, variant="serialised")
+    d0 = R.one(deser, variant="serialised")
+    o.v("c6.serobj", fmt(s0.value) if s0 else "--")
+    o.v("c6.deserobj", fmt(d0.value) if d0 else "--")
+    rm = [R.Series(r).value for r in mbps if r["variant"] == "raw"]
+    o.v("c6.rawmbps", fmt(max(rm)) if rm else "--")
+    o.v("c6.limit", fmt(T_C6, 0))
+
+    fig, ax = plt.subplots(figsize=(5, 2.4))
+    for i, mode in enumerate(("raw", "serialised")):
+        ss = [R.one(nb, transport=t, variant=mode) for t in transports]
+        ys = [s.value if s else float("nan") for s in ss]
+        ax.bar([j + (i - 0.5) * 0.4 for j in range(len(transports))], ys, width=0.4, label=mode,
+               yerr=[[max(0, y - s.min) if s else 0 for y, s in zip(ys, ss)],
+                     [max(0, s.max - y) if s else 0 for y, s in zip(ys, ss)]], capsize=1.5)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(transports)), transports)
+    ax.set_ylabel("ns per byte (log)")
+    ax.legend()
+    o.figure("fig-c6", fig)
+
+
+# ---- C7: whole VM ------------------------------------------------------------------------------
+
+def c7(d, o):
+    allr = R.load(d, "vm")
+    c7r = [r for r in allr if r.get("claim") == "C7"]
+    ratios = [r for r in c7r if r.get("stat") == "ratio" and r.get("metric") == "time_vs_inline"]
+    geos = [r for r in c7r if r.get("stat") == "geomean" and r.get("metric") == "time_vs_inline"]
+    meds = [r for r in c7r if r.get("stat") == "median" and r.get("metric") == "run_ms"]
+    keys = ("idx", "idxfreeze", "freeze", "ptr", "thread", "padded", "baseline", "programs", "beyond", "worst",
+            "worstprog", "best", "bestprog", "verdictcounts", "verdictfreeze")
+    if not meds:
+        o.missing.append("vm")
+        o.table("tab-c7", no_data_table("vm (C7)"))
+        o.empty_figure("fig-c7", "no vm rows (rcalab vm)")
+        o.verdict("C7", "no data", "no rows")
+        for k in keys:
+            o.v("c7." + k, "--")
+        o.v("c7.limit", fmt(T_C7, 2))
+        o.v("c7.limitfreeze", fmt(T_C7_FREEZE, 2))
+        return
+    configs = []
+    for r in meds:
+        c = (r["variant"], r["placement"])
+        if c not in configs:
+            configs.append(c)
+    programs = []
+    for r in meds:
+        p = R.get(r, "program")
+        if p not in programs:
+            programs.append(p)
+    baseline = R.get(geos[0], "baseline") if geos else "inline-nofreeze/inline"
+    bv, bp = baseline.split("/") if "/" in baseline else (baseline, "inline")
+    o.v("c7.baseline", tex(baseline))
+
+    def med(c, p):
+        return R.one(meds, variant=c[0], placement=c[1], program=p)
+    header = ["program", "inline ms"] + [tex(f"{v}/{p}") for v, p in configs if (v, p) != (bv, bp)]
+    table_rows = []
+    beyond = defaultdict(int)
+    for p in programs:
+        b = med((bv, bp), p)
+        if not b:
+            continue
+        cells = [tex(p), fmt(b.value)]
+        for c in configs:
+            if c == (bv, bp):
+                continue
+            x = med(c, p)
+            cells.append(ratio_txt(x.value / b.value) + noise_mark(x, b) if x else "--")
+            if x and R.beyond_noise(x, b):
+                beyond[c] += 1
+        table_rows.append(cells)
+    geo = {}
+    for c in configs:
+        g = R.one(geos, variant=c[0], placement=c[1])
+        if g:
+            geo[c] = g.value
+        else:  # recompute from the medians when the geomean row is absent
+            rs = [med(c, p).value / med((bv, bp), p).value for p in programs if med(c, p) and med((bv, bp), p)]
+            geo[c] = math.exp(statistics.fmean(math.log(x) for x in rs)) if rs else float("nan")
+    table_rows.append("mid")
+    table_rows.append(["geomean", ""] + [ratio_txt(geo[c]) for c in configs if c != (bv, bp)])
+    table_rows.append(["beyond noise", ""] + [f"{beyond[c]}/{len(programs)}" for c in configs if c != (bv, bp)])
+    o.table("tab-c7", tabular("lr" + "r" * (len(header) - 2), header, table_rows) +
+            "\\tabnote{Duktape's own time for compile + run of each program; each cell is the "
+            "median over inline's median (Duktape as shipped: inline count, no freeze check). idx/ptr: 32-bit index "
+            "or pointer handle; freeze: the frozen-count check compiled in. $^\\dagger$: ranges overlap.}\n")
+
+    def gv(v, p):
+        return geo.get((v, p), float("nan"))
+    o.v("c7.idx", ratio_txt(gv("idx-nofreeze", "shared")))
+    o.v("c7.idxfreeze", ratio_txt(gv("idx-freeze", "shared")))
+    o.v("c7.freeze", ratio_txt(gv("inline-freeze", "inline")))
+    o.v("c7.ptr", ratio_txt(gv("ptr-nofreeze", "shared")))
+    o.v("c7.thread", ratio_txt(gv("idx-nofreeze", "thread")))
+    o.v("c7.padded", ratio_txt(gv("idx-nofreeze", "padded")))
+    o.v("c7.programs", str(len(programs)))
+    o.v("c7.limit", fmt(T_C7, 2))
+    o.v("c7.limitfreeze", fmt(T_C7_FREEZE, 2))
+    # Per-program extremes for the idx/shared build.
+    per = []
+    for p in programs:
+        x, b = med(("idx-nofreeze", "shared"), p), med((bv, bp), p)
+        if x and b:
+            per.append((x.value / b.value, p))
+    if per:
+        o.v("c7.worst", ratio_txt(max(per)[0]))
+        o.v("c7.worstprog", tex(max(per)[1]))
+        o.v("c7.best", ratio_txt(min(per)[0]))
+        o.v("c7.bestprog", tex(min(per)[1]))
+    else:
+        for k in ("worst", "worstprog", "best", "bestprog"):
+            o.v("c7." + k, "--")
+    o.v("c7.beyond", f"{beyond[('idx-nofreeze', 'shared')]}/{len(programs)}")
+
+    def judge(c, limit):
+        gval = gv(*c)
+        if R.isna(gval):
+            return None
+        if beyond[c] == 0:
+            return "inconclusive"
+        return "supported" if gval > limit else "not supported"
+    vo = judge(("idx-nofreeze", "shared"), T_C7)
+    vf = judge(("inline-freeze", "inline"), T_C7_FREEZE)
+    if vo is None:
+        o.verdict("C7", "no data", "no idx-nofreeze/shared configuration")
+    else:
+        verdict = vo if vf in (None, vo) else f"{vo} (separate counts); {vf} (freeze check)"
+        o.verdict("C7", verdict, f"geomean idx/shared {ratio_txt(gv('idx-nofreeze', 'shared'))} "
+                                 f"({beyond[('idx-nofreeze', 'shared')]}/{len(programs)} programs beyond noise), "
+                                 f"freeze check {ratio_txt(gv('inline-freeze', 'inline'))}")
+    o.v("c7.verdictcounts", vo or "no data")
+    o.v("c7.verdictfreeze", vf or "no data")
+
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    cs = [c for c in configs if c != (bv, bp)]
+    w = 0.8 / max(1, len(cs))
+    for i, c in enumerate(cs):
+        ys = []
+        for p in programs:
+            x, b = med(c, p), med((bv, bp), p)
+            ys.append(x.value / b.value if x and b else float("nan"))
+        ys.append(geo[c])
+        ax.bar([j + (i - (len(cs) - 1) / 2) * w for j in range(len(programs) + 1)], ys, width=w, label=f"{c[0]}/{c[1]}")
+    ax.axhline(1.0, color="black", lw=0.6)
+    ax.axhline(T_C7, color="red", lw=0.6, ls="--")
+    ax.set_xticks(range(len(programs) + 1), [p.replace(".js", "") for p in programs] + ["geomean"], fontsize=6.5)
+    ax.set_ylabel(f"time / {baseline}")
+    lo = min([v for v in geo.values() if not R.isna(v)] + [0.9])
+    ax.set_ylim(max(0, lo - 0.1), None)
+    ax.legend(ncol=3, fontsize=5.5)
+    o.figure("fig-c7", fig)
+
+
+# ---- alloc and micro (context) -----------------------------------------------------------------
+
+def alloc(d, o):
+    rows = R.summaries(R.load(d, "alloc"), "objects_per_s")
+    if not rows:
+        o.table("tab-alloc", no_data_table("alloc"))
+        return
+    out = []
+    for r in sorted(rows, key=lambda r: (R.num(r["threads"]), r["variant"], r["placement"], r["backend"])):
+        s = R.Series(r)
+        out.append([tex(r["variant"]), tex(r["placement"]), tex(r["backend"]), tex(r["threads"]), fmt(s.value / 1e6),
+                    f"{fmt(s.min / 1e6)}..{fmt(s.max / 1e6)}"])
+    o.table("tab-alloc", tabular("lllrrr", ["kind", "placement", "object memory", "threads", "M obj/s", "min..max"], out))
+
+
+def micro(d, o):
+    path = os.path.join(d, "micro.json")
+    if not os.path.exists(path):
+        o.table("tab-micro", "\\emph{The Google Benchmark microbenchmarks (\\texttt{make -f Makefile.perf micro}) are "
+                "not part of this result set.}\n")
+        o.v("micro.ctx", "not run")
+        return
+    with open(path) as f:
+        j = json.load(f)
+    ctx = j.get("context", {})
+    o.v("micro.ctx", tex(f"library_build_type={ctx.get('library_build_type', '?')}"))
+    out = []
+    for b in j.get("benchmarks", []):
+        if b.get("aggregate_name") == "median":
+            out.append([tex(b.get("run_name", b["name"])), fmt(float(b.get("real_time", float("nan")))),
+                        tex(b.get("time_unit", ""))])
+    o.table("tab-micro", tabular("lrl", ["benchmark", "median time", "unit"], out) if out else no_data_table("micro"))
+
+
+def summary_table(o):
+    rows = []
+    for c, (quote, exp, fig) in CLAIMS.items():
+        v = o.verdicts.get(c, {"verdict": "no data", "evidence": ""})
+        rows.append([c, "\\emph{``" + tex(quote) + "''}", "\\textbf{" + tex(v["verdict"]) + "}",
+                     f"Fig.~\\ref{{{fig}}}", v["evidence"]])
+    o.table("tab-verdicts", "\\begin{tabular}{lp{3.6cm}p{2.2cm}lp{5.4cm}}\n\\toprule\nclaim & words tested & verdict & "
+            "figure & the data behind it \\\\\n\\midrule\n" + "\\\\\n".join(" & ".join(r) for r in rows) +
+            "\\\\\n\\bottomrule\n\\end{tabular}\n")
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    d, out_dir = argv[1], argv[2]
+    if not os.path.isdir(d):
+        print(f"gen.py: no result set at {d}", file=sys.stderr)
+        return 2
+    label = os.path.basename(os.path.normpath(d))
+    o = Out(out_dir)
+    environment(d, o, label)
+    machines(os.path.dirname(os.path.normpath(d)), o, label)
+    for f in (c1, c2, c3, c4, c5, c6, c7, alloc, micro):
+        f(d, o)
+    summary_table(o)
+    with open(os.path.join(out_dir, "values.tex"), "w") as f:
+        f.write("% generated by papers/tools/gen.py from " + d + ": do not edit\n")
+        for k in sorted(o.values):
+            f.write("\\rvdef{" + k + "}{" + o.values[k] + "}\n")
+    with open(os.path.join(out_dir, "values.json"), "w") as f:
+        json.dump(o.values, f, indent=1, sort_keys=True)
+    with open(os.path.join(out_dir, "verdicts.txt"), "w") as f:
+        for c in CLAIMS:
+            v = o.verdicts.get(c)
+            if v:
+                f.write(f"{c}: {v['verdict']} -- {v['evidence']} (figure {v['figure']})\n    rule: {v['rule']}\n")
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump({"results": d, "label": label, "tables": o.tables, "figures": o.figures, "missing": o.missing,
+                   "values": len(o.values)}, f, indent=1)
+    print(f"gen.py: {len(o.values)} values, {len(o.tables)} tables, {len(o.figures)} figures from {d}"
+          + (f"; no rows for: {', '.join(o.missing)}" if o.missing else ""))
+    for c in CLAIMS:
+        v = o.verdicts.get(c)
+        if v:
+            print(f"  {c}: {v['verdict']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
