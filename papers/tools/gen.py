@@ -132,6 +132,13 @@ def fmt(x, nd=None):
     return f"{x:.3g}"
 
 
+def int_txt(x):
+    """An integer count with thin spaces between thousands."""
+    if R.isna(x):
+        return "--"
+    return f"{x:,.0f}".replace(",", "\\,")
+
+
 def ratio_txt(x):
     return fmt(x, 2) + "$\\times$" if not R.isna(x) else "--"
 
@@ -284,7 +291,7 @@ def environment(d, o, label):
                 hw.add(r["hw_counters"])
             if r.get("stat") == "median" and not R.isna(R.num(r.get("n"))):
                 ns.append(R.num(r["n"]))
-    o.v("env.rows", fmt(float(n_rows), 0))
+    o.v("env.rows", int_txt(float(n_rows)))
     o.v("env.experiments", fmt(float(sum(1 for v in per_exp.values() if v)), 0))
     o.v("env.datefirst", tex(min(dates)) if dates else "unknown")
     o.v("env.datelast", tex(max(dates)) if dates else "unknown")
@@ -754,7 +761,7 @@ def c5(d, o):
     sh64 = g("shared/idx", "64", "dense", "no") or g("shared/ptr", "64", "dense", "no")
     fz = g("inline", "32", "dense", "yes")
     shfz = g("shared/idx", "32", "dense", "yes") or g("shared/ptr", "32", "dense", "yes")
-    o.v("c5.objects", fmt(n, 0))
+    o.v("c5.objects", int_txt(n))
     o.v("c5.objbytes", fmt(ob, 0))
     o.v("c5.inline", fmt(inl.value, 1) if inl else "--")
     o.v("c5.shared", fmt(sh.value, 1) if sh else "--")
@@ -835,8 +842,8 @@ def c5_vm(o, vm):
         o.v("c5vm." + key, fmt(x.value, 1) if x else "--")
     any_d = [r for r in pct if R.get(r, "vm") == "duktape"]
     any_p = [r for r in pct if R.get(r, "vm") == "cpython"]
-    o.v("c5vm.records", fmt(R.num(R.get(any_d[0], "records")), 0) if any_d else "--")
-    o.v("c5vm.pyobjects", fmt(R.num(R.get(any_p[0], "records")), 0) if any_p else "--")
+    o.v("c5vm.records", int_txt(R.num(R.get(any_d[0], "records"))) if any_d else "--")
+    o.v("c5vm.pyobjects", int_txt(R.num(R.get(any_p[0], "records"))) if any_p else "--")
 
 
 # ---- C6: ipc -----------------------------------------------------------------------------------
@@ -885,7 +892,7 @@ def c6(d, o):
     o.v("c6.max", ratio_txt(max(ratios.values())) if ratios else "--")
     r0 = nb[0]
     o.v("c6.bytes", size_txt(R.num(r0["working_set_bytes"])))
-    o.v("c6.nodes", fmt(R.num(r0["objects"]), 0))
+    o.v("c6.nodes", int_txt(R.num(r0["objects"])))
     s0 = R.one(ser, variant="serialised")
     d0 = R.one(deser, variant="serialised")
     o.v("c6.serobj", fmt(s0.value) if s0 else "--")
@@ -952,22 +959,18 @@ def c7(d, o):
 
     def med(c, p):
         return R.one(meds, variant=c[0], placement=c[1], program=p)
-    header = ["program", "inline ms"] + [tex(f"{v}/{p}") for v, p in configs if (v, p) != (bv, bp)]
-    table_rows = []
+    # One row per build, one column per program (+ geomean, programs beyond the noise).
     beyond = defaultdict(int)
+    cell = {}
     for p in programs:
         b = med((bv, bp), p)
-        if not b:
-            continue
-        cells = [tex(p), fmt(b.value)]
         for c in configs:
-            if c == (bv, bp):
-                continue
             x = med(c, p)
-            cells.append(ratio_txt(x.value / b.value) + noise_mark(x, b) if x else "--")
-            if x and R.beyond_noise(x, b):
+            if not b or not x or c == (bv, bp):
+                continue
+            cell[(c, p)] = ratio_txt(x.value / b.value) + noise_mark(x, b)
+            if R.beyond_noise(x, b):
                 beyond[c] += 1
-        table_rows.append(cells)
     geo = {}
     for c in configs:
         g = R.one(geos, variant=c[0], placement=c[1])
@@ -976,13 +979,18 @@ def c7(d, o):
         else:  # recompute from the medians when the geomean row is absent
             rs = [med(c, p).value / med((bv, bp), p).value for p in programs if med(c, p) and med((bv, bp), p)]
             geo[c] = math.exp(statistics.fmean(math.log(x) for x in rs)) if rs else float("nan")
-    table_rows.append("mid")
-    table_rows.append(["geomean", ""] + [ratio_txt(geo[c]) for c in configs if c != (bv, bp)])
-    table_rows.append(["beyond noise", ""] + [f"{beyond[c]}/{len(programs)}" for c in configs if c != (bv, bp)])
-    o.table("tab-c7", tabular("lr" + "r" * (len(header) - 2), header, table_rows) +
-            "\\tabnote{Duktape's own time for compile + run of each program; each cell is the "
-            "median over inline's median (Duktape as shipped: inline count, no freeze check). idx/ptr: 32-bit index "
-            "or pointer handle; freeze: the frozen-count check compiled in. $^\\dagger$: ranges overlap.}\n")
+    header = ["build"] + [tex(p.replace(".js", "")) for p in programs] + ["geomean", "beyond noise"]
+    table_rows = [["baseline ms"] + [fmt(med((bv, bp), p).value) if med((bv, bp), p) else "--" for p in programs] + ["", ""],
+                  "mid"]
+    for c in configs:
+        if c == (bv, bp):
+            continue
+        table_rows.append([tex(f"{c[0]}/{c[1]}")] + [cell.get((c, p), "--") for p in programs] +
+                          [ratio_txt(geo[c]), f"{beyond[c]}/{len(programs)}"])
+    o.table("tab-c7", tabular("l" + "r" * (len(header) - 1), header, table_rows) +
+            "\\tabnote{The VM's time for compile + run of each program; each cell is the build's median over the "
+            "baseline's (Duktape as shipped: inline count, no freeze check). idx/ptr: 32-bit index or pointer handle; "
+            "freeze: the frozen-count check compiled in. $^\\dagger$: ranges overlap.}\n")
 
     def gv(v, p):
         return geo.get((v, p), float("nan"))
