@@ -54,6 +54,7 @@ def indirection(d, out):
             rs.sort(key=lambda r: R.num(r["working_set_bytes"]))
             errbar(ax, [R.num(r["working_set_bytes"]) / 1024 for r in rs], rs, f"{lay} {bits}b {sem}")
         ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
         ax.set_xlabel("working set (KiB of objects)")
         ax.set_title(f"C1 incref+decref, {order} order")
         ax.grid(alpha=0.3)

@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <map>
+#include <string>
 
 namespace rca::lab {
 namespace {
@@ -112,8 +113,15 @@ int run_cow(context &ctx) {
   };
   double inl = get("inline", 32, false), sh = get("shared/ptr", 32, false), sh64 = get("shared/ptr", 64, false), fz = get("inline", 32, true);
   if (inl >= 0 && sh >= 0) {
+    auto pc = [](double v) {
+      char b[32];
+      if (v < 0) return std::string("n/a");
+      std::snprintf(b, sizeof b, "%.1f%%", v);
+      return std::string(b);
+    };
     char fig[200], cmp[160];
-    std::snprintf(fig, sizeof fig, "inline %.1f%%, shared32 %.1f%%, shared64 %.1f%%, inline frozen %.1f%%", inl, sh, sh64, fz);
+    std::snprintf(fig, sizeof fig, "inline %s, shared32 %s, shared64 %s, inline frozen %s", pc(inl).c_str(), pc(sh).c_str(),
+                  pc(sh64).c_str(), pc(fz).c_str());
     std::snprintf(cmp, sizeof cmp, "heap pages made private by a read-only child, %zu x %zu B, dense", n, opt.object_bytes);
     std::string dir = inl >= 50 && sh < inl / 4 ? "supports (inline counts dirty the heap; out-of-line saves)" : "mixed";
     ctx.findings.push_back({"C5", fig, cmp, dir});

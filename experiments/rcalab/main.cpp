@@ -107,6 +107,8 @@ int run(int argc, char **argv) {
   if (opt.label.empty()) opt.label = default_label();
   if (opt.out.empty()) opt.out = std::string(RCALAB_SOURCE_DIR) + "/papers/results/" + opt.label;
 
+  // --pin: the measuring thread stays on CPU 0 (threads pins its workers to CPUs 0..T-1).
+  if (opt.pin && !pin_thread(0)) std::fprintf(stderr, "rcalab: --pin: could not pin to CPU 0\n");
   environment env = collect_environment(opt.label, opt.pin);
   std::unique_ptr<sink> out;
   if (opt.out == "-") out = std::make_unique<sink>(std::cout, opt.fmt);

@@ -65,6 +65,10 @@ population::population(const layout &l, std::size_t n, std::size_t bytes, bool t
   base = heap.slot_base();
 }
 
+population::~population() {
+  for (void *o : objs) heap.free(o);
+}
+
 page_set population::object_pages() const {
   page_set s;
   for (void *o : objs) s.add(o, object_bytes);

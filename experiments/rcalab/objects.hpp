@@ -45,6 +45,10 @@ rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend = 
 /// A heap holding n objects of object_bytes each, counts at 1, payload zeroed.
 struct population {
   population(const layout &l, std::size_t n, std::size_t object_bytes, bool track_objects = false);
+  /// Frees every object: rca_heap_destroy frees only objects it tracks (track_objects).
+  ~population();
+  population(const population &) = delete;
+  population &operator=(const population &) = delete;
   layout lay;
   std::size_t object_bytes;
   rca::heap heap;

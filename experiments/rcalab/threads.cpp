@@ -174,6 +174,8 @@ int run_threads(context &ctx) {
           });
         };
         rounds rr = run_rounds(ctx, T, setup, work);
+        for (auto &v : mine)  // rca_heap_destroy frees only objects it tracks
+          for (void *o : v) heap.free(o);
         const double ops = 2.0 * static_cast<double>(per_thread) * static_cast<double>(passes);
         for (auto &s : rr.wall) s.value /= ops;
         row r = ctx.base("threads", "C3");
