@@ -42,6 +42,7 @@ def main(argv):
         keys |= {f"{c}.verdict", f"{c}.evidence", f"{c}.rule"}
     tables = {t for t in re.findall(r"\\gentable\{([^}]*)\}", text) if "#" not in t}
     figures = set(re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]*)\}", text))
+    listings = {t for t in re.findall(r"\\genlisting\{([^}]*)\}", text) if "#" not in t}
     labels = set(re.findall(r"\\label\{([^}]*)\}", text))
     refs = set(re.findall(r"\\ref\{([^}]*)\}", text))
 
@@ -65,6 +66,10 @@ def main(argv):
         p = os.path.join(gen, f if f.endswith(".pdf") else f + ".pdf")
         if not os.path.exists(p):
             problems.append(f"missing figure: {p}")
+    for t in sorted(listings):
+        p = os.path.join(gen, t + ".txt")
+        if not os.path.exists(p):
+            problems.append(f"missing listing: {p}")
     for r in sorted(refs - labels):
         problems.append(f"reference to an undefined label: {r}")
 
@@ -88,7 +93,7 @@ def main(argv):
             problems.append(f"missing LaTeX log {log}")
         else:
             lt = open(log, errors="replace").read()
-            for m in sorted(set(re.findall(r"rca-paper: (?:undefined value|missing table) \S+", lt))):
+            for m in sorted(set(re.findall(r"rca-paper: (?:undefined value|missing table|missing listing) \S+", lt))):
                 problems.append(f"log: {m}")
             for pat, what in ((r"LaTeX Warning: Reference `([^']*)'", "undefined reference"),
                               (r"LaTeX Warning: Citation `([^']*)'", "undefined citation"),

@@ -168,6 +168,7 @@ class Out:
         self.values = {}
         self.tables = []
         self.figures = []
+        self.listings = []
         self.missing = []
         self.verdicts = {}
 
@@ -732,6 +733,30 @@ def c4(d, o):
     o.figure("fig-c4", fig)
 
 
+def c4_asm(d, o):
+    """The hot loops of the strict-aliasing build, inline and handle, as rcalab saved them."""
+    path = os.path.join(d, "asm", "aliasing_strict.s")
+    text = open(path).read().splitlines() if os.path.exists(path) else []
+    for kind in ("inline", "handle"):
+        name = f"rca_lab_alias_strict_{kind}_u32"
+        body, inside = [], False
+        for line in text:
+            if line.startswith(name + ":"):
+                inside = True
+            if inside:
+                if line.lstrip().startswith((".cfi", ".p2align", ".LFB", ".LFE")) or line.startswith(".LFB"):
+                    continue
+                body.append(line.replace("\t", "  ").rstrip())
+                if line.lstrip().startswith(".size"):
+                    body.pop()
+                    break
+        if not body:
+            body = [f"({name} is not in this result set's asm/)"]
+        with open(os.path.join(o.dir, f"asm-c4-{kind}.txt"), "w") as f:
+            f.write("\n".join(body) + "\n")
+        o.listings.append(f"asm-c4-{kind}")
+
+
 # ---- C5: copy-on-write -------------------------------------------------------------------------
 
 def c5(d, o):
@@ -1183,7 +1208,7 @@ def main(argv):
     o = Out(out_dir)
     environment(d, o, label)
     machines(os.path.dirname(os.path.normpath(d)), o, label)
-    for f in (c1, c2, c3, c4, c5, c6, c7, alloc, micro):
+    for f in (c1, c2, c3, c4, c4_asm, c5, c6, c7, alloc, micro):
         f(d, o)
     summary_table(o)
     fill_missing(o, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rca.tex"))
@@ -1199,7 +1224,7 @@ def main(argv):
             if v:
                 f.write(f"{c}: {v['verdict']} -- {v['evidence']} (figure {v['figure']})\n    rule: {v['rule']}\n")
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
-        json.dump({"results": d, "label": label, "tables": o.tables, "figures": o.figures, "missing": o.missing,
+        json.dump({"results": d, "label": label, "tables": o.tables, "figures": o.figures, "listings": o.listings, "missing": o.missing,
                    "values": len(o.values)}, f, indent=1)
     print(f"gen.py: {len(o.values)} values, {len(o.tables)} tables, {len(o.figures)} figures from {d}"
           + (f"; no rows for: {', '.join(o.missing)}" if o.missing else ""))
