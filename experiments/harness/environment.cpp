@@ -146,8 +146,8 @@ environment collect_environment(const std::string &label, bool pinned) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   counter_group probe(false);
-  // A nested run under callgrind (aliasing) needs no probes: they fork and run tools, slowly.
-  const bool nested = std::getenv("RCALAB_CALLGRIND_CHILD") != nullptr;
+  // A nested run (aliasing under callgrind, alloc workers) needs no probes: they fork and run tools.
+  const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
   auto probe_or_skip = [nested](std::string (*f)()) { return nested ? std::string("skipped (nested run)") : f(); };
   std::ostringstream rv;
   rv << RCA_VERSION_MAJOR << '.' << RCA_VERSION_MINOR << '.' << RCA_VERSION_PATCH;

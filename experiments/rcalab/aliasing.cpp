@@ -87,7 +87,7 @@ std::map<std::string, double> callgrind_ir(std::size_t n, std::string &why) {
   }
   std::string dir = tmpl, file = dir + "/callgrind.out";
   std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  std::string cmd = "RCALAB_CALLGRIND_CHILD=1 valgrind --tool=callgrind --callgrind-out-file='" + file +
+  std::string cmd = "RCALAB_NESTED=1 valgrind --tool=callgrind --callgrind-out-file='" + file +
                     "' --toggle-collect='rca_lab_alias_*' '" + self + "' aliasing --callgrind off --reps 1 --warmup 0 --objects " +
                     std::to_string(n) + " --out - >/dev/null 2>&1 && callgrind_annotate '" + file + "' 2>/dev/null";
   std::string text = run_capture(cmd);
@@ -112,7 +112,7 @@ int run_aliasing(context &ctx) {
   const options &opt = ctx.opt;
   const std::size_t n = opt.objects.empty() ? (opt.quick ? 4096 : 65536) : opt.objects.front();
   const std::size_t passes = passes_for(n);
-  const bool nested = std::getenv("RCALAB_CALLGRIND_CHILD") != nullptr;
+  const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
 
   // Objects: one inline heap and one shared-pointer heap, fields filled.
   population inl({RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);

@@ -162,6 +162,38 @@ bool make_allocator(const std::string &which, const layout *l, rca_backend_t bac
   return true;
 }
 
+// jemalloc uses initial-exec TLS: dlopen fails ("cannot allocate memory in static TLS block")
+// unless the process starts with more static TLS surplus. So the bare jemalloc run is a fresh
+// rcalab process started with that glibc tunable, which reports through a pipe.
+bool exec_worker(const std::string &which, std::size_t n, unsigned threads, const options &opt, result_msg &out) {
+  int fds[2];
+  if (pipe(fds) != 0) return false;
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=65536", 1);
+    setenv("RCALAB_NESTED", "1", 1);
+    std::string ns = std::to_string(n), ts = std::to_string(threads), rs = std::to_string(opt.reps),
+                ws = std::to_string(opt.warmup), ss = std::to_string(opt.seed);
+    execl("/proc/self/exe", "rcalab", "alloc", "--alloc-worker", which.c_str(), "--objects", ns.c_str(), "--threads",
+          ts.c_str(), "--reps", rs.c_str(), "--warmup", ws.c_str(), "--seed", ss.c_str(), "--out", "-", "--format", "csv",
+          static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::size_t got = 0;
+  auto *p = reinterpret_cast<char *>(&out);
+  for (ssize_t r; got < sizeof out && (r = read(fds[0], p + got, sizeof out - got)) > 0;) got += static_cast<std::size_t>(r);
+  close(fds[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return got == sizeof out;
+}
+
 }  // namespace
 
 int run_alloc(context &ctx) {
@@ -169,6 +201,19 @@ int run_alloc(context &ctx) {
   const std::size_t n = opt.objects.empty() ? (opt.quick ? 100000 : 1000000) : opt.objects.front();
   std::vector<unsigned> threads = opt.threads;
   if (threads.empty()) threads = {1, std::max(2u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)))};
+  if (!opt.alloc_worker.empty()) {
+    // Worker (started by exec_worker below): one bare allocator, result as bytes on stdout.
+    result_msg msg{};
+    allocator_if a;
+    std::unique_ptr<rca::heap> heap;
+    std::string why;
+    if (make_allocator(opt.alloc_worker, nullptr, RCA_BACKEND_SYSTEM, n, a, heap, why))
+      workload(a, n, threads.front(), opt.warmup, opt.reps, opt.seed, msg);
+    else
+      std::snprintf(msg.why, sizeof msg.why, "%s", why.c_str());
+    std::fflush(stdout);
+    return write(STDOUT_FILENO, &msg, sizeof msg) == static_cast<ssize_t>(sizeof msg) ? 0 : 1;
+  }
   std::vector<rca_backend_t> backends = opt.backends.empty()
       ? std::vector<rca_backend_t>{RCA_BACKEND_SYSTEM, RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC} : opt.backends;
   options lopt = opt;
@@ -193,6 +238,10 @@ int run_alloc(context &ctx) {
       if (msg == MAP_FAILED) throw std::runtime_error("alloc: mmap");
       std::memset(msg, 0, sizeof *msg);
       std::fflush(nullptr);
+      int st = 0;
+      if (c.which == "jemalloc") {
+        if (!exec_worker(c.which, n, T, opt, *msg)) std::snprintf(msg->why, sizeof msg->why, "worker process failed");
+      } else {
       pid_t pid = fork();
       if (pid == 0) {
         // glibc would hand freed memory back after every round and fault it in again (costly
@@ -208,15 +257,15 @@ int run_alloc(context &ctx) {
         workload(a, n, T, opt.warmup, opt.reps, opt.seed, *msg);
         _exit(0);
       }
-      int st = 0;
       waitpid(pid, &st, 0);
+      }
       row r = ctx.base("alloc", "-");
       const bool is_rca = c.which == "rca";
       r.set("variant", is_rca ? "rca_heap" : "bare").set("backend", is_rca ? rca_backend_name(c.backend) : c.which.c_str());
       r.set("placement", is_rca ? rca_placement_name(c.l->placement) : "none").set("handle", is_rca ? c.l->handle_name() : "none");
       if (is_rca) r.set("slot_bits", c.l->slot_bits);
       r.set("semantics", "none").set("objects", n).set("threads", T).set("method", "wall_clock+smaps_rollup");
-      r.param("size_mix", "16:10,32:30,48:20,64:20,96:10,128:5,256:4,1024:1").param("process", "forked_child").param("glibc_trim", "off");
+      r.param("size_mix", "16:10,32:30,48:20,64:20,96:10,128:5,256:4,1024:1").param("process", c.which == "jemalloc" ? "fresh_process(GLIBC_TUNABLES static TLS)" : "forked_child").param("glibc_trim", "off");
       if (!msg->ok) {
         // Unavailable here: one row that says why, with the value NA.
         std::string why = msg->why[0] ? msg->why : ("child exited with status " + std::to_string(st));

@@ -160,6 +160,11 @@ bool parse_options(const std::vector<std::string> &args, options &opt, std::stri
          opt.callgrind = s;
          return true;
        }},
+      {"--alloc-worker", [&](const std::string &s) {  // internal, see alloc.cpp
+         if (s != "jemalloc" && s != "mimalloc") return false;
+         opt.alloc_worker = s;
+         return true;
+       }},
       {"--reps", [&](const std::string &s) {
          long n;
          if (!parse_int(s, 1, 100000, n)) return false;

@@ -29,6 +29,7 @@ struct options {
   int children = 0;                        ///< cow: fork children per configuration (0 = default)
   std::size_t stride = 0;                  ///< cow: sparse traversal touches every stride-th object
   std::string callgrind = "auto";          ///< aliasing: auto | on | off
+  std::string alloc_worker;                ///< internal: alloc runs one bare allocator and writes its result to stdout
   std::string out;                         ///< results folder; "-" = stdout; "" = default folder
   format fmt = format::both;
   std::string label;
