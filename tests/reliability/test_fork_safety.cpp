@@ -133,7 +133,7 @@ void tally(void *, std::size_t, std::size_t live, void *arg) { *static_cast<std:
 
 // The child's work: the heap is exactly the parent's at the fork, and fully usable.
 [[noreturn]] void child_main(world &w, const std::vector<obj_rec> &mine, bool exact) {
-  alarm(60);  // a lock left held by a thread that does not exist here: die, do not hang
+  alarm(120);  // a lock left held by a thread that does not exist here: die, do not hang
   rca_heap_t *heap = w.heap;
   rca_stats_t st;
   rca_heap_stats(heap, &st);
@@ -267,7 +267,15 @@ void run(const fork_config &p, bool gated, int forks) {
 class ForkSafety : public testing::TestWithParam<fork_config> {};
 
 TEST_P(ForkSafety, ChildSeesTheHeapAsAtTheForkAndUsesIt) { run(GetParam(), true, 6); }
-TEST_P(ForkSafety, ForkAnywhereNeverDeadlocks) { run(GetParam(), false, 6); }
+TEST_P(ForkSafety, ForkAnywhereNeverDeadlocks) {
+#if defined(__SANITIZE_ADDRESS__)
+  // gcc 12's ASan allocator takes no lock around fork: a mutator inside malloc at the fork leaves
+  // the child's malloc deadlocked in __sanitizer::SizeClassAllocator64 (seen here; rca is not on
+  // that stack). The gated test above never forks with a mutator inside malloc.
+  GTEST_SKIP() << "the ASan runtime's allocator is not fork-safe with other threads in malloc";
+#endif
+  run(GetParam(), false, 6);
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, ForkSafety,
