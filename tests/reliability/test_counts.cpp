@@ -102,7 +102,9 @@ TEST(Overflow, RacingThreadsAcrossTheBoundaryEndFrozen) {
       ts.emplace_back([&, t] {
         for (int i = 0; i < 5000; ++i) {
           C::incref(&s);
-          if (t % 2) EXPECT_FALSE(C::decref(&s));
+          if (t % 2) {
+            EXPECT_FALSE(C::decref(&s));
+          }
         }
       });
     for (auto &t : ts) t.join();
