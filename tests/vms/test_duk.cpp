@@ -208,6 +208,20 @@ TEST(DukErrors, FreezeNeedsTheFreezeCheck) {
   }
 }
 
+TEST(DukBackends, ObjectMemoryFromEveryBackend) {
+  for (const char *b : {"system", "mimalloc", "jemalloc"}) {
+    SCOPED_TRACE(b);
+    const result r = run(bin(any_handle_build()) + " --backend " + b + " " + js("dict.js") + " 2000");
+    if (r.status == 2 && r.out.find("is not available") != std::string::npos) continue;  // not on this machine
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_EQ(lines(r.out, "rca-duk run").at(0).at("backend"), b);
+    for (const auto &a : lines(r.out, "rca-duk accounting")) EXPECT_EQ(a.at("ok"), "1") << r.out;
+  }
+  const result bad = run(bin(any_handle_build()) + " --backend tcmalloc " + js("dict.js"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("unknown backend 'tcmalloc'"), std::string::npos) << bad.out;
+}
+
 TEST(DukLauncher, PicksTheVariant) {
   const std::string launcher = std::string(RCA_VMS_BIN_DIR) + "/rca-duk";
   const std::string v = kVariants.back();
