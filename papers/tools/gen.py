@@ -52,16 +52,18 @@ T_C7_FREEZE = 1.01  # whole-VM geomean slowdown of the freeze check
 
 NOISE = ("A comparison is within the limit when the ratio of the medians is; above the limit it counts "
          "against the claim only beyond the noise (the min..max ranges of the repetitions do not overlap), "
-         "otherwise it is inconclusive.")
+         "otherwise it is inconclusive. Over several comparisons: supported if all are within the limit, partly "
+         "supported if some are within it and some against, not supported if some are against and none within, "
+         "inconclusive if none is against but not all are within.")
 RULES = {
     "C1": (f"supported if the pointer hop (shared/ptr over inline, 32-bit slots) is within {T_C1:.2f}$\\times$ at "
-           "every working set and order measured; not supported if it is above the limit at every one; partly "
-           "supported if above at some (they are named); inconclusive if none is above beyond the noise but some "
-           "are above within it."),
+           "every working set and order measured; partly supported if within at some and above beyond the noise "
+           "at others (named); not supported if above beyond the noise somewhere and within nowhere; "
+           "inconclusive if above only within the noise."),
     "C2": (f"supported if the check with \\texttt{{\\_\\_builtin\\_expect}} costs at most {T_C2:.0f}\\,\\% over no "
            "check, with 0\\,\\% frozen objects (the normal case; PEP~683's acceptance limit), in every configuration "
-           "measured; not supported if it costs more in every one; partly supported if in some; inconclusive if the "
-           "excess is within the noise. The 50\\,\\% random case, where prediction fails, is reported beside it."),
+           "measured; partly supported if within in some and above beyond the noise in others; not supported if "
+           "above beyond the noise somewhere and within nowhere; inconclusive if above only within the noise. The 50\\,\\% random case, where prediction fails, is reported beside it."),
     "C3": (f"supported if, at the largest thread count, per-thread refcount pages are within {T_C3_OWN:.2f}$\\times$ "
            "inline counts (own pages do not impair) and shared pages are slower than per-thread pages beyond the "
            "noise (sharing a page does); partly supported if the first holds but shared pages are not slower; not "
@@ -234,18 +236,16 @@ def classify(x, base, limit):
 
 
 def verdict_from(cells):
-    """cells: list of (name, ratio, outcome). Supported when every cell is ok; not supported when
-    every cell is bad; partly supported when some are bad and some are not; inconclusive when
-    none is bad but some are unclear."""
+    """cells: list of (name, ratio, outcome). Supported when every cell is ok; partly supported when
+    some are ok and some bad; not supported when some are bad and none ok; inconclusive when none
+    is bad but some are unclear."""
     kinds = [c[2] for c in cells]
     if not kinds:
         return "no data"
     if all(k == "ok" for k in kinds):
         return "supported"
-    if all(k == "bad" for k in kinds):
-        return "not supported"
     if "bad" in kinds:
-        return "partly supported"
+        return "partly supported" if "ok" in kinds else "not supported"
     return "inconclusive"
 
 
@@ -612,7 +612,8 @@ def c3(d, o):
             errbar(ax, [R.num(r["threads"]) for r in rs], [R.Series(r) for r in rs], lay)
         ax.set_title(f"own objects, {sm} counts")
         ax.set_xlabel("threads")
-        ax.set_yscale("log")
+        ax.set_xticks(threads)
+        ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("ns per op (wall / ops per thread)")
     axes[0][0].legend()
@@ -626,6 +627,8 @@ def c3(d, o):
             errbar(ax, [R.num(r["threads"]) for r in rs], [R.Series(r) for r in rs], sm)
         ax.set_title("same objects: atomic vs biased")
         ax.set_xlabel("threads")
+        ax.set_xticks(sorted({int(R.num(r["threads"])) for r in shared}))
+        ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend()
     o.figure("fig-c3", fig)
