@@ -83,8 +83,12 @@ EOF
 
 run_experiments() {
   say "building rcalab and the test VMs in $build (-j$JOBS)"
-  [[ -f $ROOT/$build/build.ninja ]] || cmake -S "$ROOT" -B "$ROOT/$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$ROOT/$build" -j"$JOBS" rcalab rca_bench_hot_ops >/dev/null
+  if [[ ! -f $ROOT/$build/build.ninja ]] && ! cmake -S "$ROOT" -B "$ROOT/$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null; then
+    say "cmake failed: no experiments run"; return 1
+  fi
+  if ! ninja -C "$ROOT/$build" -j"$JOBS" rcalab rca_bench_hot_ops >/dev/null; then
+    say "building rcalab failed: no experiments run"; return 1
+  fi
   # The VMs are optional targets (duktape-dev / libpython3.11-dev may be missing): build what exists.
   for t in rca-duk rca-python; do
     ninja -C "$ROOT/$build" -j"$JOBS" "$t" >/dev/null 2>&1 || say "target $t not built: rcalab vm will say what is missing"
@@ -111,18 +115,18 @@ case $mode in
     [[ -d $results ]] || { say "no result set at $results"; exit 1; }
     say "using the rows in ${results#$ROOT/} as they are (--no-run)" ;;
   run)
-    run_experiments || true ;;
+    run_experiments || say "the experiments did not all run: building from the rows that exist" ;;
   auto)
     ct=$(code_time)
     read -r rt missing < <(rows_time)
     if [[ ! -d $results || $rt -eq 0 ]]; then
       say "no rows for ${missing:-any experiment} in ${results#$ROOT/}: running the experiments"
-      run_experiments || true
+      run_experiments || say "the experiments did not all run: building from the rows that exist"
     elif ((rt > ct)); then
       say "reusing the rows in ${results#$ROOT/}: measured $(date -u -d @"$rt" +%FT%TZ), after the last code change $(date -u -d @"$ct" +%FT%TZ) (--run to measure again)"
     else
       say "rows in ${results#$ROOT/} ($(date -u -d @"$rt" +%FT%TZ)) are older than the code ($(date -u -d @"$ct" +%FT%TZ)): running the experiments"
-      run_experiments || true
+      run_experiments || say "the experiments did not all run: building from the rows that exist"
     fi ;;
 esac
 
