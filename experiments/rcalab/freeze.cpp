@@ -55,7 +55,9 @@ int run_freeze(context &ctx) {
   progress bar("freeze", sizes.size() * layouts.size() * fractions.size());
   for (std::size_t ws : sizes) {
     const std::size_t n = std::max<std::size_t>(2, ws / opt.object_bytes);
-    const std::size_t passes = std::max<std::size_t>(1, (opt.quick ? 2u << 20 : 8u << 20) / n);
+    // ~20-60 ms per repetition: long enough that a scheduler tick or another job's burst is a
+    // small part of it.
+    const std::size_t passes = n >= (1u << 20) ? 1 : std::max<std::size_t>(1, ops_target(opt, 16u << 20, 32u << 20) / n);
     for (const layout &l : layouts) {
       if (l.placement != RCA_PLACEMENT_INLINE && l.handle == RCA_HANDLE_INDEX && opt.handles.empty()) continue;
       population pop(l, n, opt.object_bytes);

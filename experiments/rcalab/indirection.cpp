@@ -61,8 +61,9 @@ int run_indirection(context &ctx) {
   progress bar("indirection", sizes.size() * layouts.size());
   for (std::size_t ws : sizes) {
     const std::size_t n = std::max<std::size_t>(2, ws / object_bytes);
-    // Enough passes that one repetition runs for several milliseconds even at 16 KiB.
-    const std::size_t passes = std::max<std::size_t>(1, (opt.quick ? 4u << 20 : 16u << 20) / n);
+    // Enough passes that one repetition runs for tens of milliseconds even at 16 KiB; one pass
+    // from 1 Mi objects up (already 2 Mi operations).
+    const std::size_t passes = n >= (1u << 20) ? 1 : std::max<std::size_t>(1, ops_target(opt, 8u << 20, 32u << 20) / n);
     const std::size_t group = n * object_bytes * layouts.size() <= kInterleaveBytes ? layouts.size() : 1;
     for (std::size_t g0 = 0; g0 < layouts.size(); g0 += group) {
       struct series_key {

@@ -62,6 +62,7 @@ const char *options_help() {
          "  --children K       cow: fork children per configuration\n"
          "  --stride K         cow: sparse traversal touches every K-th object\n"
          "  --callgrind MODE   aliasing: auto|on|off (instruction counts when hardware counters are absent)\n"
+         "  --ops N            operations per repetition, k/m suffixes (default: per experiment, larger without --quick)\n"
          "  --reps N           measured repetitions (default 5, at least 1)\n"
          "  --warmup N         unmeasured warm-up runs (default 1)\n"
          "  --quick            small configuration (rcalab all --quick: < 5 minutes on 2 cores)\n"
@@ -163,6 +164,12 @@ bool parse_options(const std::vector<std::string> &args, options &opt, std::stri
       {"--alloc-worker", [&](const std::string &s) {  // internal, see alloc.cpp
          if (s != "jemalloc" && s != "mimalloc") return false;
          opt.alloc_worker = s;
+         return true;
+       }},
+      {"--ops", [&](const std::string &s) {
+         std::size_t n;
+         if (!parse_size(s, false, n) || n == 0) return false;
+         opt.ops = n;
          return true;
        }},
       {"--reps", [&](const std::string &s) {

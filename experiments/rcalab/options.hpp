@@ -24,6 +24,7 @@ struct options {
   std::vector<std::size_t> working_sets;   ///< bytes
   std::vector<unsigned> threads;
   std::size_t object_bytes = 64;           ///< object size including rca's header
+  std::size_t ops = 0;                     ///< operations per repetition (0 = the experiment's default)
   int reps = 5;
   int warmup = 1;
   int children = 0;                        ///< cow: fork children per configuration (0 = default)
@@ -38,6 +39,11 @@ struct options {
   bool help = false;
   std::uint64_t seed = 42;
 };
+
+/// Operations per repetition: --ops when given, else quick_default or full_default.
+inline std::size_t ops_target(const options &o, std::size_t quick_default, std::size_t full_default) {
+  return o.ops ? o.ops : o.quick ? quick_default : full_default;
+}
 
 /// Parses args (after the subcommand name). On error returns false with a message in err.
 bool parse_options(const std::vector<std::string> &args, options &opt, std::string &err);

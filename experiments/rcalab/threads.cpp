@@ -133,8 +133,8 @@ int run_threads(context &ctx) {
   }
   std::vector<std::string> sems = opt.semantics.empty() ? std::vector<std::string>{"plain", "atomic", "biased"} : opt.semantics;
   const std::size_t per_thread = opt.objects.empty() ? (opt.quick ? 4096 : 16384) : opt.objects.front();
-  const std::size_t ops_target = opt.quick ? (1u << 20) : (8u << 20);
-  const std::size_t passes = std::max<std::size_t>(1, ops_target / (2 * per_thread));
+  const std::size_t ops_per_rep = ops_target(opt, 8u << 20, 32u << 20);  // per thread and repetition
+  const std::size_t passes = std::max<std::size_t>(1, ops_per_rep / (2 * per_thread));
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
   const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED});

@@ -105,7 +105,7 @@ void check_rows(const std::string &sub, const std::vector<std::vector<std::strin
 
 TEST_P(LabSubcommand, TinyRunGivesWellFormedRows) {
   const tiny t = GetParam();
-  const std::string common = " --quick --reps 2 --warmup 0 --out - --label ci ";
+  const std::string common = " --quick --ops 64k --reps 2 --warmup 0 --out - --label ci ";
   auto csv = test::run(kBin + " " + t.sub + common + "--format csv " + t.args);
   ASSERT_EQ(csv.status, 0) << csv.err;
   check_rows(t.sub, test::parse_csv(csv.out));
@@ -130,7 +130,7 @@ TEST(LabCli, OutFolderGetsFilesPerExperimentAndEnvironment) {
   char tmpl[] = "/tmp/rcalab-test-dir-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  auto r = test::run(kBin + " freeze --reps 1 --warmup 0 --working-set 16K --placement inline --out " + dir);
+  auto r = test::run(kBin + " freeze --reps 1 --warmup 0 --ops 64k --working-set 16K --placement inline --out " + dir);
   EXPECT_EQ(r.status, 0) << r.err;
   for (const char *f : {"/freeze.csv", "/freeze.jsonl", "/environment.json"}) {
     std::ifstream in(dir + f);

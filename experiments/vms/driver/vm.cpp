@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -242,8 +245,15 @@ std::map<std::string, double> cachegrind_summary(const std::string &text) {
 int part_c7sim(context &ctx) {
   const options &opt = ctx.opt;
   const std::string backend = backend_of(opt);
+  char cg_file[] = "/tmp/rcalab-vm-cachegrind-XXXXXX";
+  const int cg_fd = mkstemp(cg_file);
+  if (cg_fd < 0) {
+    ctx.note("vm: mkstemp failed: no simulated C7");
+    return 0;
+  }
+  close(cg_fd);
   const std::string cg = "valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 "
-                         "--LL=33554432,16,64 --cachegrind-out-file=/dev/null ";
+                         "--LL=33554432,16,64 --cachegrind-out-file=" + std::string(cg_file) + " ";
   const char *method = "cachegrind I1=32K/8 D1=32K/8 LL=32M/16 line 64";
   if (run_cmd("valgrind --version").status != 0) {
     ctx.note("vm: valgrind not found: no simulated C7");
@@ -260,7 +270,8 @@ int part_c7sim(context &ctx) {
   configs.push_back({"ptr-nofreeze", "shared"});
   configs.push_back({"ptr-freeze", "shared"});
   const std::vector<std::pair<const char *, const char *>> metrics = {
-      {"Irefs", "instructions"}, {"D1misses", "d1_misses"}, {"LLmisses", "ll_misses"}};
+      {"Irefs", "instructions"}, {"D1misses", "d1_misses"}, {"LLmisses", "ll_misses"},
+      {"InRca", "instructions_in_rca"}, {"InMutex", "instructions_in_pthread_mutex"}};
   std::map<std::pair<std::string, std::string>, std::map<std::string, double>> got;
   progress bar("vm C7 simulated", programs.size());
   for (const auto &p : programs) {
@@ -273,6 +284,24 @@ int part_c7sim(context &ctx) {
         ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
         return 1;
       }
+      // Where the instructions went: rca's own functions, and the mutexes they take (Duktape
+      // and glibc malloc take none), from cg_annotate's per-function table.
+      output ann = run_cmd("cg_annotate --show=Ir --threshold=0 --auto=no --show-percs=no " + std::string(cg_file));
+      double in_rca = 0, in_mutex = 0;
+      std::istringstream al(ann.text);
+      for (std::string line; std::getline(al, line);) {
+        std::size_t i = 0;
+        while (i < line.size() && line[i] == ' ') ++i;
+        std::string digits;
+        for (; i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == ','); ++i)
+          if (line[i] != ',') digits += line[i];
+        if (digits.empty() || line.find("PROGRAM TOTALS") != std::string::npos) continue;
+        const std::string fn = line.substr(i);
+        if (fn.find("rca_") != std::string::npos || fn.find("rca::") != std::string::npos) in_rca += std::atof(digits.c_str());
+        else if (fn.find("pthread_mutex") != std::string::npos) in_mutex += std::atof(digits.c_str());
+      }
+      m["InRca"] = in_rca;
+      m["InMutex"] = in_mutex;
       got[{c.name(), p.file}] = m;
       for (const auto &[key, metric] : metrics) {
         row r = vm_row(ctx, "C7", c, backend);
@@ -284,8 +313,26 @@ int part_c7sim(context &ctx) {
     }
     bar.step(p.file);
   }
+  std::remove(cg_file);
   const config &baseline = configs.front();
   for (const auto &c : configs) {
+    // The extra instructions over the baseline, and the part of them spent inside rca (slot
+    // allocation and release, pool locks) rather than on the count hops in Duktape's code.
+    double extra = 0, extra_rca = 0;
+    for (const auto &p : programs) {
+      auto &a = got[{c.name(), p.file}], &b = got[{baseline.name(), p.file}];
+      extra += a["Irefs"] - b["Irefs"];
+      extra_rca += (a["InRca"] + a["InMutex"]) - (b["InRca"] + b["InMutex"]);
+    }
+    if (c.name() != baseline.name()) {
+      row r = vm_row(ctx, "C7", c, backend);
+      r.set("threads", 1).set("method", method).param("baseline", baseline.name());
+      r.set("stat", "sum").set("n", static_cast<int>(programs.size())).set("metric", "extra_instructions_share_in_rca");
+      r.set("value", extra > 0 ? extra_rca / extra : NAN).set("unit", "fraction");
+      ctx.out.write("vm", r);
+      ctx.note("C7s %-22s extra instructions over %s: %.0f, of which %.1f%% inside rca (slots, pool locks)",
+               c.name().c_str(), baseline.name().c_str(), extra, extra > 0 ? 100.0 * extra_rca / extra : 0.0);
+    }
     for (const auto &[key, metric] : metrics) {
       double logsum = 0;
       int n = 0;
