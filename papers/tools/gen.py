@@ -501,9 +501,13 @@ def c2(d, o):
         o.v(f"c2.noexpect{tag}", pct_txt(pn))
     o.v("c2.limit", fmt(T_C2, 0))
 
-    fig, axes = plt.subplots(1, len(groups), figsize=(min(7, 2.4 * len(groups)), 2.6), squeeze=False)
+    ncols = min(len(groups), 3)
+    nrows = (len(groups) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7, 2.4 * nrows), squeeze=False)
+    for ax in axes.flat[len(groups):]:
+        ax.axis("off")
     variants = ["no_check", "check_expect", "check_noexpect"]
-    for ax, (lay, ws, sem) in zip(axes[0], groups):
+    for ax, (lay, ws, sem) in zip(axes.flat, groups):
         for i, v in enumerate(variants):
             ss = [R.one(rows, layout=lay, working_set_bytes=ws, semantics=sem, variant=v, frozen_pct=f) for f in fracs]
             xs = [j + (i - 1) * 0.27 for j, x in enumerate(ss) if x]
@@ -514,8 +518,9 @@ def c2(d, o):
         ax.set_xticks(range(len(fracs)), [f"{f}%" for f in fracs])
         ax.set_xlabel("objects frozen")
         ax.set_title(f"{lay}, {int(ws) >> 10} KiB, {sem}")
-    axes[0][0].set_ylabel("ns per incref or decref")
+        ax.set_ylabel("ns per incref or decref")
     axes[0][0].legend()
+    fig.tight_layout()
     o.figure("fig-c2", fig)
 
 
