@@ -7,8 +7,9 @@
 # build/fuzz (or $RCA_FUZZ_BUILD), then runs it SECONDS_PER_SET seconds (default 60) for each
 # placement set (default: inline embedded shared thread padded; a set may name several
 # placements, comma-separated, or "all"). Each input also picks handle width, slot width,
-# checks, tracking, backend and arena limit. The seed corpus (fuzz/corpus) is copied into a
-# working corpus per set under the build folder; new inputs stay there, never in the repo.
+# checks, tracking, backend and arena limit. The seeds (fuzz/corpus: hand-made, fuzz/make_seeds.py;
+# fuzz/corpus-found: inputs earlier runs found, minimised per set with -merge=1) are copied into
+# a working corpus per set under the build folder; new inputs stay there, never in the repo.
 # Crashes land in build/fuzz/crashes/<set>/ and make the script exit non-zero.
 # Environment: RCA_FUZZ_JOBS (parallel sets, default 1), RCA_FUZZ_ARGS (extra libFuzzer flags).
 set -euo pipefail
@@ -30,12 +31,12 @@ for set in "${sets[@]}"; do
   corpus=$build/corpus/$set
   crashes=$build/crashes/$set
   mkdir -p "$corpus" "$crashes"
-  cp -n "$here"/corpus/* "$corpus"/ 2>/dev/null || true
+  cp -n "$here"/corpus/* "$here"/corpus-found/* "$corpus"/ 2>/dev/null || true
   log=$build/fuzz-$set.log
   echo "== fuzzing placement set '$set' for ${secs}s (log: $log)"
   # Leak checking per input stays on; -rss_limit_mb bounds a runaway input.
   if RCA_FUZZ_PLACEMENTS=$set "$build/fuzz_heap" "$corpus" \
-      -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+      -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
       -artifact_prefix="$crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
     # The last status line (execs, cov, ft, corpus) and the final counters.
     grep -E '^#[0-9]+' "$log" | tail -n 1
