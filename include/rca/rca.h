@@ -227,6 +227,10 @@ static inline void rca_count_incref(rca_count_t *slot) { RCA__RC_FN(incref)(slot
 static inline int rca_count_decref(rca_count_t *slot) { return RCA__RC_FN(decref)(slot, RCA_RC_FLAGS); }
 static inline rca_count_t rca_count_get(const rca_count_t *slot) { return RCA__RC_FN(load)(slot, RCA_RC_FLAGS); }
 static inline int rca_count_is_frozen(rca_count_t c) { return RCA__RC_FN(is_frozen)(c); }
+/* Stores a count (e.g. 1 for a VM-managed slot, or the value a VM's own code sets). */
+static inline void rca_count_set(rca_count_t *slot, rca_count_t v) { RCA__RC_FN(store)(slot, v, RCA_RC_FLAGS); }
+/* Freezes one count: incref/decref leave it alone from now on (when the check is compiled in). */
+static inline void rca_count_freeze(rca_count_t *slot) { RCA__RC_FN(freeze)(slot, RCA_RC_FLAGS); }
 /* Slot of an index handle. */
 #define RCA_SLOT_AT(base, index) ((rca_count_t *)(base) + (index))
 
