@@ -87,6 +87,16 @@ summary emit_series(sink &out, const std::string &experiment, const row &base, c
   return s;
 }
 
+std::vector<sample> cpu_per_op(const std::vector<sample> &samples, double ops_per_rep) {
+  std::vector<sample> out;
+  for (const auto &s : samples) {
+    const auto &tc = s.counters[event::task_clock_ns];
+    if (!tc || ops_per_rep <= 0) return {};
+    out.push_back(sample{*tc / ops_per_rep, s.counters});
+  }
+  return out;
+}
+
 bool pin_thread(unsigned cpu) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n <= 0) return false;

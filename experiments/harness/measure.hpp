@@ -44,6 +44,11 @@ class sink;
 summary emit_series(sink &out, const std::string &experiment, const row &base, const std::string &metric,
                     const std::string &unit, const std::vector<sample> &samples);
 
+/// The same repetitions as CPU time per operation: task-clock / ops_per_rep, or an empty series
+/// when the task clock was not available in every repetition. On a shared machine wall time also
+/// counts the time other jobs held the CPU; task-clock counts only this process's running time.
+std::vector<sample> cpu_per_op(const std::vector<sample> &samples, double ops_per_rep);
+
 /// Pins the calling thread to cpu (mod the online count). False when refused.
 bool pin_thread(unsigned cpu);
 

@@ -150,7 +150,7 @@ int run_aliasing(context &ctx) {
   const bool hw_instr = ctx.counters.available(event::instructions);
   if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && !hw_instr))) ir = callgrind_ir(std::min<std::size_t>(n, 4096), ir_why);
 
-  std::map<std::string, summary> res;
+  std::map<std::string, summary> res, cpu_res;
   // Every kernel is compared with the others: interleave their repetitions.
   std::vector<std::function<double()>> bodies;
   for (const kernel &k : kKernels) {
@@ -174,6 +174,12 @@ int run_aliasing(context &ctx) {
     r.set("method", "wall_clock").param("build", k.build).param("flags", build_flags(k.build)).param("field_type", k.field);
     r.param("kernel", k.name()).param("passes", static_cast<double>(passes)).param("reps", "interleaved");
     res[k.name()] = emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", series[ki]);
+    auto cpu = cpu_per_op(series[ki], static_cast<double>(n * passes));
+    if (!cpu.empty()) {
+      row c = r;
+      c.set("method", "task_clock");
+      cpu_res[k.name()] = emit_series(ctx.out, "aliasing", c, "cpu_ns_per_object", "ns", cpu);
+    }
     if (auto it = asm_text.find(k.build); it != asm_text.end()) {
       row s = r;
       long c = static_instructions(it->second, k.name());
@@ -192,12 +198,13 @@ int run_aliasing(context &ctx) {
   if (!nested && ir.empty() && !hw_instr) ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
 
   // Claim table: handle vs inline with u32 fields (the aliasing case), strict build.
-  auto a = res.find("rca_lab_alias_strict_handle_u32"), b = res.find("rca_lab_alias_strict_inline_u32");
-  auto c = res.find("rca_lab_alias_restrict_handle_u32");
-  if (a != res.end() && b != res.end() && c != res.end()) {
+  const auto &tab = cpu_res.empty() ? res : cpu_res;  // CPU time when the task clock is there
+  auto a = tab.find("rca_lab_alias_strict_handle_u32"), b = tab.find("rca_lab_alias_strict_inline_u32");
+  auto c = tab.find("rca_lab_alias_restrict_handle_u32");
+  if (a != tab.end() && b != tab.end() && c != tab.end()) {
     char fig[200], cmp[200];
-    std::snprintf(fig, sizeof fig, "%.2f vs %.2f ns/obj (%s); restrict %.2f", a->second.median, b->second.median,
-                  ratio_text(a->second.median, b->second.median).c_str(), c->second.median);
+    std::snprintf(fig, sizeof fig, "%.2f vs %.2f %sns/obj (%s); restrict %.2f", a->second.median, b->second.median,
+                  cpu_res.empty() ? "" : "cpu ", ratio_text(a->second.median, b->second.median).c_str(), c->second.median);
     std::snprintf(cmp, sizeof cmp, "handle vs inline, u32 fields read around incref/decref, %zu objs", n);
     double ratio = a->second.median / b->second.median;
     std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
