@@ -8,7 +8,7 @@
 # placement set (default: inline embedded shared thread padded; a set may name several
 # placements, comma-separated, or "all"). Each input also picks handle width, slot width,
 # checks, tracking, backend and arena limit. The seeds (fuzz/corpus: hand-made, fuzz/make_seeds.py;
-# fuzz/corpus-found: inputs earlier runs found, minimised per set with -merge=1) are copied into
+# fuzz/corpus-found/<placement>: inputs earlier runs found, minimised with -merge=1) are copied into
 # a working corpus per set under the build folder; new inputs stay there, never in the repo.
 # Crashes land in build/fuzz/crashes/<set>/ and make the script exit non-zero.
 # Environment: RCA_FUZZ_JOBS (parallel sets, default 1), RCA_FUZZ_ARGS (extra libFuzzer flags).
@@ -31,7 +31,14 @@ for set in "${sets[@]}"; do
   corpus=$build/corpus/$set
   crashes=$build/crashes/$set
   mkdir -p "$corpus" "$crashes"
-  cp -n "$here"/corpus/* "$here"/corpus-found/* "$corpus"/ 2>/dev/null || true
+  cp -n "$here"/corpus/* "$corpus"/
+  # Found inputs of the set's placements (a set such as "shared,thread" or "all" takes several).
+  for p in ${set//,/ }; do
+    [[ $p == all ]] && p='*'
+    for d in "$here"/corpus-found/$p/; do
+      [[ -d $d ]] && cp -n "$d"* "$corpus"/ 2>/dev/null || true
+    done
+  done
   log=$build/fuzz-$set.log
   echo "== fuzzing placement set '$set' for ${secs}s (log: $log)"
   # Leak checking per input stays on; -rss_limit_mb bounds a runaway input.
