@@ -17,8 +17,8 @@ void registry_remove(rca_heap_t *heap, void *p, block_kind kind, const char *wha
     fatal("%s: %p is not a live %s of %s (double free, or a pointer from elsewhere)", what, p,
           kind == block_kind::object ? "object" : "block", describe(heap, desc, sizeof desc));
   if (it->second.kind != kind)
-    fatal("%s: %p is a %s of %s, not a%s", what, p,
-          it->second.kind == block_kind::object ? "object" : "raw block",
+    fatal("%s: %p is %s of %s, not a%s", what, p,
+          it->second.kind == block_kind::object ? "an object" : "a raw block",
           describe(heap, desc, sizeof desc), kind == block_kind::object ? "n object" : " raw block");
   heap->registry.erase(it);
 }
