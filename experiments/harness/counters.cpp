@@ -90,28 +90,41 @@ counter_group::~counter_group() {
     if (fd >= 0) close(fd);
 }
 
+namespace {
+bool read_event(int fd, std::array<unsigned long long, 3> &out) {
+  std::uint64_t buf[3] = {0, 0, 0};  // value, time enabled, time running
+  if (read(fd, buf, sizeof buf) != static_cast<ssize_t>(sizeof buf)) return false;
+  out = {buf[0], buf[1], buf[2]};
+  return true;
+}
+}  // namespace
+
 void counter_group::start() {
-  // Members opened alone (when the group refused them) are their own leaders: enable each fd.
-  for (int fd : fd_) {
-    if (fd < 0) continue;
-    ioctl(fd, PERF_EVENT_IOC_RESET, 0);
-  }
-  for (int fd : fd_)
-    if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+  // Reset (the kernel then reports fresh times for the region), enable, and read the baseline:
+  // what exited children added survives the reset and is subtracted in stop().
+  for (std::size_t i = 0; i < kEventCount; ++i)
+    if (fd_[i] >= 0) ioctl(fd_[i], PERF_EVENT_IOC_RESET, 0);
+  for (std::size_t i = 0; i < kEventCount; ++i)
+    if (fd_[i] >= 0) ioctl(fd_[i], PERF_EVENT_IOC_ENABLE, 0);
+  for (std::size_t i = 0; i < kEventCount; ++i)
+    if (fd_[i] >= 0 && !read_event(fd_[i], at_start_[i])) at_start_[i] = {0, 0, 0};
 }
 
 counter_values counter_group::stop() {
+  std::array<std::array<unsigned long long, 3>, kEventCount> now{};
+  std::array<bool, kEventCount> ok{};
+  for (std::size_t i = 0; i < kEventCount; ++i)
+    if (fd_[i] >= 0) ok[i] = read_event(fd_[i], now[i]);
   for (int fd : fd_)
     if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
   counter_values out;
   for (std::size_t i = 0; i < kEventCount; ++i) {
-    if (fd_[i] < 0) continue;
-    std::uint64_t buf[3] = {0, 0, 0};  // value, time enabled, time running
-    if (read(fd_[i], buf, sizeof buf) != static_cast<ssize_t>(sizeof buf)) continue;
-    if (buf[2] == 0) continue;  // never scheduled: unknown, not zero
-    double v = static_cast<double>(buf[0]);
-    if (buf[2] < buf[1]) v *= static_cast<double>(buf[1]) / static_cast<double>(buf[2]);  // multiplexed
-    out.v[i] = v;
+    if (fd_[i] < 0 || !ok[i]) continue;
+    const double value = static_cast<double>(now[i][0] - at_start_[i][0]);
+    const double enabled = static_cast<double>(now[i][1] - at_start_[i][1]);
+    const double running = static_cast<double>(now[i][2] - at_start_[i][2]);
+    if (running <= 0) continue;  // never scheduled: unknown, not zero
+    out.v[i] = running < enabled ? value * enabled / running : value;  // multiplexed: scaled
   }
   return out;
 }

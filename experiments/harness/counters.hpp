@@ -46,8 +46,11 @@ class counter_group {
   counter_group(const counter_group &) = delete;
   counter_group &operator=(const counter_group &) = delete;
 
-  void start();           ///< reset and enable every open event
-  counter_values stop();  ///< disable and read; unopened or never-scheduled events are nullopt
+  /// Enable every open event and remember where it stands. Regions are measured as differences,
+  /// not by PERF_EVENT_IOC_RESET: a reset does not clear what exited child threads and processes
+  /// (inherit) have added, so after the first fork or thread exit reset-based reads are wrong.
+  void start();
+  counter_values stop();  ///< read and disable; unopened or never-scheduled events are nullopt
 
   bool available(event e) const { return fd_[static_cast<std::size_t>(e)] >= 0; }
   /// Why an event is unavailable ("" when it is available), e.g. "ENOENT (not supported)".
@@ -57,6 +60,7 @@ class counter_group {
 
  private:
   std::array<int, kEventCount> fd_{};
+  std::array<std::array<unsigned long long, 3>, kEventCount> at_start_{};  // value, enabled, running
   std::array<std::string, kEventCount> why_{};
   int hw_leader_ = -1, sw_leader_ = -1;
 };

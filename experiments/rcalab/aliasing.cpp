@@ -198,13 +198,14 @@ int run_aliasing(context &ctx) {
   if (!nested && ir.empty() && !hw_instr) ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
 
   // Claim table: handle vs inline with u32 fields (the aliasing case), strict build.
-  const auto &tab = cpu_res.empty() ? res : cpu_res;  // CPU time when the task clock is there
+  const bool use_cpu = cpu_res.size() == res.size();  // CPU time when every series has it
+  const auto &tab = use_cpu ? cpu_res : res;
   auto a = tab.find("rca_lab_alias_strict_handle_u32"), b = tab.find("rca_lab_alias_strict_inline_u32");
   auto c = tab.find("rca_lab_alias_restrict_handle_u32");
   if (a != tab.end() && b != tab.end() && c != tab.end()) {
     char fig[200], cmp[200];
     std::snprintf(fig, sizeof fig, "%.2f vs %.2f %sns/obj (%s); restrict %.2f", a->second.median, b->second.median,
-                  cpu_res.empty() ? "" : "cpu ", ratio_text(a->second.median, b->second.median).c_str(), c->second.median);
+                  use_cpu ? "cpu " : "", ratio_text(a->second.median, b->second.median).c_str(), c->second.median);
     std::snprintf(cmp, sizeof cmp, "handle vs inline, u32 fields read around incref/decref, %zu objs", n);
     double ratio = a->second.median / b->second.median;
     std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"

@@ -126,7 +126,8 @@ int run_freeze(context &ctx) {
   // largest working set (where the frozen pattern cannot be learnt) and at the smallest.
   const std::string lname = layouts.front().name();
   const std::string sem = sems.front();
-  const auto &tab = cpu_res.empty() ? res : cpu_res;  // CPU time when the task clock is there
+  const bool use_cpu = cpu_res.size() == res.size();  // CPU time when every series has it
+  const auto &tab = use_cpu ? cpu_res : res;
   for (std::size_t ws : {sizes.back(), sizes.front()}) {
     auto get = [&](int frac, const char *v) { return tab.find({lname, ws, frac, sem, v}); };
     if (get(0, "no_check") == tab.end() || get(0, "check_expect") == tab.end()) continue;
@@ -135,7 +136,7 @@ int run_freeze(context &ctx) {
     char fig[160], cmp[160];
     std::snprintf(fig, sizeof fig, "check cost %+.1f%% / %+.1f%% / %+.1f%%", o0, o50, o100);
     std::snprintf(cmp, sizeof cmp, "check+expect vs none, 0/50rnd/100%% frozen, %s %zu KiB%s", lname.c_str(), ws >> 10,
-                  cpu_res.empty() ? "" : " (cpu time)");
+                  use_cpu ? " (cpu time)" : "");
     const bool noise0 = !beyond_noise(get(0, "check_expect")->second, get(0, "no_check")->second);
     // PEP 683's acceptance limit for the immortality check was 2 %: "little impact" means <= 2 %.
     std::string dir = noise0 ? "inconclusive at 0% (ranges overlap)"

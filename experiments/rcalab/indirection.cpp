@@ -134,7 +134,7 @@ int run_indirection(context &ctx) {
   // working set, random order, first semantics.
   // CPU time per op (task-clock) when available: robust to other jobs holding the CPU.
   const std::string sem = sems.front();
-  const bool use_cpu = !cpu_results.empty();
+  const bool use_cpu = cpu_results.size() == results.size();
   const auto &res = use_cpu ? cpu_results : results;
   const char *what = use_cpu ? "cpu ns/op" : "ns/op";
   for (std::size_t ws : {sizes.front(), sizes.back()}) {
