@@ -1,0 +1,235 @@
+	.file	"aliasing_kernels.cpp"
+	.text
+	.p2align 4
+	.globl	rca_lab_alias_nostrict_inline_u32
+	.type	rca_lab_alias_nostrict_inline_u32, @function
+rca_lab_alias_nostrict_inline_u32:
+.LFB55:
+	.cfi_startproc
+	testq	%rsi, %rsi
+	je	.L11
+	movsd	.LC1(%rip), %xmm3
+	leaq	(%rdi,%rsi,8), %rsi
+	pxor	%xmm2, %xmm2
+	.p2align 4,,10
+	.p2align 3
+.L10:
+	movq	(%rdi), %rdx
+	pxor	%xmm1, %xmm1
+	pxor	%xmm0, %xmm0
+	movl	16(%rdx), %eax
+	movl	20(%rdx), %ecx
+	cvtsi2sdq	%rax, %xmm1
+	movl	(%rdx), %eax
+	cvtsi2sdq	%rcx, %xmm0
+	mulsd	%xmm1, %xmm0
+	addsd	%xmm1, %xmm0
+	testl	%eax, %eax
+	js	.L9
+	addl	$1, %eax
+	js	.L14
+	cmpl	$1, %eax
+	jne	.L9
+	addsd	%xmm3, %xmm0
+.L9:
+	addsd	%xmm0, %xmm1
+	addq	$8, %rdi
+	addsd	%xmm1, %xmm2
+	cmpq	%rdi, %rsi
+	jne	.L10
+	movapd	%xmm2, %xmm0
+	ret
+	.p2align 4,,10
+	.p2align 3
+.L11:
+	pxor	%xmm2, %xmm2
+	movapd	%xmm2, %xmm0
+	ret
+.L14:
+	movl	$-2147483648, (%rdx)
+	jmp	.L9
+	.cfi_endproc
+.LFE55:
+	.size	rca_lab_alias_nostrict_inline_u32, .-rca_lab_alias_nostrict_inline_u32
+	.p2align 4
+	.globl	rca_lab_alias_nostrict_inline_f64
+	.type	rca_lab_alias_nostrict_inline_f64, @function
+rca_lab_alias_nostrict_inline_f64:
+.LFB56:
+	.cfi_startproc
+	testq	%rsi, %rsi
+	je	.L21
+	movsd	.LC1(%rip), %xmm3
+	leaq	(%rdi,%rsi,8), %rcx
+	pxor	%xmm2, %xmm2
+	.p2align 4,,10
+	.p2align 3
+.L20:
+	movq	(%rdi), %rdx
+	movsd	16(%rdx), %xmm0
+	movsd	24(%rdx), %xmm1
+	movl	(%rdx), %eax
+	mulsd	%xmm0, %xmm1
+	addsd	%xmm0, %xmm1
+	testl	%eax, %eax
+	js	.L19
+	addl	$1, %eax
+	js	.L23
+	cmpl	$1, %eax
+	jne	.L19
+	addsd	%xmm3, %xmm1
+.L19:
+	addsd	%xmm1, %xmm0
+	addq	$8, %rdi
+	addsd	%xmm0, %xmm2
+	cmpq	%rdi, %rcx
+	jne	.L20
+	movapd	%xmm2, %xmm0
+	ret
+	.p2align 4,,10
+	.p2align 3
+.L21:
+	pxor	%xmm2, %xmm2
+	movapd	%xmm2, %xmm0
+	ret
+.L23:
+	movl	$-2147483648, (%rdx)
+	jmp	.L19
+	.cfi_endproc
+.LFE56:
+	.size	rca_lab_alias_nostrict_inline_f64, .-rca_lab_alias_nostrict_inline_f64
+	.p2align 4
+	.globl	rca_lab_alias_nostrict_handle_u32
+	.type	rca_lab_alias_nostrict_handle_u32, @function
+rca_lab_alias_nostrict_handle_u32:
+.LFB57:
+	.cfi_startproc
+	testq	%rsi, %rsi
+	je	.L42
+	movsd	.LC1(%rip), %xmm4
+	leaq	(%rdi,%rsi,8), %r9
+	pxor	%xmm2, %xmm2
+	jmp	.L39
+	.p2align 4,,10
+	.p2align 3
+.L46:
+	leal	1(%rcx), %esi
+	pxor	%xmm3, %xmm3
+	pxor	%xmm0, %xmm0
+	movl	%esi, (%rdx)
+	movl	16(%rax), %r8d
+	cvtsi2sdq	%r8, %xmm3
+	movl	20(%rax), %r8d
+	cvtsi2sdq	%r8, %xmm0
+	mulsd	%xmm3, %xmm0
+	addsd	%xmm1, %xmm0
+	testl	%esi, %esi
+	js	.L43
+	movl	%ecx, (%rdx)
+	cmpl	$1, %esi
+	jne	.L45
+	addsd	%xmm4, %xmm0
+.L45:
+	movl	16(%rax), %eax
+	pxor	%xmm1, %xmm1
+	cvtsi2sdq	%rax, %xmm1
+.L33:
+	addsd	%xmm1, %xmm0
+	addq	$8, %rdi
+	addsd	%xmm0, %xmm2
+	cmpq	%r9, %rdi
+	je	.L24
+.L39:
+	movq	(%rdi), %rax
+	pxor	%xmm1, %xmm1
+	movl	16(%rax), %ecx
+	movq	(%rax), %rdx
+	cvtsi2sdq	%rcx, %xmm1
+	movl	(%rdx), %ecx
+	testl	%ecx, %ecx
+	jns	.L46
+	movl	20(%rax), %eax
+	pxor	%xmm0, %xmm0
+	cvtsi2sdq	%rax, %xmm0
+	mulsd	%xmm1, %xmm0
+	addsd	%xmm1, %xmm0
+	jmp	.L33
+	.p2align 4,,10
+	.p2align 3
+.L42:
+	pxor	%xmm2, %xmm2
+.L24:
+	movapd	%xmm2, %xmm0
+	ret
+.L43:
+	movapd	%xmm3, %xmm1
+	jmp	.L33
+	.cfi_endproc
+.LFE57:
+	.size	rca_lab_alias_nostrict_handle_u32, .-rca_lab_alias_nostrict_handle_u32
+	.p2align 4
+	.globl	rca_lab_alias_nostrict_handle_f64
+	.type	rca_lab_alias_nostrict_handle_f64, @function
+rca_lab_alias_nostrict_handle_f64:
+.LFB58:
+	.cfi_startproc
+	testq	%rsi, %rsi
+	je	.L53
+	movsd	.LC1(%rip), %xmm4
+	leaq	(%rdi,%rsi,8), %r8
+	pxor	%xmm2, %xmm2
+	jmp	.L52
+	.p2align 4,,10
+	.p2align 3
+.L57:
+	leal	1(%rcx), %esi
+	movl	%esi, (%rdx)
+	movsd	16(%rax), %xmm3
+	movsd	24(%rax), %xmm0
+	mulsd	%xmm3, %xmm0
+	addsd	%xmm1, %xmm0
+	testl	%esi, %esi
+	js	.L54
+	movl	%ecx, (%rdx)
+	cmpl	$1, %esi
+	jne	.L56
+	addsd	%xmm4, %xmm0
+.L56:
+	movsd	16(%rax), %xmm1
+.L50:
+	addsd	%xmm1, %xmm0
+	addq	$8, %rdi
+	addsd	%xmm0, %xmm2
+	cmpq	%r8, %rdi
+	je	.L47
+.L52:
+	movq	(%rdi), %rax
+	movq	(%rax), %rdx
+	movsd	16(%rax), %xmm1
+	movl	(%rdx), %ecx
+	testl	%ecx, %ecx
+	jns	.L57
+	movsd	24(%rax), %xmm0
+	mulsd	%xmm1, %xmm0
+	addsd	%xmm1, %xmm0
+	jmp	.L50
+	.p2align 4,,10
+	.p2align 3
+.L53:
+	pxor	%xmm2, %xmm2
+.L47:
+	movapd	%xmm2, %xmm0
+	ret
+.L54:
+	movapd	%xmm3, %xmm1
+	jmp	.L50
+	.cfi_endproc
+.LFE58:
+	.size	rca_lab_alias_nostrict_handle_f64, .-rca_lab_alias_nostrict_handle_f64
+	.section	.rodata.cst8,"aM",@progbits,8
+	.align 8
+.LC1:
+	.long	0
+	.long	1072693248
+	.ident	"GCC: (Debian 12.2.0-14+deb12u1) 12.2.0"
+	.section	.note.GNU-stack,"",@progbits
