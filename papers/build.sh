@@ -5,6 +5,7 @@
 #   papers/build.sh --label mybox        papers/results/mybox/
 #   papers/build.sh --results DIR        any result set (e.g. papers/results/ci-sample)
 #   papers/build.sh --no-run             never run experiments: build from the rows that are there
+#   papers/build.sh --fresh              only say whether the rows would be reused (exit 0) or rerun (1)
 #   papers/build.sh --run                run them even when the rows are newer than the code
 #   papers/build.sh --quick              run `rcalab all --quick` / `rcalab vm --quick` (minutes)
 #   papers/build.sh --no-pdf             values, tables, figures and the static check only
@@ -28,11 +29,12 @@ while (($#)); do
     --results) results=$2; shift 2 ;;
     --run) mode=run; shift ;;
     --no-run) mode=no; shift ;;
+    --fresh) mode=fresh; shift ;;
     --quick) quick=--quick; shift ;;
     --no-pdf) pdf=0; shift ;;
     --strict) strict=--strict; shift ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "papers/build.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -111,6 +113,16 @@ run_experiments() {
 
 export PAPERS
 case $mode in
+  fresh)
+    ct=$(code_time)
+    read -r rt missing < <(rows_time)
+    if [[ ! -d $results || $rt -eq 0 ]]; then
+      say "no rows for ${missing:-any experiment} in ${results#$ROOT/}: would run the experiments"; exit 1
+    elif ((rt > ct)); then
+      say "rows in ${results#$ROOT/} ($(date -u -d @"$rt" +%FT%TZ)) are newer than the code ($(date -u -d @"$ct" +%FT%TZ)): would reuse them"; exit 0
+    else
+      say "rows in ${results#$ROOT/} ($(date -u -d @"$rt" +%FT%TZ)) are older than the code ($(date -u -d @"$ct" +%FT%TZ)): would run the experiments"; exit 1
+    fi ;;
   no)
     [[ -d $results ]] || { say "no result set at $results"; exit 1; }
     say "using the rows in ${results#$ROOT/} as they are (--no-run)" ;;
