@@ -193,9 +193,9 @@ class Out:
         ax.text(0.5, 0.5, why, ha="center", va="center")
         self.figure(name, fig)
 
-    def verdict(self, claim, verdict, evidence):
+    def verdict(self, claim, verdict, evidence, headline=None):
         self.verdicts[claim] = {"verdict": verdict, "evidence": evidence, "figure": CLAIMS[claim][2],
-                                "rule": RULES[claim]}
+                                "rule": RULES[claim], "headline": headline or evidence}
         self.v(f"{claim.lower()}.verdict", verdict)
         self.v(f"{claim.lower()}.rule", RULES[claim])
         self.v(f"{claim.lower()}.evidence", evidence)
@@ -387,7 +387,10 @@ def c1(d, o):
     o.table("tab-c1", tabular("ll" + "r" * (len(header) - 2), header, table_rows,
                               "Each handle column: median time over inline's median, same order and working set "
                               "(32-bit slots). $^\\dagger$: the min..max ranges overlap (within the noise)."))
-    o.verdict("C1", verdict_from(cells), "shared/ptr over inline: " + cells_text(cells, ratio_txt))
+    o.verdict("C1", verdict_from(cells), "shared/ptr over inline: " + cells_text(cells, ratio_txt),
+              f"shared/ptr over inline within {fmt(T_C1, 2)}$\\times$ in {sum(c[2] == 'ok' for c in cells)} of "
+              f"{len(cells)} comparisons; from {ratio_txt(min(c[1] for c in cells))} to {ratio_txt(max(c[1] for c in cells))}"
+              if cells else None)
     # Headline values: random order, smallest and largest working set.
     order = "random" if "random" in orders else orders[0]
     for tag, ws in (("small", sizes[0]), ("large", sizes[-1])):
@@ -489,7 +492,10 @@ def c2(d, o):
                                           "check+expect", "check, no hint"], table_rows,
                               "Overhead of the check over the no-check build, same configuration and frozen share "
                               "(50\\,\\% = a random half). $^\\dagger$: ranges overlap."))
-    o.verdict("C2", verdict_from(cells), "check+expect over no check at 0\\,\\% frozen: " + cells_text(cells, pct_txt))
+    o.verdict("C2", verdict_from(cells), "check+expect over no check at 0\\,\\% frozen: " + cells_text(cells, pct_txt),
+              f"check+expect at 0\\,\\% frozen within +{fmt(T_C2, 0)}\\,\\% in {sum(c[2] == 'ok' for c in cells)} of "
+              f"{len(cells)} configurations; from {pct_txt(min(c[1] for c in cells))} to {pct_txt(max(c[1] for c in cells))}"
+              if cells else None)
     # Headline: the first layout at its largest working set (the frozen pattern cannot be learnt there).
     lay0 = groups[0][0]
     ws0 = max(g[1] for g in groups if g[0] == lay0)
@@ -1178,10 +1184,11 @@ def micro(d, o):
 def summary_table(o):
     rows = []
     for c, (quote, exp, fig) in CLAIMS.items():
-        v = o.verdicts.get(c, {"verdict": "no data", "evidence": ""})
+        v = o.verdicts.get(c, {"verdict": "no data", "headline": ""})
         rows.append([c, "\\emph{``" + tex(quote) + "''}", "\\textbf{" + tex(v["verdict"]) + "}",
-                     f"Fig.~\\ref{{{fig}}}", v["evidence"]])
-    o.table("tab-verdicts", "\\begin{tabular}{lp{3.6cm}p{2.2cm}lp{5.4cm}}\n\\toprule\nclaim & words tested & verdict & "
+                     f"Fig.~\\ref{{{fig}}}", v["headline"]])
+    rr = ">{\\raggedright\\arraybackslash}"
+    o.table("tab-verdicts", "\\begin{tabular}{l" + rr + "p{3.4cm}" + rr + "p{2.6cm}l" + rr + "p{6.2cm}}\n\\toprule\nclaim & words tested & verdict & "
             "figure & the data behind it \\\\\n\\midrule\n" + "\\\\\n".join(" & ".join(r) for r in rows) +
             "\\\\\n\\bottomrule\n\\end{tabular}\n")
 
