@@ -25,7 +25,8 @@ void page_list::remove(page_desc *p) noexcept {
   --count;
 }
 
-int arena_init(arena &a, std::size_t limit_bytes, unsigned slot_bytes) noexcept {
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_bytes) noexcept {
+  a.retain = retain_pages;
   if (prim::page_size() != kPageSize) {
     set_error(ENOTSUP, "rca needs 4 KiB OS pages (this system has %zu)", prim::page_size());
     return ENOTSUP;
@@ -122,10 +123,10 @@ void arena_return_page_locked(rca_heap_t *heap, page_desc *page) noexcept {
   page->state.store(page_state::unused, std::memory_order_relaxed);
   --a.pages_in_use;
   a.empty.push_back(static_cast<std::uint32_t>(page_index(a, page)));
-  // Keep a few empty pages committed for reuse; give the memory of the one that just fell out
-  // of that window back to the OS.
-  if (a.empty.size() > kRetainedEmptyPages) {
-    const std::uint32_t old = a.empty[a.empty.size() - 1 - kRetainedEmptyPages];
+  // Keep up to `retain` empty pages committed for reuse (re-faulting a page costs far more than
+  // the slot work); give the memory of the one that just fell out of that window to the OS.
+  if (a.empty.size() > a.retain) {
+    const std::uint32_t old = a.empty[a.empty.size() - 1 - a.retain];
     prim::decommit(a.base + std::size_t(old) * kPageSize, kPageSize);
   }
 }

@@ -217,7 +217,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
     default: heap->header_size = cfg.handle == RCA_HANDLE_INDEX ? 4 : sizeof(void *); break;
   }
   if (heap->has_refcount_pages) {
-    if (int e = arena_init(heap->arena, cfg.arena_limit, heap->slot_bytes)) {
+    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_bytes)) {
       destroy_heap_memory(heap);
       errno = e;
       return nullptr;

@@ -21,7 +21,7 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
 int resolve_config(rca_config_t *cfg) noexcept;
 
 // ---- arena.cpp ------------------------------------------------------------------------------
-int arena_init(arena &a, std::size_t limit_bytes, unsigned slot_bytes) noexcept;
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_bytes) noexcept;
 void arena_destroy(arena &a) noexcept;
 /// An empty, committed page with its descriptor reset (capacity slots, all free), or null.
 page_desc *arena_take_page(rca_heap_t *heap) noexcept;

@@ -100,6 +100,9 @@ int set_slot_bits(rca_config_t *c, const char *n, const char *v) {
 int set_arena_limit(rca_config_t *c, const char *n, const char *v) {
   return parse_size(n, v, &c->arena_limit);
 }
+int set_retain_pages(rca_config_t *c, const char *n, const char *v) {
+  return parse_size(n, v, &c->retain_pages);
+}
 int set_checks(rca_config_t *c, const char *n, const char *v) { return parse_bool(n, v, &c->checks); }
 int set_track(rca_config_t *c, const char *n, const char *v) {
   return parse_bool(n, v, &c->track_objects);
@@ -111,7 +114,8 @@ int set_show_stats(rca_config_t *c, const char *n, const char *v) {
 const option options[] = {
     {"placement", set_placement},     {"handle", set_handle},
     {"slot_bits", set_slot_bits},     {"backend", set_backend},
-    {"arena_limit", set_arena_limit}, {"checks", set_checks},
+    {"arena_limit", set_arena_limit}, {"retain_pages", set_retain_pages},
+    {"checks", set_checks},
     {"track_objects", set_track},     {"show_stats", set_show_stats},
 };
 
@@ -163,6 +167,7 @@ RCA_API void rca_config_init(rca_config_t *c) {
   c->slot_bits = 32;
   c->backend = RCA_BACKEND_SYSTEM;
   c->arena_limit = kDefaultArenaLimit;
+  c->retain_pages = kDefaultRetainPages;
   c->checks = -1;
   c->track_objects = -1;
   c->show_stats = -1;

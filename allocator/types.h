@@ -17,7 +17,7 @@ inline constexpr std::size_t kPageSize = 4096;  // one refcount page
 inline constexpr std::size_t kLineSize = 64;    // one cache line (padded placement)
 inline constexpr std::size_t kBitmapWords = kPageSize / sizeof(std::uint32_t) / 64;  // 16
 inline constexpr std::size_t kDefaultArenaLimit = std::size_t(1) << 30;               // 1 GiB
-inline constexpr std::size_t kRetainedEmptyPages = 8;  // empty pages kept committed for reuse
+inline constexpr std::size_t kDefaultRetainPages = 1024;  // empty pages kept committed (4 MiB)
 
 struct pool;
 
@@ -66,6 +66,7 @@ struct arena {
   char *base = nullptr;               // start of the reservation (page 0: guard)
   std::size_t reserved = 0;           // bytes reserved
   std::size_t page_limit = 0;         // pages that may ever be used, guard included
+  std::size_t retain = 0;             // empty pages kept committed before decommitting
   page_desc *descs = nullptr;         // one descriptor per page, separate mapping
   std::size_t descs_bytes = 0;        // size of that mapping
   std::mutex lock;                    // guards everything below

@@ -76,6 +76,8 @@ typedef struct rca_config_s {
   unsigned slot_bits;        /* RCA_SLOT_BITS: 32|64 */
   rca_backend_t backend;     /* RCA_BACKEND: system|mimalloc|jemalloc */
   size_t arena_limit;        /* RCA_ARENA_LIMIT: bytes of refcount pages at most (k/m/g) */
+  size_t retain_pages;       /* RCA_RETAIN_PAGES: empty refcount pages kept committed for reuse
+                                before the rest go back to the OS (madvise DONTNEED) */
   int checks;        /* RCA_CHECKS: 1 = verify every free against a registry of live objects */
   int track_objects; /* RCA_TRACK_OBJECTS: keep a registry of live objects (needed to freeze
                         inline and embedded heaps); -1 = when checks are on or the placement
@@ -111,7 +113,8 @@ typedef struct rca_heap_s rca_heap_t;
 
 /* cfg NULL: defaults, then the environment. NULL on failure (errno, rca_last_error). */
 RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg);
-/* Frees every object and slot still live, the refcount arena and the heap. */
+/* Frees the refcount arena (every slot with it), the objects and raw blocks the heap tracks
+ * (track_objects / checks), and the heap. Untracked objects are the caller's to free first. */
 RCA_API void rca_heap_destroy(rca_heap_t *heap);
 RCA_API const rca_config_t *rca_heap_config(const rca_heap_t *heap);
 

@@ -29,6 +29,7 @@ TEST(Options, EnvironmentSetsEveryField) {
   setenv("RCA_SLOT_BITS", "64", 1);
   setenv("RCA_BACKEND", "jemalloc", 1);
   setenv("RCA_ARENA_LIMIT", "16m", 1);
+  setenv("RCA_RETAIN_PAGES", "64", 1);
   setenv("RCA_CHECKS", "off", 1);
   setenv("RCA_TRACK_OBJECTS", "yes", 1);
   setenv("RCA_SHOW_STATS", "0", 1);
@@ -40,11 +41,12 @@ TEST(Options, EnvironmentSetsEveryField) {
   EXPECT_EQ(c.slot_bits, 64u);
   EXPECT_EQ(c.backend, RCA_BACKEND_JEMALLOC);
   EXPECT_EQ(c.arena_limit, 16u << 20);
+  EXPECT_EQ(c.retain_pages, 64u);
   EXPECT_EQ(c.checks, 0);
   EXPECT_EQ(c.track_objects, 1);
   EXPECT_EQ(c.show_stats, 0);
   for (const char *v : {"RCA_PLACEMENT", "RCA_HANDLE", "RCA_SLOT_BITS", "RCA_BACKEND",
-                        "RCA_ARENA_LIMIT", "RCA_CHECKS", "RCA_TRACK_OBJECTS", "RCA_SHOW_STATS"})
+                        "RCA_ARENA_LIMIT", "RCA_RETAIN_PAGES", "RCA_CHECKS", "RCA_TRACK_OBJECTS", "RCA_SHOW_STATS"})
     unsetenv(v);
 }
 
