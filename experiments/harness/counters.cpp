@@ -64,7 +64,12 @@ const char *event_name(event e) { return kSpecs[static_cast<std::size_t>(e)].nam
 counter_group::counter_group(bool inherit) {
   fd_.fill(-1);
   for (std::size_t i = 0; i < kEventCount; ++i) {
-    int &leader = is_hardware(i) ? hw_leader_ : sw_leader_;
+    // Software events open alone: they are never multiplexed, and as members of a group their
+    // enabled/running times did not advance between regions (task-clock then read as unknown
+    // for every repetition after the first). Hardware events share a group to be scheduled
+    // together.
+    int no_group = -1;
+    int &leader = is_hardware(i) ? hw_leader_ : no_group;
     int fd = -1, err = 0;
     // Count user and kernel time where allowed (faults are taken in the kernel); fall back to
     // user-only under a strict perf_event_paranoid.
