@@ -13,8 +13,9 @@ build: bootstrap
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-# The main job.
-run: demo
+# The main job: every experiment, small (a few minutes on 2 cores), ending with the claim table.
+run: build
+	$(MAKE) --no-print-directory -f Makefile.perf quick BUILD=build/$(PRESET)
 
 demo: build
 	build/$(PRESET)/examples/rca-demo

@@ -6,7 +6,8 @@ pkgs=(cmake ninja-build g++ gcc clang-14 libclang-rt-14-dev pkg-config binutils
       libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev libjemalloc-dev
       duktape-dev libpython3.11-dev python3.11 python3-matplotlib valgrind linux-perf)
 if [[ ${1:-} == --paper ]]; then
-  pkgs+=(pandoc texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern)
+  # pdflatex only (papers/README.md says why): 21 packages, ~63 MB download.
+  pkgs+=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended lmodern)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
