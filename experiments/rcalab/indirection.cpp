@@ -17,21 +17,6 @@
 namespace rca::lab {
 namespace {
 
-template <class Slot, class Handle, class Counter>
-[[gnu::noinline]] std::uint64_t pass(void *const *order, std::size_t n, Slot *base) {
-  Slot *prev = slot_of<Slot, Handle>(order[0], base);
-  Counter::incref(prev);
-  std::uint64_t zero = 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    Slot *s = slot_of<Slot, Handle>(order[i], base);
-    Counter::incref(s);
-    zero += Counter::decref(prev);
-    prev = s;
-  }
-  zero += Counter::decref(prev);
-  return zero;  // always 0: counts start at 1; returned so the loop has a use
-}
-
 struct key {
   std::string layout, order, sem;
   std::size_t ws;

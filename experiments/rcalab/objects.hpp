@@ -86,4 +86,22 @@ using atomic_rc = rca::rc::counter<Slot, true, true, true, false>;
 /// Indices 0..n-1 shuffled with seed.
 std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed);
 
+// One pass over `order`: incref each object's count and decref the previous one, so every count
+// returns to where it was. The measured kernel of C1, C2 and C3 (noinline: one copy per variant
+// to time and to read in the saved assembly).
+template <class Slot, class Handle, class Counter>
+[[gnu::noinline]] std::uint64_t pass(void *const *order, std::size_t n, Slot *base) {
+  Slot *prev = slot_of<Slot, Handle>(order[0], base);
+  Counter::incref(prev);
+  std::uint64_t zero = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    Slot *s = slot_of<Slot, Handle>(order[i], base);
+    Counter::incref(s);
+    zero += Counter::decref(prev);
+    prev = s;
+  }
+  zero += Counter::decref(prev);
+  return zero;  // always 0: counts start at 1; returned so the loop has a use
+}
+
 }  // namespace rca::lab
