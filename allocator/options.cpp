@@ -73,24 +73,10 @@ struct option {
   int (*set)(rca_config_t *, const char *name, const char *value);
 };
 
-int set_placement(rca_config_t *c, const char *, const char *v) {
-  int x;
-  if (parse_name(placement_names, "placement", v, &x)) return -1;
-  c->placement = static_cast<rca_placement_t>(x);
-  return 0;
-}
-int set_handle(rca_config_t *c, const char *, const char *v) {
-  int x;
-  if (parse_name(handle_names, "handle", v, &x)) return -1;
-  c->handle = static_cast<rca_handle_kind_t>(x);
-  return 0;
-}
-int set_backend(rca_config_t *c, const char *, const char *v) {
-  int x;
-  if (parse_name(backend_names, "backend", v, &x)) return -1;
-  c->backend = static_cast<rca_backend_t>(x);
-  return 0;
-}
+// Each enum option parses through the same public function the API offers.
+int set_placement(rca_config_t *c, const char *, const char *v) { return rca_placement_parse(v, &c->placement); }
+int set_handle(rca_config_t *c, const char *, const char *v) { return rca_handle_parse(v, &c->handle); }
+int set_backend(rca_config_t *c, const char *, const char *v) { return rca_backend_parse(v, &c->backend); }
 int set_slot_bits(rca_config_t *c, const char *n, const char *v) {
   if (std::strcmp(v, "32") == 0) return c->slot_bits = 32, 0;
   if (std::strcmp(v, "64") == 0) return c->slot_bits = 64, 0;
