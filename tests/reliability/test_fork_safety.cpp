@@ -86,6 +86,10 @@ void register_handlers_once() {
 }
 
 std::atomic<bool> g_stop{false};
+// Mutators that have reached their loop. A thread that has been created but has not got there yet
+// may still be inside its runtime's start-up code (ASan's thread start mallocs and frees, outside
+// any gate), so the first fork waits for all of them.
+std::atomic<unsigned> g_running{0};
 
 void put_tag(rca_heap_t *heap, void *obj, std::uint32_t tag) {
   std::memcpy(static_cast<char *>(obj) + rca_header_size(heap), &tag, 4);
@@ -99,6 +103,7 @@ std::uint32_t get_tag(rca_heap_t *heap, const void *obj) {
 void mutate(rca_heap_t *heap, mutator *m, unsigned id) {
   std::mt19937 rng(id);
   std::uint32_t tag = id << 24;
+  g_running.fetch_add(1);
   while (!g_stop.load(std::memory_order_relaxed)) {
     std::lock_guard<std::mutex> g(m->gate);
     const unsigned r = rng() % 10;
@@ -218,10 +223,23 @@ void run(const fork_config &p, bool gated, int forks) {
   }
 
   g_stop = false;
+  g_running = 0;
   for (unsigned i = 0; i < 3; ++i) w.mutators.push_back(new mutator());
   g_world = &w;
+  // Stop and join the mutators however this function leaves (a failed ASSERT returns early):
+  // threads left running would go on allocating through the next test's forks.
+  struct stop_mutators {
+    world &w;
+    ~stop_mutators() {
+      g_stop = true;
+      for (mutator *m : w.mutators)
+        if (m->thread.joinable()) m->thread.join();
+      g_world = nullptr;
+    }
+  } stopper{w};
   for (unsigned i = 0; i < 3; ++i)
     w.mutators[i]->thread = std::thread(mutate, w.heap, w.mutators[i], i + 1);
+  while (g_running.load() < w.mutators.size()) std::this_thread::sleep_for(std::chrono::microseconds(100));
 
   for (int f = 0; f < forks; ++f) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the mutators get going
@@ -256,6 +274,7 @@ void run(const fork_config &p, bool gated, int forks) {
     }
     delete m;
   }
+  w.mutators.clear();  // deleted: nothing left for the stopper
   (void)live;
   rca_stats_t st;
   rca_heap_stats(w.heap, &st);
