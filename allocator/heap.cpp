@@ -8,20 +8,6 @@
 #include <cstdlib>
 #include <new>
 
-// The heap structure lives in pages of its own (mmap), which LeakSanitizer does not scan: without
-// registering them as a root region, everything only the heap points to (registry nodes, thread
-// pools) is reported leaked for any heap still alive at exit.
-#if defined(__SANITIZE_ADDRESS__)
-#define RCA_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RCA_LSAN 1
-#endif
-#endif
-#ifdef RCA_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
 namespace rca::detail {
 
 // ---------------------------------------------------------------------------------------------
@@ -156,9 +142,7 @@ void account_free(rca_heap_t *heap, void *p) noexcept {
 void destroy_heap_memory(rca_heap_t *heap) noexcept {
   heap->~rca_heap_s();
   const std::size_t bytes = (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize;
-#ifdef RCA_LSAN
-  __lsan_unregister_root_region(heap, bytes);
-#endif
+  lsan_root_remove(heap, bytes);
   rca::prim::release(heap, bytes);
 }
 
@@ -199,9 +183,9 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
     return nullptr;
   }
   rca_heap_t *heap = new (mem) rca_heap_s();
-#ifdef RCA_LSAN
-  __lsan_register_root_region(mem, heap_bytes);
-#endif
+  // Its pages are mmap'ed, which LeakSanitizer does not scan: registered, so that what only the
+  // heap points to (thread pools, registry buckets) is not reported leaked for a heap alive at exit.
+  lsan_root_add(mem, heap_bytes);
   heap->config = cfg;
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
   heap->slot_bytes = cfg.slot_bits / 8;

@@ -57,6 +57,14 @@ void registry_add(rca_heap_t *heap, void *p, block_kind kind) noexcept;
 void registry_remove(rca_heap_t *heap, void *p, block_kind kind, const char *what) noexcept;
 bool registry_contains(rca_heap_t *heap, const void *p, block_kind kind) noexcept;
 
+// ---- side.cpp -------------------------------------------------------------------------------
+/// LeakSanitizer scans only its own allocations, stacks, globals and registered root regions:
+/// memory rca maps for itself and that points to objects (the heap structure, the registry's
+/// nodes) is registered so that objects reachable only from it are not reported leaked.
+/// No-ops without ASan.
+void lsan_root_add(void *p, std::size_t bytes) noexcept;
+void lsan_root_remove(void *p, std::size_t bytes) noexcept;
+
 // ---- backend.cpp ----------------------------------------------------------------------------
 /// The backend's entry points; 0 or an errno with set_error (e.g. mimalloc not loadable).
 int backend_load(rca_backend_t b, backend_ops *out) noexcept;

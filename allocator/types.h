@@ -98,6 +98,60 @@ struct registry_entry {
   std::uint64_t saved_count;  // count kept aside by freeze (0: none)
 };
 
+// Memory for rca's own bookkeeping (the registry's nodes and bucket arrays), mapped apart from
+// the object memory: with the system backend, nodes taken from malloc would sit between the
+// objects, so turning tracking on would change how many object pages a population spans (and
+// which pages a fork child dirties when it frees). Small requests come from 64 KiB chunks with a
+// free list per 16-byte size class; large ones get a mapping each. Not thread-safe: its one user
+// holds registry_lock.
+class side_memory {
+ public:
+  side_memory() = default;
+  side_memory(const side_memory &) = delete;
+  side_memory &operator=(const side_memory &) = delete;
+  ~side_memory();
+  /// `bytes` of zero-or-reused memory, 16-byte aligned; aborts with a message when the OS refuses
+  /// (the registry's callers cannot report an error).
+  void *allocate(std::size_t bytes) noexcept;
+  void deallocate(void *p, std::size_t bytes) noexcept;
+  /// Bytes mapped from the OS for bookkeeping (chunks and large blocks).
+  std::size_t mapped_bytes() const noexcept { return mapped_; }
+
+ private:
+  static constexpr std::size_t kGrain = 16;
+  static constexpr std::size_t kSmallMax = 512;
+  static constexpr std::size_t kChunkBytes = std::size_t(64) << 10;
+  struct free_block {
+    free_block *next;
+  };
+  struct chunk {  // at the start of each chunk mapping
+    chunk *next;
+  };
+  free_block *free_[kSmallMax / kGrain] = {};
+  char *bump_ = nullptr;      // unused tail of the newest chunk
+  char *bump_end_ = nullptr;
+  chunk *chunks_ = nullptr;   // every chunk, released by the destructor
+  std::size_t mapped_ = 0;
+};
+
+/// A standard allocator over one side_memory (for the registry's unordered_map).
+template <class T>
+struct side_allocator {
+  using value_type = T;
+  side_memory *memory;
+  explicit side_allocator(side_memory *m) noexcept : memory(m) {}
+  template <class U>
+  side_allocator(const side_allocator<U> &o) noexcept : memory(o.memory) {}
+  T *allocate(std::size_t n) { return static_cast<T *>(memory->allocate(n * sizeof(T))); }
+  void deallocate(T *p, std::size_t n) noexcept { memory->deallocate(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const side_allocator<U> &o) const noexcept { return memory == o.memory; }
+};
+
+using registry_map =
+    std::unordered_map<void *, registry_entry, std::hash<void *>, std::equal_to<void *>,
+                       side_allocator<std::pair<void *const, registry_entry>>>;
+
 struct backend_ops {
   void *(*malloc)(std::size_t);
   void (*free)(void *);
@@ -130,8 +184,12 @@ struct rca_heap_s {
   rca::detail::pool shared_pool;          // shared and padded placements
   std::vector<rca::detail::pool *> pools; // every thread pool ever made (reused, never freed early)
   std::vector<rca::detail::pool *> free_pools;  // pools of exited threads, ready for reuse
-  std::mutex registry_lock;               // guards registry
-  std::unordered_map<void *, rca::detail::registry_entry> registry;
+  std::mutex registry_lock;               // guards registry and registry_memory
+  rca::detail::side_memory registry_memory;  // the registry's nodes, apart from objects
+  rca::detail::registry_map registry{
+      0, std::hash<void *>(), std::equal_to<void *>(),
+      rca::detail::side_allocator<std::pair<void *const, rca::detail::registry_entry>>(
+          &registry_memory)};
   void *saved_counts = nullptr;           // freeze: counts kept aside, indexed like the slots
   std::size_t saved_bytes = 0;            // size of that mapping
   bool frozen_once = false;               // saved_counts may hold entries

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <set>
 #include <vector>
@@ -226,6 +227,32 @@ TEST(HeapLifetime, DestroyFreesTrackedObjects) {
   EXPECT_EQ(s.live_objects, 1000u);
   EXPECT_GE(s.object_bytes, 48000u);
   rca_heap_destroy(h);  // the asan preset's LeakSanitizer fails the test if these leak
+}
+
+// The registry's nodes must not come from the object backend: with the system backend they would
+// sit between the objects and spread a tracked population over more object pages (C5 compares
+// frozen tracked heaps with untracked ones). Back-to-back allocations of one size are laid out
+// alike whether the heap tracks them or not: the commonest gap between consecutive objects is the
+// same. (glibc's malloc gives a fresh run of equal requests consecutive chunks.)
+std::size_t commonest_gap(bool track) {
+  rca::config c;
+  c.placement(RCA_PLACEMENT_INLINE).track_objects(track).checks(false);
+  rca_heap_t *h = rca_heap_new(&c.raw());
+  EXPECT_NE(h, nullptr) << rca_last_error();
+  std::vector<char *> objs;
+  for (int i = 0; i < 4000; ++i) objs.push_back(static_cast<char *>(rca_obj_alloc(h, 56)));
+  std::map<std::ptrdiff_t, int> gaps;
+  for (std::size_t i = 1; i < objs.size(); ++i) ++gaps[objs[i] - objs[i - 1]];
+  for (char *o : objs) rca_obj_free(h, o);
+  rca_heap_destroy(h);
+  auto best = std::max_element(gaps.begin(), gaps.end(),
+                               [](const auto &a, const auto &b) { return a.second < b.second; });
+  return static_cast<std::size_t>(best->first);
+}
+
+TEST(HeapLifetime, TrackingKeepsItsBookkeepingOutOfObjectMemory) {
+  const std::size_t untracked = commonest_gap(false), tracked = commonest_gap(true);
+  EXPECT_EQ(tracked, untracked) << "registry nodes interleave with the objects";
 }
 
 TEST(HeapLifetime, EmbeddedTakesPointerHandlesOnly) {
