@@ -27,7 +27,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The row reader is the experiments' own (experiments/plots/rows.py): one reader of the schema.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "experiments", "plots"))
 import rows as R  # noqa: E402
 
 import matplotlib  # noqa: E402
