@@ -67,7 +67,7 @@ code_time() {  # newest of: the last commit touching the code, and any uncommitt
 rows_time() {  # oldest measurement date (the rows' own `date` column) over every experiment; 0 if any is missing
   "$PY" - "$results" "${EXPERIMENTS[@]}" <<'EOF'
 import calendar, os, sys, time
-sys.path.insert(0, os.path.join(os.environ.get("PAPERS", ""), "tools"))
+sys.path.insert(0, os.path.join(os.environ.get("PAPERS", ""), "..", "experiments", "plots"))
 import rows as R
 d, exps = sys.argv[1], sys.argv[2:]
 oldest = None
