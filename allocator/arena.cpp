@@ -75,6 +75,7 @@ void reset_descriptor(const rca_heap_t *heap, page_desc *d) noexcept {
   const unsigned cap = static_cast<unsigned>(kPageSize / heap->slot_stride);
   d->capacity = static_cast<std::uint16_t>(cap);
   d->used = 0;
+  d->first_free_word = 0;
   for (std::size_t w = 0; w < kBitmapWords; ++w) {
     const std::size_t first = w * 64;
     std::uint64_t bits = 0;

@@ -40,7 +40,7 @@ void child() {
   std::lock_guard<std::mutex> g(heaps_lock());
   for (rca_heap_t *h : live_heaps()) {
     if (h->config.placement != RCA_PLACEMENT_THREAD) continue;
-    std::lock_guard<std::mutex> pg(h->pool_lock);
+    std::lock_guard<spin_lock> pg(h->pool_lock);
     for (pool *p : h->pools) {
       if (!p->active || p->thread_tag == me) continue;
       pool_abandon(h, p);

@@ -50,7 +50,7 @@ struct thread_pools {
       if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
         continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
       pool_abandon(e.heap, e.p);
-      std::lock_guard<std::mutex> pg(e.heap->pool_lock);
+      std::lock_guard<spin_lock> pg(e.heap->pool_lock);
       e.p->active = false;
       e.heap->free_pools.push_back(e.p);
     }
@@ -79,7 +79,7 @@ pool *thread_pool(rca_heap_t *heap) noexcept {
   if (pool *p = thread_pool_if_any(heap)) return p;
   pool *p;
   {
-    std::lock_guard<std::mutex> g(heap->pool_lock);
+    std::lock_guard<spin_lock> g(heap->pool_lock);
     if (!heap->free_pools.empty()) {
       p = heap->free_pools.back();
       heap->free_pools.pop_back();
@@ -190,6 +190,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
   heap->slot_bytes = cfg.slot_bits / 8;
   heap->slot_stride = cfg.placement == RCA_PLACEMENT_PADDED ? unsigned(kLineSize) : heap->slot_bytes;
+  heap->slot_shift = static_cast<unsigned>(__builtin_ctz(heap->slot_stride));
   heap->has_refcount_pages = cfg.placement == RCA_PLACEMENT_SHARED ||
                              cfg.placement == RCA_PLACEMENT_THREAD ||
                              cfg.placement == RCA_PLACEMENT_PADDED;

@@ -26,16 +26,23 @@ char *slot_address(const rca_heap_t *heap, const page_desc *d, unsigned bit) noe
   return page_address(heap->arena, d) + std::size_t(bit) * heap->slot_stride;
 }
 
-// Hands out the lowest free slot of a page that has one (owner, or pool lock held).
+// Hands out the lowest free slot of a page that has one (owner, or pool lock held). The search
+// starts at first_free_word: scanning a mostly used page from word 0 cost more than the rest of
+// an allocation.
 unsigned page_take(page_desc *d) noexcept {
-  for (unsigned w = 0;; ++w) {
+  for (unsigned w = d->first_free_word;; ++w) {
     const std::uint64_t bits = d->free_bits[w].load(std::memory_order_relaxed);
     if (bits) {
       d->free_bits[w].store(bits & (bits - 1), std::memory_order_relaxed);
+      d->first_free_word = static_cast<std::uint16_t>(w);
       ++d->used;
       return w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
     }
   }
+}
+
+void note_free_word(page_desc *d, unsigned w) noexcept {
+  if (w < d->first_free_word) d->first_free_word = static_cast<std::uint16_t>(w);
 }
 
 // Moves slots freed by other threads into the page's free bitmap. Returns how many.
@@ -47,6 +54,7 @@ unsigned page_collect(page_desc *d) noexcept {
     if (r) {
       d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | r,
                             std::memory_order_relaxed);
+      note_free_word(d, w);
       n += static_cast<unsigned>(__builtin_popcountll(r));
     }
   }
@@ -110,6 +118,7 @@ void *pool_alloc(rca_heap_t *heap, pool *p) noexcept {
 void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d, unsigned w, std::uint64_t m) noexcept {
   d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | m,
                         std::memory_order_relaxed);
+  note_free_word(d, w);
   --d->used;
   if (!d->in_avail) {
     p->full.remove(d);
@@ -148,7 +157,7 @@ void *slot_alloc(rca_heap_t *heap) noexcept {
     pool *p = thread_pool(heap);
     slot = p ? pool_alloc(heap, p) : nullptr;
   } else {
-    std::lock_guard<std::mutex> g(heap->pool_lock);
+    std::lock_guard<spin_lock> g(heap->pool_lock);
     slot = pool_alloc(heap, &heap->shared_pool);
   }
   if (!slot) {
@@ -167,8 +176,8 @@ void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept {
   page_desc *d = arena_page_of(a, slot);
   if (!d) not_a_slot(heap, slot, what, "outside its refcount arena: a handle from another heap?");
   const std::size_t off = static_cast<std::size_t>(static_cast<char *>(slot) - a.base) % kPageSize;
-  if (off % heap->slot_stride != 0) not_a_slot(heap, slot, what, "misaligned");
-  const unsigned bit = static_cast<unsigned>(off / heap->slot_stride);
+  if ((off & (heap->slot_stride - 1)) != 0) not_a_slot(heap, slot, what, "misaligned");
+  const unsigned bit = static_cast<unsigned>(off >> heap->slot_shift);
   const unsigned w = bit / 64;
   const std::uint64_t m = std::uint64_t(1) << (bit % 64);
   char desc[128];
@@ -180,7 +189,7 @@ void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept {
   heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
 
   if (!is_thread_placement(heap)) {
-    std::lock_guard<std::mutex> g(heap->pool_lock);
+    std::lock_guard<spin_lock> g(heap->pool_lock);
     pool_free_local(heap, &heap->shared_pool, d, w, m);
     return;
   }
@@ -226,8 +235,8 @@ bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept {
   if (!d || d->state.load(std::memory_order_acquire) == page_state::unused) return false;
   const std::size_t off =
       static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) % kPageSize;
-  if (off % heap->slot_stride != 0) return false;
-  const unsigned bit = static_cast<unsigned>(off / heap->slot_stride);
+  if ((off & (heap->slot_stride - 1)) != 0) return false;
+  const unsigned bit = static_cast<unsigned>(off >> heap->slot_shift);
   if (bit >= d->capacity) return false;
   const std::uint64_t m = std::uint64_t(1) << (bit % 64);
   return !((d->free_bits[bit / 64].load(std::memory_order_relaxed) |

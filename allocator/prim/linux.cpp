@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ int decommit(void *p, std::size_t bytes) noexcept {
 }
 
 int release(void *p, std::size_t bytes) noexcept { return munmap(p, bytes) == 0 ? 0 : errno; }
+
+void yield() noexcept { sched_yield(); }
 
 int atfork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
   return pthread_atfork(prepare, parent, child);

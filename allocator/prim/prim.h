@@ -18,6 +18,9 @@ int decommit(void *p, std::size_t bytes) noexcept;
 /// Returns the whole reservation to the OS.
 int release(void *p, std::size_t bytes) noexcept;
 
+/// Gives the CPU to another runnable thread (a lock waiter that has spun long enough).
+void yield() noexcept;
+
 /// Registers fork handlers once per process.
 int atfork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
 
