@@ -26,19 +26,26 @@ char *slot_address(const rca_heap_t *heap, const page_desc *d, unsigned bit) noe
   return page_address(heap->arena, d) + std::size_t(bit) * heap->slot_stride;
 }
 
-// Hands out the lowest free slot of a page that has one (owner, or pool lock held). The search
-// starts at first_free_word: scanning a mostly used page from word 0 cost more than the rest of
-// an allocation.
-unsigned page_take(page_desc *d) noexcept {
-  for (unsigned w = d->first_free_word;; ++w) {
+// Hands out a free slot of a page whose `used` says it has one (owner, or pool lock held): the
+// lowest one from first_free_word on, wrapping around. Starting there matters: scanning a mostly
+// used page from word 0 cost more than the rest of an allocation. The search is bounded by the
+// bitmap and false when it finds nothing: a fork child inherits the pages of threads that were
+// in the middle of an operation (their `used` or first_free_word one step behind the bitmap), and
+// must neither run past the bitmap nor trust such a page.
+bool page_take(page_desc *d, unsigned *bit) noexcept {
+  const unsigned words = (d->capacity + 63u) / 64u;
+  unsigned w = d->first_free_word < words ? d->first_free_word : 0;
+  for (unsigned i = 0; i < words; ++i, w = w + 1 < words ? w + 1 : 0) {
     const std::uint64_t bits = d->free_bits[w].load(std::memory_order_relaxed);
     if (bits) {
       d->free_bits[w].store(bits & (bits - 1), std::memory_order_relaxed);
       d->first_free_word = static_cast<std::uint16_t>(w);
       ++d->used;
-      return w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
+      *bit = w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
+      return true;
     }
   }
+  return false;
 }
 
 void note_free_word(page_desc *d, unsigned w) noexcept {
@@ -103,15 +110,19 @@ page_desc *pool_refill(rca_heap_t *heap, pool *p) noexcept {
 }
 
 void *pool_alloc(rca_heap_t *heap, pool *p) noexcept {
-  page_desc *d = p->avail.head;
-  if (!d && !(d = pool_refill(heap, p))) return nullptr;
-  const unsigned bit = page_take(d);
-  if (d->used == d->capacity) {
-    p->avail.remove(d);
-    d->in_avail = false;
-    p->full.push_front(d);
+  for (;;) {
+    page_desc *d = p->avail.head;
+    if (!d && !(d = pool_refill(heap, p))) return nullptr;
+    unsigned bit;
+    const bool took = page_take(d, &bit);
+    if (!took) d->used = d->capacity;  // torn by a fork (see page_take): the bitmap says full
+    if (d->used >= d->capacity) {
+      p->avail.remove(d);
+      d->in_avail = false;
+      p->full.push_front(d);
+    }
+    if (took) return slot_address(heap, d, bit);
   }
-  return slot_address(heap, d, bit);
 }
 
 // Frees a slot of a page the pool owns (owner thread, or pool lock held).
