@@ -43,23 +43,35 @@ struct thread_pools {
     pool *p;
   };
   std::vector<entry> entries;
-  ~thread_pools() {
-    std::lock_guard<std::mutex> g(heaps_lock());
-    for (const entry &e : entries) {
-      auto &heaps = live_heaps();
-      if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
-        continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
-      pool_abandon(e.heap, e.p);
-      std::lock_guard<spin_lock> pg(e.heap->pool_lock);
-      e.p->active = false;
-      e.heap->free_pools.push_back(e.p);
-    }
-  }
+  ~thread_pools();
+};
+
+struct last_pool {
+  std::uint64_t heap_id;
+  pool *p;
 };
 
 thread_local thread_pools t_pools;
+// The pool found last, checked before the list: a VM thread works on one heap, and this is a
+// trivially destructible TLS pair (no init guard) where t_pools is a vector behind a guard.
+// Heap ids are never reused, so an entry of a destroyed heap never matches again.
+thread_local last_pool t_last = {0, nullptr};
 thread_local std::uint64_t t_tag = 0;
 std::atomic<std::uint64_t> next_thread_tag{1};
+
+thread_pools::~thread_pools() {
+  t_last = {0, nullptr};  // the pools below go to other threads
+  std::lock_guard<std::mutex> g(heaps_lock());
+  for (const entry &e : entries) {
+    auto &heaps = live_heaps();
+    if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
+      continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
+    pool_abandon(e.heap, e.p);
+    std::lock_guard<spin_lock> pg(e.heap->pool_lock);
+    e.p->active = false;
+    e.heap->free_pools.push_back(e.p);
+  }
+}
 
 }  // namespace
 
@@ -70,8 +82,12 @@ std::uint64_t current_thread_tag() noexcept {
 }
 
 pool *thread_pool_if_any(const rca_heap_t *heap) noexcept {
+  if (t_last.heap_id == heap->id) return t_last.p;
   for (const auto &e : t_pools.entries)
-    if (e.heap_id == heap->id) return e.p;
+    if (e.heap_id == heap->id) {
+      t_last = {e.heap_id, e.p};
+      return e.p;
+    }
   return nullptr;
 }
 
@@ -102,6 +118,7 @@ pool *thread_pool(rca_heap_t *heap) noexcept {
     });
   }
   t_pools.entries.push_back({heap->id, heap, p});
+  t_last = {heap->id, p};
   return p;
 }
 
@@ -126,8 +143,9 @@ void *header_slot(const rca_heap_t *heap, const void *obj) noexcept {
 }
 
 std::uint32_t index_of(const rca_heap_t *heap, const void *slot) noexcept {
-  return static_cast<std::uint32_t>((static_cast<const char *>(slot) - heap->arena.base) /
-                                    heap->slot_bytes);
+  return static_cast<std::uint32_t>(
+      static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) >>
+      (heap->slot_bytes == 4 ? 2 : 3));
 }
 
 void account_alloc(rca_heap_t *heap, void *p) noexcept {

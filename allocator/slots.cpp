@@ -34,17 +34,22 @@ char *slot_address(const rca_heap_t *heap, const page_desc *d, unsigned bit) noe
 // must neither run past the bitmap nor trust such a page.
 bool page_take(page_desc *d, unsigned *bit) noexcept {
   const unsigned words = (d->capacity + 63u) / 64u;
-  unsigned w = d->first_free_word < words ? d->first_free_word : 0;
-  for (unsigned i = 0; i < words; ++i, w = w + 1 < words ? w + 1 : 0) {
+  auto take_from = [&](unsigned w) {
     const std::uint64_t bits = d->free_bits[w].load(std::memory_order_relaxed);
-    if (bits) {
-      d->free_bits[w].store(bits & (bits - 1), std::memory_order_relaxed);
-      d->first_free_word = static_cast<std::uint16_t>(w);
-      ++d->used;
-      *bit = w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
-      return true;
-    }
-  }
+    if (!bits) return false;
+    const std::uint64_t left = bits & (bits - 1);
+    d->free_bits[w].store(left, std::memory_order_relaxed);
+    // The next search starts past a word this emptied.
+    d->first_free_word = static_cast<std::uint16_t>(left ? w : w + 1);
+    ++d->used;
+    *bit = w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
+    return true;
+  };
+  const unsigned start = d->first_free_word < words ? d->first_free_word : 0;
+  for (unsigned w = start; w < words; ++w)
+    if (take_from(w)) return true;
+  for (unsigned w = 0; w < start; ++w)
+    if (take_from(w)) return true;
   return false;
 }
 
