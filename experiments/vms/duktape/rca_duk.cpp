@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../common/cow_probe.h"
+#include "../common/prefork.h"
 #include "duk_rca.h"
 
 namespace {
@@ -370,14 +371,6 @@ int run_threads(const options &o, rca_heap_t *heap) {
   return all_live_ok && slots == 0 ? 0 : 3;
 }
 
-struct worker_report {
-  int ok;
-  double ms;
-  long minflt;
-  bool have_pages;
-  rca::vms::cow_counts pages;
-};
-
 int run_prefork(const options &o, rca_heap_t *heap) {
   print_header(o, heap, "prefork");
   const bool handles = duk_rca_mode() != 0;
@@ -437,63 +430,14 @@ int run_prefork(const options &o, rca_heap_t *heap) {
               aside_bytes);
   std::fflush(stdout);
 
-  std::vector<pid_t> pids;
-  std::vector<int> fds;
-  for (int w = 0; w < o.prefork; ++w) {
-    int fd[2];
-    if (pipe(fd) != 0) {
-      std::perror("rca-duk: pipe");
-      return 2;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-      std::perror("rca-duk: fork");
-      return 2;
-    }
-    if (pid == 0) {
-      close(fd[0]);
-      worker_report rep{};
-      rca::vms::cow_probe *probe = rca::vms::cow_begin(reinterpret_cast<std::uintptr_t>(lo),
-                                                       reinterpret_cast<std::uintptr_t>(hi), skip, nskip);
-      struct rusage ru0, ru1;
-      getrusage(RUSAGE_SELF, &ru0);
-      const auto t = clk::now();
-      duk_dup_top(ctx);  // the compiled task; the parent's copy stays for the next worker
-      rep.ok = call(ctx, o.scripts[1], nullptr);
-      rep.ms = ms_since(t);
-      getrusage(RUSAGE_SELF, &ru1);
-      rep.minflt = ru1.ru_minflt - ru0.ru_minflt;
-      rep.have_pages = probe && rca::vms::cow_end(probe, &rep.pages);
-      ssize_t wr = write(fd[1], &rep, sizeof rep);
-      (void) wr;
-      std::fflush(stderr);
-      _exit(rep.ok ? 0 : 1);  // no heap teardown: it would write the pages we just measured
-    }
-    close(fd[1]);
-    pids.push_back(pid);
-    fds.push_back(fd[0]);
-  }
-  int failed = 0;
-  for (int w = 0; w < o.prefork; ++w) {
-    worker_report rep{};
-    const ssize_t got = read(fds[w], &rep, sizeof rep);
-    close(fds[w]);
-    int status = 0;
-    waitpid(pids[w], &status, 0);
-    const bool ok = got == ssize_t(sizeof rep) && rep.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    failed += !ok;
-    const auto &p = rep.pages;
-    auto pct = [](size_t a, size_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
-    if (rep.have_pages)
-      std::printf("rca-duk worker id=%d ok=%d ms=%.3f minflt=%ld obj_pages_shared=%zu obj_pages_private=%zu "
-                  "rc_pages_shared=%zu rc_pages_private=%zu obj_private_pct=%.2f rc_private_pct=%.2f "
-                  "heap_private_pct=%.2f\n",
-                  w, ok ? 1 : 0, rep.ms, rep.minflt, p.obj_shared, p.obj_private, p.rc_shared, p.rc_private,
-                  pct(p.obj_private, p.obj_shared), pct(p.rc_private, p.rc_shared),
-                  pct(p.obj_private + p.rc_private, p.obj_shared + p.rc_shared));
-    else
-      std::printf("rca-duk worker id=%d ok=%d ms=%.3f minflt=%ld pages=NA\n", w, ok ? 1 : 0, rep.ms, rep.minflt);
-  }
+  const int failed = rca::vms::run_prefork_workers(
+      "rca-duk", o.prefork,
+      rca::vms::cow_range{reinterpret_cast<std::uintptr_t>(lo), reinterpret_cast<std::uintptr_t>(hi)}, skip,
+      nskip, [&] {
+        duk_dup_top(ctx);  // the compiled task; the parent's copy stays for the next worker
+        return call(ctx, o.scripts[1], nullptr);
+      });
+  if (failed < 0) return 2;
   duk_pop(ctx);  // the task
   if (!o.worker_gc) duk_rca_gc_prevent(ctx, 0);
   if (o.freeze && handles) rca_heap_thaw(heap);

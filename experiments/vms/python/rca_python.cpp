@@ -32,6 +32,7 @@
 #include <rca/rca.h>
 
 #include "../common/cow_probe.h"
+#include "../common/prefork.h"
 
 namespace {
 
@@ -326,14 +327,6 @@ bool eval(PyObject *code, PyObject *globals) {
   return true;
 }
 
-struct worker_report {
-  int ok;
-  double ms;
-  long minflt;
-  bool have_pages;
-  rca::vms::cow_counts pages;
-};
-
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -352,59 +345,16 @@ int run_prefork(const options &o) {
   std::printf("rca-python prefork workers=%d setup_ms=%.3f freeze=%d rca=%d method=pagemap_exclusive_bit56\n",
               o.prefork, setup_ms, o.freeze ? 1 : 0, g_heap ? 1 : 0);
   std::fflush(stdout);
-  std::vector<pid_t> pids;
-  std::vector<int> fds;
-  for (int w = 0; w < o.prefork; ++w) {
-    int fd[2];
-    if (pipe(fd) != 0) return 2;
-    PyOS_BeforeFork();
-    pid_t pid = fork();
-    if (pid == 0) {
-      PyOS_AfterFork_Child();
-      close(fd[0]);
-      worker_report rep{};
-      const rca::vms::cow_range own_range{g_owned.lo(), g_owned.hi()};
-      // No refcount arena in CPython: every private page is an object page. The ownership set
-      // is the host's, not CPython's heap: left out.
-      rca::vms::cow_probe *probe = rca::vms::cow_begin(0, 0, &own_range, 1);
-      struct rusage ru0, ru1;
-      getrusage(RUSAGE_SELF, &ru0);
-      const auto t = std::chrono::steady_clock::now();
-      rep.ok = eval(task, globals);
-      rep.ms = ms_since(t);
-      getrusage(RUSAGE_SELF, &ru1);
-      rep.minflt = ru1.ru_minflt - ru0.ru_minflt;
-      rep.have_pages = probe && rca::vms::cow_end(probe, &rep.pages);
-      ssize_t wr = write(fd[1], &rep, sizeof rep);
-      (void) wr;
-      std::fflush(stderr);
-      _exit(rep.ok ? 0 : 1);
-    }
-    PyOS_AfterFork_Parent();
-    if (pid < 0) return 2;
-    close(fd[1]);
-    pids.push_back(pid);
-    fds.push_back(fd[0]);
-  }
-  int failed = 0;
-  for (int w = 0; w < o.prefork; ++w) {
-    worker_report rep{};
-    const ssize_t got = read(fds[w], &rep, sizeof rep);
-    close(fds[w]);
-    int status = 0;
-    waitpid(pids[w], &status, 0);
-    const bool ok = got == ssize_t(sizeof rep) && rep.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    failed += !ok;
-    const auto &p = rep.pages;
-    if (rep.have_pages)
-      std::printf("rca-python worker id=%d ok=%d ms=%.3f minflt=%ld obj_pages_shared=%zu obj_pages_private=%zu "
-                  "rc_pages_shared=0 rc_pages_private=0 obj_private_pct=%.2f heap_private_pct=%.2f\n",
-                  w, ok ? 1 : 0, rep.ms, rep.minflt, p.obj_shared, p.obj_private,
-                  p.obj_shared ? 100.0 * double(p.obj_private) / double(p.obj_shared) : 0.0,
-                  p.obj_shared ? 100.0 * double(p.obj_private) / double(p.obj_shared) : 0.0);
-    else
-      std::printf("rca-python worker id=%d ok=%d ms=%.3f minflt=%ld pages=NA\n", w, ok ? 1 : 0, rep.ms, rep.minflt);
-  }
+  // No refcount arena in CPython: every private page is an object page. The ownership set is
+  // the host's, not CPython's heap: left out.
+  const rca::vms::cow_range own_range{g_owned.lo(), g_owned.hi()};
+  rca::vms::prefork_hooks hooks;
+  hooks.before_fork = [] { PyOS_BeforeFork(); };
+  hooks.after_fork_parent = [] { PyOS_AfterFork_Parent(); };
+  hooks.after_fork_child = [] { PyOS_AfterFork_Child(); };
+  const int failed = rca::vms::run_prefork_workers("rca-python", o.prefork, rca::vms::cow_range{}, &own_range, 1,
+                                                   [&] { return eval(task, globals); }, hooks);
+  if (failed < 0) return 2;
   Py_DECREF(setup);
   Py_DECREF(task);
   return failed ? 4 : 0;
