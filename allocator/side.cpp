@@ -49,11 +49,7 @@ void unmap(void *p, std::size_t bytes) noexcept {
 
 void *side_memory::allocate(std::size_t bytes) noexcept {
   if (bytes == 0) bytes = 1;
-  if (bytes > kSmallMax) {
-    const std::size_t mapped = round_to_pages(bytes);
-    mapped_ += mapped;
-    return map_or_die(mapped);
-  }
+  if (bytes > kSmallMax) return map_or_die(round_to_pages(bytes));
   const std::size_t cls = (bytes + kGrain - 1) / kGrain - 1;
   if (free_block *b = free_[cls]) {
     free_[cls] = b->next;
@@ -64,7 +60,6 @@ void *side_memory::allocate(std::size_t bytes) noexcept {
     // The rest of the old chunk (less than one block) is given up; a new chunk starts after its
     // header, which links it for the destructor.
     auto *c = static_cast<chunk *>(map_or_die(kChunkBytes));
-    mapped_ += kChunkBytes;
     c->next = chunks_;
     chunks_ = c;
     bump_ = reinterpret_cast<char *>(c) + kGrain;
@@ -79,9 +74,7 @@ void side_memory::deallocate(void *p, std::size_t bytes) noexcept {
   if (!p) return;
   if (bytes == 0) bytes = 1;
   if (bytes > kSmallMax) {
-    const std::size_t mapped = round_to_pages(bytes);
-    mapped_ -= mapped;
-    unmap(p, mapped);
+    unmap(p, round_to_pages(bytes));
     return;
   }
   const std::size_t cls = (bytes + kGrain - 1) / kGrain - 1;

@@ -135,8 +135,6 @@ class side_memory {
   /// (the registry's callers cannot report an error).
   void *allocate(std::size_t bytes) noexcept;
   void deallocate(void *p, std::size_t bytes) noexcept;
-  /// Bytes mapped from the OS for bookkeeping (chunks and large blocks).
-  std::size_t mapped_bytes() const noexcept { return mapped_; }
 
  private:
   static constexpr std::size_t kGrain = 16;
@@ -152,7 +150,6 @@ class side_memory {
   char *bump_ = nullptr;      // unused tail of the newest chunk
   char *bump_end_ = nullptr;
   chunk *chunks_ = nullptr;   // every chunk, released by the destructor
-  std::size_t mapped_ = 0;
 };
 
 /// A standard allocator over one side_memory (for the registry's unordered_map).
