@@ -64,7 +64,7 @@ struct page_desc {
   page_desc *next, *prev;         // links in that list, or in the arena's abandoned list
   std::uint32_t used;             // slots handed out and not yet freed locally
   std::uint16_t capacity;         // slots per page (1024, 512, or 64 when padded)
-  std::uint16_t first_free_word;  // free_bits words below this one are all zero (search start)
+  std::uint16_t first_free_word;  // where page_take starts looking (words below are normally empty)
   bool in_avail;                  // in the pool's avail list (else full list)
   std::atomic<page_state> state;  // see page_state
 };
