@@ -1,8 +1,9 @@
 // Fork handling: no lock may be held by a thread that does not exist in the child, and the child
 // must be able to allocate and free at once. Before fork every heap's locks are taken (in one
 // fixed order: heaps list, then per heap pool, arena, registry); both sides release them after.
-// In the child only the forking thread survives: the pools of every other thread are abandoned,
-// so their pages are adopted when the child needs slots, and slots freed into them are collected.
+// In the child only the forking thread survives: the pools of every other thread are recycled
+// (thread placement: abandoned first, so their pages are adopted when the child needs slots, and
+// slots freed into them are collected).
 #include "internal.h"
 #include "prim/prim.h"
 
@@ -39,12 +40,11 @@ void child() {
   const std::uint64_t me = current_thread_tag();
   std::lock_guard<std::mutex> g(heaps_lock());
   for (rca_heap_t *h : live_heaps()) {
-    if (h->config.placement != RCA_PLACEMENT_THREAD) continue;
     std::lock_guard<spin_lock> pg(h->pool_lock);
     for (pool *p : h->pools) {
       if (!p->active || p->thread_tag == me) continue;
-      pool_abandon(h, p);
-      p->active = false;
+      if (h->config.placement == RCA_PLACEMENT_THREAD) pool_abandon(h, p);
+      p->active = false;  // its counts stay in the sums
       h->free_pools.push_back(p);
     }
   }

@@ -46,27 +46,22 @@ struct thread_pools {
   ~thread_pools();
 };
 
-struct last_pool {
-  std::uint64_t heap_id;
-  pool *p;
-};
-
 thread_local thread_pools t_pools;
-// The pool found last, checked before the list: a VM thread works on one heap, and this is a
-// trivially destructible TLS pair (no init guard) where t_pools is a vector behind a guard.
-// Heap ids are never reused, so an entry of a destroyed heap never matches again.
-thread_local last_pool t_last = {0, nullptr};
+// Set once t_pools is destroyed: a thread-local destructor that runs after it (a VM's own
+// thread-local cache freeing objects) must not touch the vector; it counts into the heap's block.
+constinit thread_local bool t_pools_gone __attribute__((tls_model("initial-exec"))) = false;
 thread_local std::uint64_t t_tag = 0;
 std::atomic<std::uint64_t> next_thread_tag{1};
 
 thread_pools::~thread_pools() {
   t_last = {0, nullptr};  // the pools below go to other threads
+  t_pools_gone = true;
   std::lock_guard<std::mutex> g(heaps_lock());
   for (const entry &e : entries) {
     auto &heaps = live_heaps();
     if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
       continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
-    pool_abandon(e.heap, e.p);
+    if (e.heap->config.placement == RCA_PLACEMENT_THREAD) pool_abandon(e.heap, e.p);
     std::lock_guard<spin_lock> pg(e.heap->pool_lock);
     e.p->active = false;
     e.heap->free_pools.push_back(e.p);
@@ -75,24 +70,21 @@ thread_pools::~thread_pools() {
 
 }  // namespace
 
+constinit thread_local last_pool t_last __attribute__((tls_model("initial-exec"))) = {0, nullptr};
+
 // The calling thread's tag, used by fork handling to find its pools.
 std::uint64_t current_thread_tag() noexcept {
   if (t_tag == 0) t_tag = next_thread_tag.fetch_add(1, std::memory_order_relaxed);
   return t_tag;
 }
 
-pool *thread_pool_if_any(const rca_heap_t *heap) noexcept {
-  if (t_last.heap_id == heap->id) return t_last.p;
+pool *thread_pool_slow(rca_heap_t *heap) noexcept {
+  if (t_pools_gone) return nullptr;
   for (const auto &e : t_pools.entries)
     if (e.heap_id == heap->id) {
       t_last = {e.heap_id, e.p};
       return e.p;
     }
-  return nullptr;
-}
-
-pool *thread_pool(rca_heap_t *heap) noexcept {
-  if (pool *p = thread_pool_if_any(heap)) return p;
   pool *p;
   {
     std::lock_guard<spin_lock> g(heap->pool_lock);
@@ -100,15 +92,16 @@ pool *thread_pool(rca_heap_t *heap) noexcept {
       p = heap->free_pools.back();
       heap->free_pools.pop_back();
     } else {
-      p = new (std::nothrow) pool();
-      if (!p) return nullptr;
+      void *mem = heap->pool_memory.allocate(sizeof(pool));
+      if (!mem) return nullptr;
+      p = new (mem) pool();
       heap->pools.push_back(p);
     }
     p->active = true;
     p->thread_tag = current_thread_tag();
   }
-  // Drop the entries of heaps destroyed since: thread_pool_if_any scans the list on every slot
-  // operation, and a thread that used many short-lived heaps made that scan ever longer.
+  // Drop the entries of heaps destroyed since: a thread that used many short-lived heaps made
+  // this scan ever longer.
   {
     std::lock_guard<std::mutex> g(heaps_lock());
     const auto &heaps = live_heaps();
@@ -148,14 +141,16 @@ std::uint32_t index_of(const rca_heap_t *heap, const void *slot) noexcept {
       (heap->slot_bytes == 4 ? 2 : 3));
 }
 
-void account_alloc(rca_heap_t *heap, void *p) noexcept {
-  heap->counters.object_bytes.fetch_add(static_cast<std::int64_t>(heap->backend.usable_size(p)),
-                                        std::memory_order_relaxed);
+void account_bytes(rca_heap_t *heap, pool *mine, std::int64_t n) noexcept {
+  count_event(heap, mine, &heap_counters::object_bytes, n);
 }
-void account_free(rca_heap_t *heap, void *p) noexcept {
-  heap->counters.object_bytes.fetch_sub(static_cast<std::int64_t>(heap->backend.usable_size(p)),
-                                        std::memory_order_relaxed);
+void account_alloc(rca_heap_t *heap, pool *mine, void *p) noexcept {
+  account_bytes(heap, mine, static_cast<std::int64_t>(heap->backend.usable_size(p)));
 }
+void account_free(rca_heap_t *heap, pool *mine, void *p) noexcept {
+  account_bytes(heap, mine, -static_cast<std::int64_t>(heap->backend.usable_size(p)));
+}
+constexpr std::uint64_t kOne = 1;
 
 void destroy_heap_memory(rca_heap_t *heap) noexcept {
   heap->~rca_heap_s();
@@ -250,7 +245,7 @@ RCA_API void rca_heap_destroy(rca_heap_t *heap) {
   heap->registry.clear();
   arena_destroy(heap->arena);
   if (heap->saved_counts) rca::prim::release(heap->saved_counts, heap->saved_bytes);
-  for (pool *p : heap->pools) delete p;
+  for (pool *p : heap->pools) p->~pool();  // their memory goes with pool_memory
   destroy_heap_memory(heap);
 }
 
@@ -268,6 +263,7 @@ RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size) {
     set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
     return nullptr;
   }
+  pool *mine = thread_pool(heap);
   switch (heap->config.placement) {
     case RCA_PLACEMENT_INLINE:
       slot_store(heap, obj, 1);
@@ -276,11 +272,11 @@ RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size) {
       void *slot = static_cast<char *>(obj) + sizeof(void *);
       *static_cast<void **>(obj) = slot;
       slot_store(heap, slot, 1);
-      heap->counters.slots_allocated.fetch_add(1, std::memory_order_relaxed);
+      count_event(heap, mine, &heap_counters::slots_allocated, kOne);
       break;
     }
     default: {
-      void *slot = slot_alloc(heap);
+      void *slot = slot_alloc(heap, mine);
       if (!slot) {
         heap->backend.free(obj);
         errno = ENOMEM;
@@ -292,15 +288,16 @@ RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size) {
         *static_cast<void **>(obj) = slot;
     }
   }
-  account_alloc(heap, obj);
+  account_alloc(heap, mine, obj);
   if (heap->tracking) registry_add(heap, obj, block_kind::object);
-  heap->counters.objects_allocated.fetch_add(1, std::memory_order_relaxed);
+  count_event(heap, mine, &heap_counters::objects_allocated, kOne);
   return obj;
 }
 
 RCA_API void rca_obj_free(rca_heap_t *heap, void *obj) {
   if (!obj) return;
   if (heap->tracking) registry_remove(heap, obj, block_kind::object, "rca_obj_free");
+  pool *mine = thread_pool(heap);
   switch (heap->config.placement) {
     case RCA_PLACEMENT_INLINE:
       break;
@@ -310,13 +307,13 @@ RCA_API void rca_obj_free(rca_heap_t *heap, void *obj) {
         fatal("rca_obj_free: %p is not an object of %s (its header does not point into it)", obj,
               describe(heap, desc, sizeof desc));
       }
-      heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
+      count_event(heap, mine, &heap_counters::slots_freed, kOne);
       break;
     default:
-      slot_free(heap, header_slot(heap, obj), "rca_obj_free");
+      slot_free(heap, header_slot(heap, obj), "rca_obj_free", mine);
   }
-  account_free(heap, obj);
-  heap->counters.objects_freed.fetch_add(1, std::memory_order_relaxed);
+  account_free(heap, mine, obj);
+  count_event(heap, mine, &heap_counters::objects_freed, kOne);
   heap->backend.free(obj);
 }
 
@@ -363,10 +360,10 @@ RCA_API rca_handle_t rca_slot_alloc(rca_heap_t *heap, void *embedded_slot) {
         return 0;
       }
       slot_store(heap, embedded_slot, 1);
-      heap->counters.slots_allocated.fetch_add(1, std::memory_order_relaxed);
+      count_event(heap, thread_pool(heap), &heap_counters::slots_allocated, kOne);
       return reinterpret_cast<rca_handle_t>(embedded_slot);
     default: {
-      void *slot = slot_alloc(heap);
+      void *slot = slot_alloc(heap, thread_pool(heap));
       if (!slot) return 0;
       return heap->config.handle == RCA_HANDLE_INDEX ? rca_handle_t(index_of(heap, slot))
                                                      : reinterpret_cast<rca_handle_t>(slot);
@@ -388,14 +385,14 @@ RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) {
             static_cast<unsigned long long>(h), describe(heap, desc, sizeof desc));
     case RCA_PLACEMENT_EMBEDDED:
       if (h == 0) fatal("rca_slot_free: null handle given to %s", describe(heap, desc, sizeof desc));
-      heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
+      count_event(heap, thread_pool(heap), &heap_counters::slots_freed, kOne);
       return;
     default:
       if (heap->config.handle == RCA_HANDLE_INDEX &&
           (h == 0 || std::size_t(h) * heap->slot_bytes >= heap->arena.reserved))
         fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
               static_cast<unsigned long long>(h), describe(heap, desc, sizeof desc));
-      slot_free(heap, rca_slot_ptr(heap, h), "rca_slot_free");
+      slot_free(heap, rca_slot_ptr(heap, h), "rca_slot_free", thread_pool(heap));
   }
 }
 
@@ -411,7 +408,7 @@ RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
     set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
     return nullptr;
   }
-  account_alloc(heap, p);
+  account_alloc(heap, thread_pool(heap), p);
   if (heap->config.checks) registry_add(heap, p, block_kind::raw);
   return p;
 }
@@ -419,7 +416,7 @@ RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
 RCA_API void rca_free(rca_heap_t *heap, void *p) {
   if (!p) return;
   if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_free");
-  account_free(heap, p);
+  account_free(heap, thread_pool(heap), p);
   heap->backend.free(p);
 }
 
@@ -437,9 +434,9 @@ RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
     set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
     return nullptr;
   }
-  heap->counters.object_bytes.fetch_add(
-      static_cast<std::int64_t>(heap->backend.usable_size(q)) - static_cast<std::int64_t>(old_usable),
-      std::memory_order_relaxed);
+  account_bytes(heap, thread_pool(heap),
+                static_cast<std::int64_t>(heap->backend.usable_size(q)) -
+                    static_cast<std::int64_t>(old_usable));
   if (heap->config.checks) registry_add(heap, q, block_kind::raw);
   return q;
 }

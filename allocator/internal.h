@@ -38,11 +38,13 @@ inline char *page_address(const arena &a, const page_desc *p) noexcept {
 page_desc *arena_page_of(const arena &a, const void *addr) noexcept;
 
 // ---- slots.cpp ------------------------------------------------------------------------------
-/// A slot set to count 1, or null (errno = ENOMEM) when the arena is exhausted.
-void *slot_alloc(rca_heap_t *heap) noexcept;
+/// A slot set to count 1, or null (errno = ENOMEM) when the arena is exhausted. `mine` is the
+/// calling thread's pool (thread_pool(heap); null if it has none, which the thread placement
+/// reports as ENOMEM).
+void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept;
 /// Frees the slot at `slot` (checked: aborts on a foreign or already free slot). `what` names
-/// the operation for the message.
-void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept;
+/// the operation for the message; `mine` as for slot_alloc.
+void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept;
 /// Abandons a thread pool: pages with live slots go to the arena, empty ones are returned.
 void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
 /// True when the slot at `slot` is currently handed out.
@@ -70,10 +72,35 @@ void lsan_root_remove(void *p, std::size_t bytes) noexcept;
 int backend_load(rca_backend_t b, backend_ops *out) noexcept;
 
 // ---- heap.cpp / fork.cpp --------------------------------------------------------------------
-/// The calling thread's pool for `heap` (thread placement), made on first use.
-pool *thread_pool(rca_heap_t *heap) noexcept;
-/// The thread pool of the calling thread if it has one already (no allocation), else null.
-pool *thread_pool_if_any(const rca_heap_t *heap) noexcept;
+/// The pool the calling thread used last, checked before anything else: a VM thread works on one
+/// heap. Trivially destructible and constant-initialised (no TLS guard or wrapper call), and
+/// initial-exec (no __tls_get_addr call in librca.so), as mimalloc keeps its default heap.
+/// Heap ids are never reused, so an entry of a destroyed heap never matches again.
+struct last_pool {
+  std::uint64_t heap_id;
+  pool *p;
+};
+extern thread_local constinit last_pool t_last __attribute__((tls_model("initial-exec")));
+pool *thread_pool_slow(rca_heap_t *heap) noexcept;
+/// The calling thread's pool for `heap`, made on first use; null when none can be made (out of
+/// memory, or the thread is past the teardown of its thread-locals).
+inline pool *thread_pool(rca_heap_t *heap) noexcept {
+  if (t_last.heap_id == heap->id) [[likely]]
+    return t_last.p;
+  return thread_pool_slow(heap);
+}
+/// Adds n to one of the calling thread's counters for `heap` (see heap_counters): in its own pool
+/// with a plain load and store, or, when it has no pool, in the heap's block with an atomic add.
+template <class T>
+inline void count_event(rca_heap_t *heap, pool *mine, std::atomic<T> heap_counters::*field,
+                        T n) noexcept {
+  if (mine) [[likely]] {
+    std::atomic<T> &c = mine->counters.*field;
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  } else {
+    (heap->counters.*field).fetch_add(n, std::memory_order_relaxed);
+  }
+}
 /// Process-wide list of live heaps, guarded by heaps_lock().
 std::mutex &heaps_lock() noexcept;
 std::vector<rca_heap_t *> &live_heaps() noexcept;

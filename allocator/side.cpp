@@ -2,6 +2,8 @@
 #include "internal.h"
 #include "prim/prim.h"
 
+#include <cerrno>
+
 #if defined(__SANITIZE_ADDRESS__)
 #define RCA_LSAN 1
 #elif defined(__has_feature)
@@ -81,6 +83,39 @@ void side_memory::deallocate(void *p, std::size_t bytes) noexcept {
   auto *b = static_cast<free_block *>(p);
   b->next = free_[cls];
   free_[cls] = b;
+}
+
+void *line_slab::allocate(std::size_t bytes) noexcept {
+  const std::size_t size = (bytes + kLineSize - 1) / kLineSize * kLineSize;
+  if (size + kLineSize > kChunkBytes) {
+    errno = ENOMEM;  // a pool is a few lines; nothing asks for more
+    return nullptr;
+  }
+  if (static_cast<std::size_t>(bump_end_ - bump_) < size) {
+    void *m = nullptr;
+    if (int e = prim::reserve(kChunkBytes, &m); e || (e = prim::commit(m, kChunkBytes))) {
+      if (m) prim::release(m, kChunkBytes);
+      errno = e;
+      return nullptr;
+    }
+    lsan_root_add(m, kChunkBytes);
+    auto *c = static_cast<chunk *>(m);
+    c->next = chunks_;
+    c->bytes = kChunkBytes;
+    chunks_ = c;
+    bump_ = static_cast<char *>(m) + kLineSize;
+    bump_end_ = static_cast<char *>(m) + kChunkBytes;
+  }
+  void *p = bump_;
+  bump_ += size;
+  return p;  // fresh mapping: zero
+}
+
+line_slab::~line_slab() {
+  while (chunk *c = chunks_) {
+    chunks_ = c->next;
+    unmap(c, c->bytes);
+  }
 }
 
 side_memory::~side_memory() {

@@ -167,11 +167,10 @@ void collect_abandoned_locked(rca_heap_t *heap, page_desc *d) noexcept {
 
 }  // namespace
 
-void *slot_alloc(rca_heap_t *heap) noexcept {
+void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept {
   void *slot;
   if (is_thread_placement(heap)) {
-    pool *p = thread_pool(heap);
-    slot = p ? pool_alloc(heap, p) : nullptr;
+    slot = mine ? pool_alloc(heap, mine) : nullptr;
   } else {
     std::lock_guard<spin_lock> g(heap->pool_lock);
     slot = pool_alloc(heap, &heap->shared_pool);
@@ -183,11 +182,11 @@ void *slot_alloc(rca_heap_t *heap) noexcept {
   slot_store(heap, slot, 1);
   // A count kept aside by freeze belonged to the slot's last user.
   if (heap->saved_counts) *saved_count_of(heap, slot) = 0;
-  heap->counters.slots_allocated.fetch_add(1, std::memory_order_relaxed);
+  count_event(heap, mine, &heap_counters::slots_allocated, std::uint64_t(1));
   return slot;
 }
 
-void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept {
+void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept {
   arena &a = heap->arena;
   page_desc *d = arena_page_of(a, slot);
   if (!d) not_a_slot(heap, slot, what, "outside its refcount arena: a handle from another heap?");
@@ -202,16 +201,15 @@ void slot_free(rca_heap_t *heap, void *slot, const char *what) noexcept {
     fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
           static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_bytes,
           describe(heap, desc, sizeof desc));
-  heap->counters.slots_freed.fetch_add(1, std::memory_order_relaxed);
+  count_event(heap, mine, &heap_counters::slots_freed, std::uint64_t(1));
 
   if (!is_thread_placement(heap)) {
     std::lock_guard<spin_lock> g(heap->pool_lock);
     pool_free_local(heap, &heap->shared_pool, d, w, m);
     return;
   }
-  pool *me = thread_pool_if_any(heap);
-  if (me && d->owner.load(std::memory_order_acquire) == me) {
-    pool_free_local(heap, me, d, w, m);
+  if (mine && d->owner.load(std::memory_order_acquire) == mine) {
+    pool_free_local(heap, mine, d, w, m);
     return;
   }
   // Another thread's page (or an abandoned one): publish the free in the remote bitmap.

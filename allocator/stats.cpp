@@ -8,18 +8,32 @@ using namespace rca::detail;
 extern "C" {
 
 RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
-  const heap_counters &c = heap->counters;
   *out = rca_stats_t{};
-  out->objects_allocated = c.objects_allocated.load(std::memory_order_relaxed);
-  out->objects_freed = c.objects_freed.load(std::memory_order_relaxed);
-  out->slots_allocated = c.slots_allocated.load(std::memory_order_relaxed);
-  out->slots_freed = c.slots_freed.load(std::memory_order_relaxed);
-  out->live_objects = static_cast<size_t>(out->objects_allocated - out->objects_freed);
-  out->live_slots = static_cast<size_t>(out->slots_allocated - out->slots_freed);
+  // The heap's own block plus every pool's (see heap_counters). Exact when the heap is quiet;
+  // while threads work, a free can be summed before the allocation it undoes, so differences
+  // are clamped at zero.
+  std::int64_t bytes = 0;
+  auto add = [&](const heap_counters &c) {
+    out->objects_allocated += c.objects_allocated.load(std::memory_order_relaxed);
+    out->objects_freed += c.objects_freed.load(std::memory_order_relaxed);
+    out->slots_allocated += c.slots_allocated.load(std::memory_order_relaxed);
+    out->slots_freed += c.slots_freed.load(std::memory_order_relaxed);
+    bytes += c.object_bytes.load(std::memory_order_relaxed);
+  };
+  add(heap->counters);
+  {
+    auto &lock = const_cast<spin_lock &>(heap->pool_lock);
+    std::lock_guard<spin_lock> g(lock);
+    for (const pool *p : heap->pools) add(p->counters);
+  }
+  auto live = [](std::uint64_t made, std::uint64_t gone) {
+    return made > gone ? static_cast<size_t>(made - gone) : size_t(0);
+  };
+  out->live_objects = live(out->objects_allocated, out->objects_freed);
+  out->live_slots = live(out->slots_allocated, out->slots_freed);
   out->page_bytes = kPageSize;
   out->slot_bytes = out->live_slots * heap->slot_stride;
-  const std::int64_t ob = c.object_bytes.load(std::memory_order_relaxed);
-  out->object_bytes = ob > 0 ? static_cast<size_t>(ob) : 0;
+  out->object_bytes = bytes > 0 ? static_cast<size_t>(bytes) : 0;
   if (heap->has_refcount_pages) {
     auto &a = const_cast<arena &>(heap->arena);
     std::lock_guard<std::mutex> g(a.lock);

@@ -99,16 +99,35 @@ struct arena {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Slot pools: where a placement takes its slots. `shared` and `padded` have one pool per heap
-// (locked: threads' slots interleave on the same pages); `thread` has one pool per thread.
+// Event counters (rca_heap_stats). Every thread counts into its own pool's block (see pool),
+// which it alone writes: a plain load and store on a line no other thread writes. One block per
+// heap, bumped with three locked adds per object allocation and three per free, was a line that
+// every thread wrote: it cost every placement alike, dwarfed the differences between them with
+// 2 threads, and made the thread placement share a line after all. The heap keeps a block of
+// its own for a thread that has no pool (one could not be made), updated with atomic adds.
+// ---------------------------------------------------------------------------------------------
+
+struct alignas(64) heap_counters {
+  std::atomic<std::uint64_t> objects_allocated{0}, objects_freed{0};
+  std::atomic<std::uint64_t> slots_allocated{0}, slots_freed{0};
+  std::atomic<std::int64_t> object_bytes{0};
+};
+
+// ---------------------------------------------------------------------------------------------
+// Pools: what one thread keeps for one heap. Every placement gives each thread a pool for its
+// counters; `thread` also takes its slots from it. `shared` and `padded` take slots from the
+// heap's one shared_pool (locked: threads' slots interleave on the same pages). Pools live in
+// the heap's pool_memory, whole cache lines apart from objects and from each other, and are
+// recycled when their thread exits (their counts stay in the sums).
 // ---------------------------------------------------------------------------------------------
 
 struct pool {
   page_list avail;                        // pages with at least one free slot
   page_list full;                         // pages with none
   std::atomic<std::uint64_t> remote_pending{0};  // remote frees since the last collection
-  bool active = false;                    // a live thread uses it (thread placement)
+  bool active = false;                    // a live thread uses it
   std::uint64_t thread_tag = 0;           // which thread (for fork handling)
+  heap_counters counters;                 // written by the pool's thread only
 };
 
 // The heap's registry of live objects and raw blocks (track_objects): used to freeze inline
@@ -152,6 +171,29 @@ class side_memory {
   chunk *chunks_ = nullptr;   // every chunk, released by the destructor
 };
 
+// Whole cache lines of rca's own memory, freed all at once with their owner (the heap's pools:
+// never freed one by one, they are recycled). 64 KiB mappings, like side_memory's chunks.
+class line_slab {
+ public:
+  line_slab() = default;
+  line_slab(const line_slab &) = delete;
+  line_slab &operator=(const line_slab &) = delete;
+  ~line_slab();
+  /// `bytes` rounded up to whole 64-byte lines, line-aligned and zeroed, or null when the OS
+  /// refuses (errno set).
+  void *allocate(std::size_t bytes) noexcept;
+
+ private:
+  static constexpr std::size_t kChunkBytes = std::size_t(64) << 10;
+  struct chunk {  // the first line of each chunk mapping
+    chunk *next;
+    std::size_t bytes;
+  };
+  char *bump_ = nullptr;      // unused tail of the newest chunk
+  char *bump_end_ = nullptr;
+  chunk *chunks_ = nullptr;   // every chunk, released by the destructor
+};
+
 /// A standard allocator over one side_memory (for the registry's unordered_map).
 template <class T>
 struct side_allocator {
@@ -177,14 +219,6 @@ struct backend_ops {
   std::size_t (*usable_size)(const void *);
 };
 
-// Counters on their own lines so that threads updating them do not share a line with the heap's
-// read-mostly fields.
-struct alignas(64) heap_counters {
-  std::atomic<std::uint64_t> objects_allocated{0}, objects_freed{0};
-  std::atomic<std::uint64_t> slots_allocated{0}, slots_freed{0};
-  std::atomic<std::int64_t> object_bytes{0};
-};
-
 }  // namespace rca::detail
 
 // The public opaque type.
@@ -199,8 +233,9 @@ struct rca_heap_s {
   bool has_refcount_pages;                // shared, thread or padded
   rca::detail::backend_ops backend;       // object memory
   rca::detail::arena arena;               // refcount pages
-  rca::detail::spin_lock pool_lock;       // guards shared_pool, pools, free_pools
+  rca::detail::spin_lock pool_lock;       // guards shared_pool, pools, free_pools, pool_memory
   rca::detail::pool shared_pool;          // shared and padded placements
+  rca::detail::line_slab pool_memory;     // where the thread pools live
   std::vector<rca::detail::pool *> pools; // every thread pool ever made (reused, never freed early)
   std::vector<rca::detail::pool *> free_pools;  // pools of exited threads, ready for reuse
   std::mutex registry_lock;               // guards registry and registry_memory
@@ -212,5 +247,5 @@ struct rca_heap_s {
   void *saved_counts = nullptr;           // freeze: counts kept aside, indexed like the slots
   std::size_t saved_bytes = 0;            // size of that mapping
   bool frozen_once = false;               // saved_counts may hold entries
-  rca::detail::heap_counters counters;
+  rca::detail::heap_counters counters;    // for threads without a pool (atomic adds)
 };

@@ -46,4 +46,48 @@ TEST_P(CrossThread, ProducersAndConsumersBalance) {
 INSTANTIATE_TEST_SUITE_P(OutOfLine, CrossThread, ::testing::ValuesIn(rca_test::out_of_line_cases()),
                          [](const auto &info) { return info.param.name(); });
 
+// Every thread counts its allocations and frees in its own pool, and rca_heap_stats sums them:
+// counts of threads that have exited, of threads that only free, and of a pool handed to a new
+// thread must all stay in the sums, exactly.
+class ThreadCounters : public ::testing::TestWithParam<rca_test::heap_case> {};
+
+TEST_P(ThreadCounters, SumsKeepExitedFreeOnlyAndRecycledThreads) {
+  rca::heap heap(GetParam().config());
+  const bool has_slots = GetParam().has_slots();
+  constexpr std::size_t kMade = 300, kRaw = 7;
+  std::vector<void *> objs, raws;
+  std::thread([&] {  // allocates, then exits: its pool goes back to the heap
+    for (std::size_t i = 0; i < kMade; ++i) objs.push_back(heap.alloc(40));
+    for (std::size_t i = 0; i < kRaw; ++i) raws.push_back(rca_malloc(heap.get(), 100));
+  }).join();
+  rca_stats_t s = heap.stats();
+  EXPECT_EQ(s.objects_allocated, kMade);
+  EXPECT_EQ(s.objects_freed, 0u);
+  EXPECT_EQ(s.live_objects, kMade);
+  EXPECT_EQ(s.slots_allocated, has_slots ? kMade : 0u);
+  EXPECT_GE(s.object_bytes, kMade * 40 + kRaw * 100);
+  std::thread([&] {  // frees a third, never allocated: counts the frees in a pool of its own
+    for (std::size_t i = 0; i < kMade / 3; ++i) rca_obj_free(heap.get(), objs[i]);
+    for (void *r : raws) rca_free(heap.get(), r);
+  }).join();
+  std::thread([&] {  // reuses an exited thread's pool: adds to the counts already in it
+    for (std::size_t i = 0; i < 10; ++i) objs.push_back(heap.alloc(40));
+  }).join();
+  s = heap.stats();
+  EXPECT_EQ(s.objects_allocated, kMade + 10);
+  EXPECT_EQ(s.objects_freed, kMade / 3);
+  EXPECT_EQ(s.live_objects, kMade + 10 - kMade / 3);
+  EXPECT_EQ(s.live_slots, has_slots ? kMade + 10 - kMade / 3 : 0u);
+  for (std::size_t i = kMade / 3; i < objs.size(); ++i) rca_obj_free(heap.get(), objs[i]);
+  s = heap.stats();
+  EXPECT_EQ(s.objects_allocated, s.objects_freed);
+  EXPECT_EQ(s.slots_allocated, s.slots_freed);
+  EXPECT_EQ(s.live_objects, 0u);
+  EXPECT_EQ(s.live_slots, 0u);
+  EXPECT_EQ(s.object_bytes, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPlacements, ThreadCounters, ::testing::ValuesIn(rca_test::all_cases()),
+                         [](const auto &info) { return info.param.name(); });
+
 }  // namespace
