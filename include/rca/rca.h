@@ -193,6 +193,8 @@ typedef struct rca_stats_s {
   uint64_t objects_allocated, objects_freed, slots_allocated, slots_freed;
 } rca_stats_t;
 
+/* Each thread counts its own operations (no shared line on the hot path); this sums them. Exact
+ * when no other thread is working on the heap; while threads work, a snapshot. */
 RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out);
 RCA_API void rca_heap_print_stats(const rca_heap_t *heap, FILE *out);
 
