@@ -9,22 +9,6 @@
 
 namespace rca::detail {
 
-void page_list::push_front(page_desc *p) noexcept {
-  p->prev = nullptr;
-  p->next = head;
-  if (head) head->prev = p;
-  head = p;
-  ++count;
-}
-
-void page_list::remove(page_desc *p) noexcept {
-  if (p->prev) p->prev->next = p->next;
-  else head = p->next;
-  if (p->next) p->next->prev = p->prev;
-  p->next = p->prev = nullptr;
-  --count;
-}
-
 int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_bytes) noexcept {
   a.retain = retain_pages;
   if (prim::page_size() != kPageSize) {
@@ -61,12 +45,6 @@ void arena_destroy(arena &a) noexcept {
   if (a.descs) prim::release(a.descs, a.descs_bytes);
   a.base = nullptr;
   a.descs = nullptr;
-}
-
-page_desc *arena_page_of(const arena &a, const void *addr) noexcept {
-  const char *p = static_cast<const char *>(addr);
-  if (p < a.base + kPageSize || p >= a.base + a.reserved) return nullptr;
-  return &a.descs[static_cast<std::size_t>(p - a.base) / kPageSize];
 }
 
 namespace {

@@ -34,8 +34,13 @@ inline std::size_t page_index(const arena &a, const page_desc *p) noexcept {
 inline char *page_address(const arena &a, const page_desc *p) noexcept {
   return a.base + page_index(a, p) * kPageSize;
 }
-/// Descriptor of the page holding `addr`, or null when addr is outside the used arena.
-page_desc *arena_page_of(const arena &a, const void *addr) noexcept;
+/// Descriptor of the page holding `addr`, or null when addr is outside the arena (inline: every
+/// slot free asks).
+inline page_desc *arena_page_of(const arena &a, const void *addr) noexcept {
+  const char *p = static_cast<const char *>(addr);
+  if (p < a.base + kPageSize || p >= a.base + a.reserved) return nullptr;
+  return &a.descs[static_cast<std::size_t>(p - a.base) / kPageSize];
+}
 
 // ---- slots.cpp ------------------------------------------------------------------------------
 /// A slot set to count 1, or null (errno = ENOMEM) when the arena is exhausted. `mine` is the

@@ -131,7 +131,8 @@ void *pool_alloc(rca_heap_t *heap, pool *p) noexcept {
 }
 
 // Frees a slot of a page the pool owns (owner thread, or pool lock held).
-void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d, unsigned w, std::uint64_t m) noexcept {
+[[gnu::always_inline]] inline void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d, unsigned w,
+                                                std::uint64_t m) noexcept {
   d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | m,
                         std::memory_order_relaxed);
   note_free_word(d, w);

@@ -73,8 +73,20 @@ struct page_desc {
 struct page_list {
   page_desc *head = nullptr;
   std::size_t count = 0;
-  void push_front(page_desc *p) noexcept;
-  void remove(page_desc *p) noexcept;
+  void push_front(page_desc *p) noexcept {
+    p->prev = nullptr;
+    p->next = head;
+    if (head) head->prev = p;
+    head = p;
+    ++count;
+  }
+  void remove(page_desc *p) noexcept {
+    if (p->prev) p->prev->next = p->next;
+    else head = p->next;
+    if (p->next) p->next->prev = p->prev;
+    p->next = p->prev = nullptr;
+    --count;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
