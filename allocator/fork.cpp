@@ -2,8 +2,9 @@
 // must be able to allocate and free at once. Before fork every heap's locks are taken (in one
 // fixed order: heaps list, then per heap pool, arena, registry); both sides release them after.
 // In the child only the forking thread survives: the pools of every other thread are recycled
-// (thread placement: abandoned first, so their pages are adopted when the child needs slots, and
-// slots freed into them are collected).
+// (thread placement: abandoned first, found by page descriptor since those threads may have
+// stopped mid-update, so their pages are adopted when the child needs slots, and slots freed into
+// them are collected).
 #include "internal.h"
 #include "prim/prim.h"
 
@@ -43,7 +44,7 @@ void child() {
     std::lock_guard<spin_lock> pg(h->pool_lock);
     for (pool *p : h->pools) {
       if (!p->active || p->thread_tag == me) continue;
-      if (h->config.placement == RCA_PLACEMENT_THREAD) pool_abandon(h, p);
+      if (h->config.placement == RCA_PLACEMENT_THREAD) pool_abandon_after_fork(h, p);
       p->active = false;  // its counts stay in the sums
       h->free_pools.push_back(p);
     }

@@ -52,6 +52,13 @@ void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept;
 void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept;
 /// Abandons a thread pool: pages with live slots go to the arena, empty ones are returned.
 void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
+/// The same in a fork child for the pool of a thread that did not survive the fork. That thread
+/// may have stopped between two stores of a list operation (a walk from the head of a torn list
+/// misses pages, which the child then never gets back) or of a slot operation (`used` a step
+/// behind the bitmap: the page would never look empty), so its pages are found by their
+/// descriptors' owner, not through its lists, and their used counts are recomputed from the
+/// bitmaps. A slot it was taking or collecting at that moment is lost to the child; nothing else.
+void pool_abandon_after_fork(rca_heap_t *heap, pool *p) noexcept;
 /// True when the slot at `slot` is currently handed out.
 bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept;
 /// Calls fn(slot) for every live slot of the heap (quiescent heap only).

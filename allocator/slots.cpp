@@ -245,6 +245,34 @@ void pool_abandon(rca_heap_t *heap, pool *p) noexcept {
   p->remote_pending.store(0, std::memory_order_relaxed);
 }
 
+void pool_abandon_after_fork(rca_heap_t *heap, pool *p) noexcept {
+  arena &a = heap->arena;
+  std::lock_guard<std::mutex> g(a.lock);
+  for (std::size_t i = 1; i < a.next_fresh; ++i) {
+    page_desc *d = &a.descs[i];
+    if (d->state.load(std::memory_order_relaxed) != page_state::owned ||
+        d->owner.load(std::memory_order_relaxed) != p)
+      continue;
+    // The bitmap is the truth: `used` may be a step behind it.
+    const unsigned words = (d->capacity + 63u) / 64u;
+    unsigned free_slots = 0;
+    for (unsigned w = 0; w < words; ++w)
+      free_slots += static_cast<unsigned>(
+          __builtin_popcountll(d->free_bits[w].load(std::memory_order_relaxed)));
+    d->used = d->capacity - free_slots;
+    d->first_free_word = 0;
+    d->list_owner = nullptr;
+    d->next = d->prev = nullptr;
+    d->owner.store(nullptr, std::memory_order_relaxed);
+    d->state.store(page_state::abandoned, std::memory_order_relaxed);
+    a.abandoned.push_front(d);
+    collect_abandoned_locked(heap, d);
+  }
+  p->avail = page_list{};
+  p->full = page_list{};
+  p->remote_pending.store(0, std::memory_order_relaxed);
+}
+
 bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept {
   const page_desc *d = arena_page_of(heap->arena, slot);
   if (!d || d->state.load(std::memory_order_acquire) == page_state::unused) return false;
