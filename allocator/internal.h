@@ -57,7 +57,8 @@ void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
 /// misses pages, which the child then never gets back) or of a slot operation (`used` a step
 /// behind the bitmap: the page would never look empty), so its pages are found by their
 /// descriptors' owner, not through its lists, and their used counts are recomputed from the
-/// bitmaps. A slot it was taking or collecting at that moment is lost to the child; nothing else.
+/// bitmaps. The slot it was taking, or the remote frees of the one bitmap word it was collecting,
+/// at that moment are lost to the child; nothing else.
 void pool_abandon_after_fork(rca_heap_t *heap, pool *p) noexcept;
 /// True when the slot at `slot` is currently handed out.
 bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept;
