@@ -87,7 +87,7 @@ TEST_P(ThreadCounters, SumsKeepExitedFreeOnlyAndRecycledThreads) {
   EXPECT_EQ(s.object_bytes, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllPlacements, ThreadCounters, ::testing::ValuesIn(rca_test::all_cases()),
+INSTANTIATE_TEST_SUITE_P(AllPlacements, ThreadCounters, ::testing::ValuesIn(rca_test::system_cases()),
                          [](const auto &info) { return info.param.name(); });
 
 }  // namespace
