@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -92,7 +93,9 @@ std::string compiler() {
 #endif
 }
 
-std::string git_rev() {
+}  // namespace
+
+std::string git_revision() {
   // The tree may have moved on since the build: ask git now, fall back to the configure-time rev.
   std::string rev = run_capture("git -C '" RCALAB_SOURCE_DIR "' rev-parse --short=12 HEAD 2>/dev/null");
   if (rev.empty()) return RCALAB_GIT_REV;
@@ -100,6 +103,24 @@ std::string git_rev() {
                                   "' status --porcelain --untracked-files=no 2>/dev/null | head -1");
   return dirty.empty() ? rev : rev + "-dirty";
 }
+
+std::string paper_rows_refusal(const std::string &out_dir, const std::string &source_dir,
+                               const std::string &git_rev, bool scratch) {
+  namespace fs = std::filesystem;
+  const bool dirty = git_rev.size() > 6 && git_rev.compare(git_rev.size() - 6, 6, "-dirty") == 0;
+  if (!dirty || scratch) return "";
+  std::error_code ec;
+  const fs::path results = fs::weakly_canonical(fs::path(source_dir) / "papers" / "results", ec);
+  const fs::path out = fs::weakly_canonical(fs::absolute(out_dir, ec), ec);
+  auto r = results.begin(), o = out.begin();
+  for (; r != results.end() && o != out.end() && *r == *o; ++r, ++o) {
+  }
+  if (r != results.end()) return "";  // not under papers/results/
+  return "refusing to write rows for the paper (" + out_dir + ") from the uncommitted revision " +
+         git_rev + ": commit first, or pass --scratch (the rows then carry the -dirty revision)";
+}
+
+namespace {
 
 std::string date_utc() {
   std::time_t t = std::time(nullptr);
@@ -161,7 +182,7 @@ environment collect_environment(const std::string &label, bool pinned) {
       {"compiler", compiler()},
       {"cxx_flags", RCALAB_CXX_FLAGS},
       {"build_type", RCALAB_BUILD_TYPE},
-      {"git_rev", git_rev()},
+      {"git_rev", git_revision()},
       {"thp", thp_mode()},
       {"date", date_utc()},
       {"pinned", pinned ? "yes" : "no"},

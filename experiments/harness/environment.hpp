@@ -23,6 +23,16 @@ environment collect_environment(const std::string &label, bool pinned);
 /// A default results label: the short host name, made safe for a folder name.
 std::string default_label();
 
+/// The source tree's revision now: 12 hex digits, "-dirty" appended when tracked files differ
+/// from it (the configure-time revision when git cannot answer).
+std::string git_revision();
+
+/// Rows written under <source_dir>/papers/results/ are the ones the paper cites: from a dirty
+/// revision they are refused unless `scratch` (their git_rev column then says -dirty). Returns
+/// the one-line reason for a refusal, or "" when out_dir may be written.
+std::string paper_rows_refusal(const std::string &out_dir, const std::string &source_dir,
+                               const std::string &git_rev, bool scratch);
+
 /// Runs a shell command and returns its stdout with the trailing newline removed ("" on error).
 std::string run_capture(const std::string &cmd);
 

@@ -310,6 +310,9 @@ def _pairs(rows, rule, metric):
             out.append((values, s, None))
             continue
         want = {**rule["where"], **rule["baseline"], **dict(values)}
+        pair = R.params(s.row).get("pair")
+        if pair:  # measured in pairs (the largest working sets): the baseline run beside this subject
+            want["pair"] = pair
         b = rows.series(rule["experiment"], metric, want)
         if b:
             out.append((values, s, b[0]))
@@ -398,12 +401,12 @@ def rule_text(r):
 
 
 def fmt_comparison(c):
-    unit = "" if c["measure"].endswith("pct") or c["measure"].endswith("pct_of_heap") else "x"
-    s = f"{c['config']}: {c['measure']} {c["value"]:.4g}{unit}"
-    if not c["deterministic"]:
-        s += f" [{c["ci_lo"]:.4g}, {c["ci_hi"]:.4g}]"
-    elif c["time"] is not None:
-        s += f" (time {c["time"]:.4g}x [{c["time_lo"]:.4g}, {c["time_hi"]:.4g}])"
+    unit = "" if c['measure'].endswith("pct") or c['measure'].endswith("pct_of_heap") else "x"
+    s = f"{c['config']}: {c['measure']} {c['value']:.4g}{unit}"
+    if not c['deterministic']:
+        s += f" [{c['ci_lo']:.4g}, {c['ci_hi']:.4g}]"
+    elif c['time'] is not None:
+        s += f" (time {c['time']:.4g}x [{c['time_lo']:.4g}, {c['time_hi']:.4g}])"
     return s + f" {c['outcome']}"
 
 

@@ -150,7 +150,6 @@ int run_aliasing(context &ctx) {
   const bool hw_instr = ctx.counters.available(event::instructions);
   if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && !hw_instr))) ir = callgrind_ir(std::min<std::size_t>(n, 4096), ir_why);
 
-  std::map<std::string, summary> res, cpu_res;
   // Every kernel is compared with the others: interleave their repetitions.
   std::vector<std::function<double()>> bodies;
   for (const kernel &k : kKernels) {
@@ -173,12 +172,12 @@ int run_aliasing(context &ctx) {
     r.set("objects", n).set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
     r.set("method", "wall_clock").param("build", k.build).param("flags", build_flags(k.build)).param("field_type", k.field);
     r.param("kernel", k.name()).param("passes", static_cast<double>(passes)).param("reps", "interleaved");
-    res[k.name()] = emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", series[ki]);
+    emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", series[ki]);
     auto cpu = cpu_per_op(series[ki], static_cast<double>(n * passes));
     if (!cpu.empty()) {
       row c = r;
       c.set("method", "task_clock");
-      cpu_res[k.name()] = emit_series(ctx.out, "aliasing", c, "cpu_ns_per_object", "ns", cpu);
+      emit_series(ctx.out, "aliasing", c, "cpu_ns_per_object", "ns", cpu);
     }
     if (auto it = asm_text.find(k.build); it != asm_text.end()) {
       row s = r;
@@ -197,35 +196,7 @@ int run_aliasing(context &ctx) {
   }
   if (!nested && ir.empty() && !hw_instr) ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
 
-  // Claim table: handle vs inline with u32 fields (the aliasing case), strict build.
-  const bool use_cpu = cpu_res.size() == res.size();  // CPU time when every series has it
-  const auto &tab = use_cpu ? cpu_res : res;
-  auto a = tab.find("rca_lab_alias_strict_handle_u32"), b = tab.find("rca_lab_alias_strict_inline_u32");
-  auto c = tab.find("rca_lab_alias_restrict_handle_u32");
-  if (a != tab.end() && b != tab.end() && c != tab.end()) {
-    char fig[200], cmp[200];
-    std::snprintf(fig, sizeof fig, "%.2f vs %.2f %sns/obj (%s); restrict %.2f", a->second.median, b->second.median,
-                  use_cpu ? "cpu " : "", ratio_text(a->second.median, b->second.median).c_str(), c->second.median);
-    std::snprintf(cmp, sizeof cmp, "handle vs inline, u32 fields read around incref/decref, %zu objs", n);
-    double ratio = a->second.median / b->second.median;
-    std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
-                      : ratio <= 1.2 ? "supports (<= 1.2x)"
-                                     : "contradicts (> 1.2x)";
-    ctx.findings.push_back({"C4", fig, cmp, dir});
-    ctx.note("C4 %s: %s -> %s", cmp, fig, dir.c_str());
-  }
-  // Instruction counts do not move with the machine's load: the compiler's side of the claim.
-  auto ih = ir.find("rca_lab_alias_strict_handle_u32"), ii = ir.find("rca_lab_alias_strict_inline_u32"),
-       ir_ = ir.find("rca_lab_alias_restrict_handle_u32");
-  if (ih != ir.end() && ii != ir.end() && ir_ != ir.end()) {
-    const std::size_t cn = std::min<std::size_t>(n, 4096);
-    const double per = static_cast<double>(cn * passes_for(cn, true));
-    char fig[200];
-    std::snprintf(fig, sizeof fig, "%.1f vs %.1f instr/obj (%s); restrict %.1f", ih->second / per, ii->second / per,
-                  ratio_text(ih->second, ii->second).c_str(), ir_->second / per);
-    ctx.findings.push_back({"C4", fig, "same kernels, instructions (callgrind): handle vs inline, u32 fields",
-                            ih->second > ii->second ? "aliasing costs instructions; restrict recovers them" : "no instruction cost"});
-  }
+  // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }
 

@@ -26,10 +26,4 @@ bool beyond_noise(const summary &a, const summary &b) {
   return a.min > b.max || b.min > a.max;
 }
 
-std::string ratio_text(double a, double b) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fx", b != 0 ? a / b : 0.0);
-  return buf;
-}
-
 }  // namespace rca::lab

@@ -1,5 +1,5 @@
-// What every experiment gets (flags, a row sink, the environment, counters) and gives back
-// (rows, and one finding per claim it decides for the claim table of `rcalab all`).
+// What every experiment gets (flags, a row sink, the environment, counters) and gives back: rows.
+// Verdicts are not decided here: experiments/plots/verdicts.py judges the rows (one rule table).
 #pragma once
 
 #include "../harness/counters.hpp"
@@ -13,19 +13,11 @@
 
 namespace rca::lab {
 
-/// A line of the claim table: the measured figure, the comparison it came from, and which way
-/// it points ("supports", "contradicts", "mixed", or "inconclusive" when the noise is larger
-/// than the difference).
-struct finding {
-  std::string claim, figure, comparison, direction;
-};
-
 struct context {
   const options &opt;
   sink &out;
   const environment &env;
   counter_group &counters;
-  std::vector<finding> &findings;
 
   /// A row with the schema version, the environment, experiment and claim filled in.
   row base(const char *experiment, const char *claim) const;
@@ -36,8 +28,5 @@ struct context {
 /// True when the min..max ranges of a's and b's repetitions do not overlap: a difference inside
 /// the repetitions' own scatter is not called a difference.
 bool beyond_noise(const summary &a, const summary &b);
-
-/// Ratio a/b as text with two decimals, e.g. "1.37x".
-std::string ratio_text(double a, double b);
 
 }  // namespace rca::lab

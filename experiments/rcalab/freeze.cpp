@@ -35,7 +35,6 @@ int run_freeze(context &ctx) {
     if (s == "biased") throw std::invalid_argument("freeze: semantics 'biased' applies to threads only");
   const auto layouts = select_layouts(opt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED}, {32});
   const std::vector<int> fractions = {0, 50, 100};
-  std::map<std::tuple<std::string, std::size_t, int, std::string, std::string>, summary> res, cpu_res;
 
   progress bar("freeze", sizes.size() * layouts.size() * fractions.size());
   for (std::size_t ws : sizes) {
@@ -93,12 +92,12 @@ int run_freeze(context &ctx) {
             r.param("frozen_pct", static_cast<double>(frac)).param("frozen_objects", static_cast<double>(frozen));
             r.param("freeze_check", cv.check ? "on" : "off").param("expect", cv.expect ? "on" : "off");
             r.param("passes", static_cast<double>(passes)).param("seed", static_cast<double>(opt.seed)).param("reps", "interleaved");
-            res[{l.name(), ws, frac, sem, cv.name}] = emit_series(ctx.out, "freeze", r, "ns_per_op", "ns", series[vi]);
+            emit_series(ctx.out, "freeze", r, "ns_per_op", "ns", series[vi]);
             auto cpu = cpu_per_op(series[vi], 2.0 * static_cast<double>(n) * static_cast<double>(passes));
             if (!cpu.empty()) {
               row c = r;
               c.set("method", "task_clock");
-              cpu_res[{l.name(), ws, frac, sem, cv.name}] = emit_series(ctx.out, "freeze", c, "cpu_ns_per_op", "ns", cpu);
+              emit_series(ctx.out, "freeze", c, "cpu_ns_per_op", "ns", cpu);
             }
           }
         }
@@ -107,31 +106,7 @@ int run_freeze(context &ctx) {
     }
   }
 
-  // Claim table: overhead of the check (with the hint) over no check, first layout, at the
-  // largest working set (where the frozen pattern cannot be learnt) and at the smallest.
-  const std::string lname = layouts.front().name();
-  const std::string sem = sems.front();
-  const bool use_cpu = cpu_res.size() == res.size();  // CPU time when every series has it
-  const auto &tab = use_cpu ? cpu_res : res;
-  for (std::size_t ws : {sizes.back(), sizes.front()}) {
-    auto get = [&](int frac, const char *v) { return tab.find({lname, ws, frac, sem, v}); };
-    if (get(0, "no_check") == tab.end() || get(0, "check_expect") == tab.end()) continue;
-    auto pct = [&](int frac) { return (get(frac, "check_expect")->second.median / get(frac, "no_check")->second.median - 1) * 100; };
-    const double o0 = pct(0), o50 = pct(50), o100 = pct(100);
-    char fig[160], cmp[160];
-    std::snprintf(fig, sizeof fig, "check cost %+.1f%% / %+.1f%% / %+.1f%%", o0, o50, o100);
-    std::snprintf(cmp, sizeof cmp, "check+expect vs none, 0/50rnd/100%% frozen, %s %zu KiB%s", lname.c_str(), ws >> 10,
-                  use_cpu ? " (cpu time)" : "");
-    const bool noise0 = !beyond_noise(get(0, "check_expect")->second, get(0, "no_check")->second);
-    // PEP 683's acceptance limit for the immortality check was 2 %: "little impact" means <= 2 %.
-    std::string dir = noise0 ? "inconclusive at 0% (ranges overlap)"
-                      : o0 <= 2.0 ? "supports at 0% frozen"
-                                  : "contradicts (> 2% at 0% frozen)";
-    dir += o50 > 2.0 ? "; 50% random costs more" : "; 50% random: no extra cost";
-    ctx.findings.push_back({"C2", fig, cmp, dir});
-    ctx.note("C2 %s: %s -> %s", cmp, fig, dir.c_str());
-    if (sizes.size() == 1) break;
-  }
+  // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }
 

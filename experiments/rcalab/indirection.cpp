@@ -15,16 +15,6 @@
 #include <memory>
 
 namespace rca::lab {
-namespace {
-
-struct key {
-  std::string layout, order, sem;
-  std::size_t ws;
-  bool operator<(const key &o) const { return std::tie(layout, order, sem, ws) < std::tie(o.layout, o.order, o.sem, o.ws); }
-};
-
-}  // namespace
-
 int run_indirection(context &ctx) {
   const options &opt = ctx.opt;
   std::vector<std::size_t> sizes = opt.working_sets;
@@ -37,11 +27,12 @@ int run_indirection(context &ctx) {
     if (s == "biased") throw std::invalid_argument("indirection: semantics 'biased' applies to threads only");
   const auto layouts = select_layouts(opt, all_placements());
   const std::size_t object_bytes = opt.object_bytes;
-  std::map<key, summary> results, cpu_results;
 
-  // Series that the claim table compares (layouts at one working set) are interleaved: repetition
-  // i of every layout/order/semantics runs before repetition i+1 of any. That needs every layout's
-  // heap at once; above kInterleaveBytes of objects they are measured one layout at a time.
+  // Compared series are interleaved at every size: repetition i of every layout/order/semantics
+  // runs before repetition i+1 of any. That needs the heaps of a group at once: every layout when
+  // they fit in kInterleaveBytes of objects, else pairs of the first layout (inline, the
+  // baseline) with each other one; the baseline is then measured again in every pair, and its
+  // rows name the pair, so each comparison uses the baseline series run beside it.
   constexpr std::size_t kInterleaveBytes = 2ull << 30;
   progress bar("indirection", sizes.size() * layouts.size());
   for (std::size_t ws : sizes) {
@@ -49,8 +40,15 @@ int run_indirection(context &ctx) {
     // Enough passes that one repetition runs for tens of milliseconds even at 16 KiB; one pass
     // from 1 Mi objects up (already 2 Mi operations).
     const std::size_t passes = n >= (1u << 20) ? 1 : std::max<std::size_t>(1, ops_target(opt, 8u << 20, 32u << 20) / n);
-    const std::size_t group = n * object_bytes * layouts.size() <= kInterleaveBytes ? layouts.size() : 1;
-    for (std::size_t g0 = 0; g0 < layouts.size(); g0 += group) {
+    std::vector<std::vector<std::size_t>> groups;
+    const bool all_fit = n * object_bytes * layouts.size() <= kInterleaveBytes || layouts.size() == 1;
+    if (all_fit) {
+      groups.emplace_back();
+      for (std::size_t li = 0; li < layouts.size(); ++li) groups.back().push_back(li);
+    } else {
+      for (std::size_t li = 1; li < layouts.size(); ++li) groups.push_back({0, li});
+    }
+    for (const auto &group : groups) {
       struct series_key {
         const layout *l;
         const char *order;
@@ -60,7 +58,7 @@ int run_indirection(context &ctx) {
       std::vector<std::vector<void *>> seqs, rnds;
       std::vector<series_key> keys;
       std::vector<std::function<double()>> bodies;
-      for (std::size_t li = g0; li < std::min(layouts.size(), g0 + group); ++li) {
+      for (std::size_t li : group) {
         const layout &l = layouts[li];
         pops.push_back(std::make_unique<population>(l, n, object_bytes));
         population &pop = *pops.back();
@@ -71,7 +69,7 @@ int run_indirection(context &ctx) {
         rnds.push_back(std::move(rnd));
       }
       for (std::size_t k = 0; k < pops.size(); ++k) {
-        const layout &l = layouts[g0 + k];
+        const layout &l = layouts[group[k]];
         for (const char *order : {"sequential", "random"}) {
           const std::vector<void *> &v = order[0] == 's' ? seqs[k] : rnds[k];
           for (const auto &sem : sems) {
@@ -102,40 +100,21 @@ int run_indirection(context &ctx) {
         r.set("objects", n).set("object_bytes", object_bytes).set("working_set_bytes", n * object_bytes).set("threads", 1);
         r.set("method", "wall_clock");
         r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n)).param("seed", static_cast<double>(opt.seed));
-        r.param("reps", group > 1 ? "interleaved_across_layouts" : "interleaved_within_layout");
-        results[{l.name(), keys[i].order, keys[i].sem, ws}] = emit_series(ctx.out, "indirection", r, "ns_per_op", "ns", series[i]);
+        r.param("reps", all_fit ? "interleaved_across_layouts" : "interleaved_in_pairs");
+        if (!all_fit) r.param("pair", layouts[group.back()].name());
+        emit_series(ctx.out, "indirection", r, "ns_per_op", "ns", series[i]);
         auto cpu = cpu_per_op(series[i], 2.0 * static_cast<double>(n) * static_cast<double>(passes));
         if (!cpu.empty()) {
           row c = r;
           c.set("method", "task_clock");
-          cpu_results[{l.name(), keys[i].order, keys[i].sem, ws}] = emit_series(ctx.out, "indirection", c, "cpu_ns_per_op", "ns", cpu);
+          emit_series(ctx.out, "indirection", c, "cpu_ns_per_op", "ns", cpu);
         }
       }
-      for (std::size_t k = 0; k < pops.size(); ++k) bar.step(layouts[g0 + k].name());
+      for (std::size_t k = all_fit || &group == &groups.front() ? 0 : 1; k < pops.size(); ++k) bar.step(layouts[group[k]].name());
     }
   }
 
-  // The claim table: the pointer hop (shared/ptr) against inline at the smallest and largest
-  // working set, random order, first semantics.
-  // CPU time per op (task-clock) when available: robust to other jobs holding the CPU.
-  const std::string sem = sems.front();
-  const bool use_cpu = cpu_results.size() == results.size();
-  const auto &res = use_cpu ? cpu_results : results;
-  const char *what = use_cpu ? "cpu ns/op" : "ns/op";
-  for (std::size_t ws : {sizes.front(), sizes.back()}) {
-    auto a = res.find({"shared/ptr", "random", sem, ws}), b = res.find({"inline", "random", sem, ws});
-    if (a == res.end() || b == res.end()) continue;
-    double ratio = a->second.median / b->second.median;
-    char fig[160], cmp[160];
-    std::snprintf(fig, sizeof fig, "%.2f vs %.2f %s (%s)", a->second.median, b->second.median, what, ratio_text(a->second.median, b->second.median).c_str());
-    std::snprintf(cmp, sizeof cmp, "shared/ptr vs inline, random, %zu KiB, %s", ws >> 10, sem.c_str());
-    std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
-                      : ratio <= 1.2 ? "supports (<= 1.2x)"
-                                     : "contradicts (> 1.2x)";
-    ctx.findings.push_back({"C1", fig, cmp, dir});
-    ctx.note("C1 %s: %s -> %s", cmp, fig, dir.c_str());
-    if (sizes.size() == 1) break;
-  }
+  // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }
 

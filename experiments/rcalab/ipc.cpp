@@ -289,7 +289,6 @@ int run_ipc(context &ctx) {
   serialise(g.root, probe);
   const std::size_t bytes = probe.size();
   std::vector<char> raw(bytes, 'x');
-  std::map<std::pair<std::string, std::string>, summary> res;
 
   progress bar("ipc", 3);
   for (transport t : {transport::pipe, transport::unix_socket, transport::shm}) {
@@ -332,7 +331,7 @@ int run_ipc(context &ctx) {
       auto per_byte = scaled(static_cast<double>(bytes));
       auto mbps = samples;
       for (auto &s : mbps) s.value = static_cast<double>(bytes) / s.value * 1e9 / 1e6;
-      res[{transport_name(t), mode}] = emit_series(ctx.out, "ipc", r, "round_trip_ns", "ns", samples);
+      emit_series(ctx.out, "ipc", r, "round_trip_ns", "ns", samples);
       emit_series(ctx.out, "ipc", r, "ns_per_byte", "ns", per_byte);
       emit_series(ctx.out, "ipc", r, "ns_per_object", "ns", scaled(static_cast<double>(nodes)));
       emit_series(ctx.out, "ipc", r, "throughput", "MB/s", mbps);
@@ -347,19 +346,7 @@ int run_ipc(context &ctx) {
     bar.step(transport_name(t));
   }
 
-  auto a = res.find({"pipe", "serialised"}), b = res.find({"pipe", "raw"});
-  if (a != res.end() && b != res.end()) {
-    char fig[200], cmp[200];
-    std::snprintf(fig, sizeof fig, "%.0f vs %.0f us per message (%s)", a->second.median / 1e3, b->second.median / 1e3,
-                  ratio_text(a->second.median, b->second.median).c_str());
-    std::snprintf(cmp, sizeof cmp, "pipe: serialise+send+deserialise vs raw send of the same %zu KiB (%zu objects)", bytes >> 10, nodes);
-    double ratio = a->second.median / b->second.median;
-    std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
-                      : ratio >= 2 ? "supports (>= 2x the raw IPC)"
-                                   : "contradicts (< 2x the raw IPC)";
-    ctx.findings.push_back({"C6", fig, cmp, dir});
-    ctx.note("C6 %s: %s -> %s", cmp, fig, dir.c_str());
-  }
+  // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }
 

@@ -3,7 +3,10 @@
 
 #include "../harness/environment.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -38,29 +41,19 @@ int usage_error(const std::string &sub, const std::string &msg) {
   return kUsageError;
 }
 
-void print_claims(FILE *f, const std::vector<finding> &findings) {
-  std::fprintf(f, "\n%-4s | %-44s | %-58s | %s\n", "id", "measured", "comparison", "points");
-  std::fprintf(f, "-----+----------------------------------------------+------------------------------------------------------------+------------\n");
-  for (const char *id : {"C1", "C2", "C3", "C4", "C5", "C6"}) {
-    bool any = false;
-    for (const auto &x : findings) {
-      if (x.claim != id) continue;
-      any = true;
-      std::fprintf(f, "%-4s | %-44s | %-58s | %s\n", id, x.figure.c_str(), x.comparison.c_str(), x.direction.c_str());
-    }
-    if (!any) std::fprintf(f, "%-4s | %-44s | %-58s | %s\n", id, "not measured in this run", "", "-");
+// The claim table comes from the one verdict engine (experiments/plots/verdicts.py, the rule
+// table the paper uses too), run on the results folder; it also writes <dir>/claims.csv.
+void print_claims(const std::string &dir) {
+  const std::string engine = std::string(RCALAB_SOURCE_DIR) + "/experiments/plots/verdicts.py";
+  const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+  if (access(engine.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "rcalab: no claim table: %s is missing\n", engine.c_str());
+    return;
   }
-}
-
-void save_claims(const std::string &dir, const std::vector<finding> &findings) {
-  std::ofstream csv(dir + "/claims.csv", std::ios::trunc);
-  csv << "claim,figure,comparison,direction\n";
-  auto q = [](const std::string &s) {
-    std::string o = "\"";
-    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return o + "\"";
-  };
-  for (const auto &x : findings) csv << x.claim << ',' << q(x.figure) << ',' << q(x.comparison) << ',' << q(x.direction) << '\n';
+  std::fflush(nullptr);
+  const std::string cmd = std::string(python) + " '" + engine + "' '" + dir + "' --csv '" + dir + "/claims.csv'";
+  if (std::system(cmd.c_str()) != 0)
+    std::fprintf(stderr, "rcalab: no claim table: %s failed (python3 missing?)\n", cmd.c_str());
 }
 
 void save_environment(const std::string &dir, const environment &env) {
@@ -106,6 +99,10 @@ int run(int argc, char **argv) {
   }
   if (opt.label.empty()) opt.label = default_label();
   if (opt.out.empty()) opt.out = std::string(RCALAB_SOURCE_DIR) + "/papers/results/" + opt.label;
+  if (opt.out != "-") {
+    const std::string why = paper_rows_refusal(opt.out, RCALAB_SOURCE_DIR, git_revision(), opt.scratch);
+    if (!why.empty()) return usage_error(sub, why);
+  }
 
   // --pin: the measuring thread stays on CPU 0 (threads pins its workers to CPUs 0..T-1).
   if (opt.pin && !pin_thread(0)) std::fprintf(stderr, "rcalab: --pin: could not pin to CPU 0\n");
@@ -117,8 +114,7 @@ int run(int argc, char **argv) {
 
   // Counters are opened before any experiment starts threads, so `inherit` covers them.
   counter_group counters(true);
-  std::vector<finding> findings;
-  context ctx{opt, *out, env, counters, findings};
+  context ctx{opt, *out, env, counters};
   int status = 0;
   for (const subcommand *s : todo) {
     double t0 = now_ns();
@@ -131,12 +127,12 @@ int run(int argc, char **argv) {
     }
     ctx.note("rcalab %s: done in %.1f s", s->name, (now_ns() - t0) / 1e9);
   }
-  // The claim table goes to stdout, except when rows already do.
-  FILE *table = opt.out == "-" ? stderr : stdout;
-  if (sub == "all" || !findings.empty()) print_claims(table, findings);
+  // The claim table of the results folder (rows on stdout have no folder to judge).
   if (opt.out != "-") {
-    if (sub == "all") save_claims(opt.out, findings);
-    std::fprintf(table, "\nrows: %zu, in %s\n", out->rows_written(), opt.out.c_str());
+    print_claims(opt.out);
+    std::printf("\nrows: %zu, in %s\n", out->rows_written(), opt.out.c_str());
+  } else if (sub == "all") {
+    std::fprintf(stderr, "rcalab: rows went to stdout; the claim table needs a results folder (--out DIR)\n");
   }
   return status;
 }

@@ -67,6 +67,8 @@ const char *options_help() {
          "  --warmup N         unmeasured warm-up runs (default 1)\n"
          "  --quick            small configuration (rcalab all --quick: < 5 minutes on 2 cores)\n"
          "  --pin              pin measured threads to CPUs\n"
+         "  --scratch          allow rows under papers/results/ from an uncommitted revision\n"
+         "                     (refused otherwise; the rows' git_rev then ends in -dirty)\n"
          "  --seed N           random seed (default 42)\n"
          "  --out DIR|-        results folder (default papers/results/<label>); '-' = rows on stdout\n"
          "  --format F         csv|json|both (default both; stdout: csv unless json)\n"
@@ -208,7 +210,7 @@ bool parse_options(const std::vector<std::string> &args, options &opt, std::stri
          return true;
        }},
   };
-  std::map<std::string, bool *> switches = {{"--quick", &opt.quick}, {"--pin", &opt.pin}, {"--help", &opt.help}, {"-h", &opt.help}};
+  std::map<std::string, bool *> switches = {{"--quick", &opt.quick}, {"--pin", &opt.pin}, {"--scratch", &opt.scratch}, {"--help", &opt.help}, {"-h", &opt.help}};
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;

@@ -36,6 +36,7 @@ struct options {
   std::string label;
   bool quick = false;
   bool pin = false;
+  bool scratch = false;                    ///< rows for papers/results/ from a dirty revision
   bool help = false;
   std::uint64_t seed = 42;
 };

@@ -2,8 +2,8 @@
 //
 // To add a subcommand (e.g. `vm` from experiments/vms/):
 //   1. write a source file with `int run_<name>(rca::lab::context &ctx)` in namespace rca::lab
-//      (see indirection.cpp for the pattern: read ctx.opt, write rows with ctx.out, push a
-//      finding if it decides a claim);
+//      (see indirection.cpp for the pattern: read ctx.opt, write rows with ctx.out; a claim it
+//      decides gets a rule in experiments/plots/verdicts.py);
 //   2. declare it below and add one line to the table;
 //   3. add the source file to RCALAB_SOURCES in experiments/CMakeLists.txt.
 #include "registry.hpp"

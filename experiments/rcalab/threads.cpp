@@ -123,8 +123,6 @@ int run_threads(context &ctx) {
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
   const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED});
-  std::map<std::tuple<std::string, std::string, unsigned>, summary> own;
-  std::map<std::tuple<std::string, unsigned>, summary> shared_objs;
 
   progress bar("threads", threads.size() * (layouts.size() + 1));
   // ---- Part 1: each thread on its own objects ------------------------------------------------
@@ -169,7 +167,7 @@ int run_threads(context &ctx) {
         r.set("object_bytes", opt.object_bytes).set("working_set_bytes", per_thread * T * opt.object_bytes).set("threads", T);
         r.set("method", "wall_clock").param("objects_per_thread", static_cast<double>(per_thread)).param("passes", static_cast<double>(passes));
         r.param("allocation", "interleaved").param("pinned", opt.pin ? "yes" : "no");
-        own[{l.name(), sem, T}] = emit_series(ctx.out, "threads", r, "ns_per_op", "ns", rr.wall);
+        emit_series(ctx.out, "threads", r, "ns_per_op", "ns", rr.wall);
       }
       bar.step("own " + l.name());
     }
@@ -201,34 +199,13 @@ int run_threads(context &ctx) {
       r.set("slot_bits", 32).set("semantics", sem).set("backend", "system").set("objects", shared_n);
       r.set("object_bytes", pop.object_bytes).set("working_set_bytes", shared_n * pop.object_bytes).set("threads", T);
       r.set("method", "wall_clock").param("owner", "worker0").param("passes", static_cast<double>(passes));
-      shared_objs[{sem, T}] = emit_series(ctx.out, "threads", r, "ns_per_op", "ns", rr.wall);
+      emit_series(ctx.out, "threads", r, "ns_per_op", "ns", rr.wall);
       emit_series(ctx.out, "threads", r, "owner_ns_per_op", "ns", rr.owner);
     }
     bar.step("shared objects");
   }
 
-  // Claim table: at 2 threads (or the largest count measured), shared vs thread pages, plain.
-  unsigned T = threads.back();
-  for (unsigned t : threads)
-    if (t == 2) T = 2;
-  auto a = own.find({"shared/ptr", "plain", T}), b = own.find({"thread/ptr", "plain", T});
-  if (a != own.end() && b != own.end()) {
-    char fig[160], cmp[160];
-    std::snprintf(fig, sizeof fig, "%.2f vs %.2f ns/op (%s)", a->second.median, b->second.median, ratio_text(a->second.median, b->second.median).c_str());
-    std::snprintf(cmp, sizeof cmp, "shared vs thread pages, %u threads, own objects, plain", T);
-    std::string dir = !beyond_noise(a->second, b->second) ? "inconclusive (ranges overlap)"
-                      : a->second.median > b->second.median ? "supports (shared pages slower)"
-                                                            : "contradicts (shared pages faster)";
-    ctx.findings.push_back({"C3", fig, cmp, dir});
-    ctx.note("C3 %s: %s -> %s", cmp, fig, dir.c_str());
-  }
-  auto x = shared_objs.find({"biased", T}), y = shared_objs.find({"atomic", T});
-  if (x != shared_objs.end() && y != shared_objs.end()) {
-    char fig[160], cmp[160];
-    std::snprintf(fig, sizeof fig, "%.2f vs %.2f ns/op (%s)", x->second.median, y->second.median, ratio_text(x->second.median, y->second.median).c_str());
-    std::snprintf(cmp, sizeof cmp, "shared objects: biased vs atomic, %u threads", T);
-    ctx.findings.push_back({"C3", fig, cmp, "context (not the claim itself)"});
-  }
+  // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }
 

@@ -205,15 +205,6 @@ int part_c7(context &ctx) {
     ctx.out.write("vm", r);
     ctx.note("C7 %-22s geomean %.4fx vs %s (%d of %d programs beyond noise)", c.name().c_str(), geo,
              baseline.name().c_str(), beyond, n);
-    if (c.name() == "idx-nofreeze/shared" || c.name() == "idx-freeze/shared") {
-      char fig[160], cmp[200];
-      std::snprintf(fig, sizeof fig, "geomean %.3fx over %d JS programs (%d beyond noise)", geo, n, beyond);
-      std::snprintf(cmp, sizeof cmp, "Duktape %s vs %s (inline, as shipped)", c.name().c_str(), baseline.name().c_str());
-      const std::string dir = beyond == 0 ? "inconclusive (within noise)"
-                              : geo > 1.03 ? "supports (> 3% slower)"
-                                           : "contradicts (within 3% of inline)";
-      ctx.findings.push_back({"C7", fig, cmp, dir});
-    }
   }
   return 0;
 }
@@ -390,7 +381,6 @@ int part_c5(context &ctx) {
   std::vector<config> configs = {{"inline-freeze", "inline"}};
   for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
   configs.push_back({"ptr-freeze", "shared"});
-  std::map<std::string, summary> pct;
   for (const auto &c : configs) {
     for (bool frozen : {false, true}) {
       const std::string cmd = duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " --prefork " +
@@ -404,7 +394,6 @@ int part_c5(context &ctx) {
       }
       summary s;
       emit_workers(ctx, c, backend, "duktape", frozen, records, ws, &s);
-      pct[c.name() + (frozen ? " frozen" : "")] = s;
       ctx.note("C5 duktape %-20s %-6s heap private %.2f%% (objects %s/%s pages, refcounts %s/%s pages)",
                c.name().c_str(), frozen ? "frozen" : "", s.median, ws[0].at("obj_pages_private").c_str(),
                ws[0].at("obj_pages_shared").c_str(), ws[0].at("rc_pages_private").c_str(),
@@ -433,16 +422,7 @@ int part_c5(context &ctx) {
   } else {
     ctx.note("vm: %s not built: no CPython anchor", py.c_str());
   }
-  auto in = pct.find("inline-freeze/inline"), out = pct.find("idx-freeze/shared"), fr = pct.find("idx-freeze/shared frozen");
-  if (in != pct.end() && out != pct.end() && fr != pct.end()) {
-    char fig[200];
-    std::snprintf(fig, sizeof fig, "heap private per worker: inline %.1f%%, out-of-line %.1f%%, frozen %.2f%%",
-                  in->second.median, out->second.median, fr->second.median);
-    const std::string dir = fr->second.max <= 1.0 && out->second.median < in->second.median
-                                ? "supports (out-of-line + frozen keeps pages shared)"
-                                : "mixed";
-    ctx.findings.push_back({"C5", fig, "Duktape prefork, read-only workers, idx shared vs inline", dir});
-  }
+  // Verdicts: experiments/plots/verdicts.py (rules C5 vm, C7, C2 vm, C3 vm).
   return 0;
 }
 

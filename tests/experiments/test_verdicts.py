@@ -1,0 +1,174 @@
+"""The verdict engine (experiments/plots/verdicts.py): one synthetic result set per verdict
+outcome, the bootstrap interval on data whose interval is known, and the paper's generator giving
+the engine's verdicts on the checked-in sample. Run: /usr/bin/python3 -m unittest (from this
+folder) or through ctest (lab_verdicts)."""
+import csv
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "experiments", "plots"))
+import verdicts as V  # noqa: E402
+
+COLUMNS = ["experiment", "claim", "variant", "placement", "handle", "slot_bits", "params", "method", "metric",
+           "rep", "stat", "n", "value", "min", "max"]
+
+
+def series(experiment, metric, values, **cols):
+    """A median row and its raw rows, as rcalab writes them (interleaved repetitions)."""
+    params = cols.pop("params", "reps=interleaved")
+    base = dict(experiment=experiment, metric=metric, params=params, method="wall_clock", **cols)
+    out = [dict(base, rep=i, stat="raw", value=v) for i, v in enumerate(values)]
+    s = sorted(values)
+    med = s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
+    out.append(dict(base, stat="median", n=len(values), value=med, min=s[0], max=s[-1]))
+    return out
+
+
+def write(d, experiment, rows):
+    with open(os.path.join(d, experiment + ".csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in COLUMNS})
+
+
+def ipc(transports):
+    """transport -> (serialised ns list, raw ns list)"""
+    rows = []
+    for t, (ser, raw) in transports.items():
+        rows += series("ipc", "round_trip_ns", ser, claim="C6", variant="serialised", params=f"transport={t};reps=interleaved")
+        rows += series("ipc", "round_trip_ns", raw, claim="C6", variant="raw", params=f"transport={t};reps=interleaved")
+    return rows
+
+
+RAW = [100, 104, 98, 101, 99]
+
+
+class Outcomes(unittest.TestCase):
+    def judge(self, experiment, rows, claim):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, experiment, rows)
+            return V.evaluate(d)[claim]
+
+    def test_supported(self):
+        v = self.judge("ipc", ipc({"pipe": ([x * 3 for x in RAW], RAW)}), "C6")
+        self.assertEqual(v["verdict"], "supported")
+        c = v["rules"][0]["comparisons"][0]
+        self.assertAlmostEqual(c["value"], 3.0)
+        self.assertEqual((c["ci_lo"], c["ci_hi"]), (3.0, 3.0))  # exactly 3x in every repetition
+        self.assertTrue(c["beyond_noise"])
+        self.assertIn("1 of 1 within the limit", v["proportion"])
+
+    def test_not_supported(self):
+        v = self.judge("ipc", ipc({"pipe": ([x * 1.2 for x in RAW], RAW)}), "C6")
+        self.assertEqual(v["verdict"], "not supported")
+        self.assertEqual(v["rules"][0]["comparisons"][0]["outcome"], "against")
+
+    def test_inconclusive_when_the_interval_straddles_the_limit(self):
+        v = self.judge("ipc", ipc({"pipe": ([150, 250, 200, 300, 100], RAW)}), "C6")
+        c = v["rules"][0]["comparisons"][0]
+        self.assertLess(c["ci_lo"], 2.0)
+        self.assertGreater(c["ci_hi"], 2.0)
+        self.assertEqual(v["verdict"], "inconclusive")
+
+    def test_mixed_counts_each_configuration(self):
+        v = self.judge("ipc", ipc({"pipe": ([x * 3 for x in RAW], RAW), "shm": ([x * 1.1 for x in RAW], RAW),
+                                   "unix_socket": ([x * 4 for x in RAW], RAW)}), "C6")
+        self.assertEqual(v["verdict"], "mixed")
+        self.assertTrue(v["proportion"].startswith("2 of 3 within the limit, 1 against"), v["proportion"])
+
+    def test_no_data(self):
+        with tempfile.TemporaryDirectory() as d:
+            res = V.evaluate(d)
+        for claim in V.CLAIMS:
+            self.assertEqual(res[claim]["verdict"], "no data")
+
+    def test_deterministic_measure_decides_and_time_is_reported_beside(self):
+        rows = []
+        for placement, handle, instr, ns in (("inline", "none", 10.0, RAW), ("shared", "pointer", 11.0,
+                                                                              [x * 1.5 for x in RAW])):
+            p = f"build=strict;field_type=u32"
+            rows += series("aliasing", "cpu_ns_per_object", ns, claim="C4", placement=placement, handle=handle,
+                           params=p + ";reps=interleaved")
+            rows.append(dict(experiment="aliasing", claim="C4", placement=placement, handle=handle, params=p,
+                             method="callgrind", metric="instructions_per_object", rep=0, stat="raw", value=instr))
+        v = self.judge("aliasing", rows, "C4")
+        c = v["rules"][0]["comparisons"][0]
+        self.assertEqual(c["measure"], "instructions_per_object")
+        self.assertAlmostEqual(c["value"], 1.1)
+        self.assertEqual(c["outcome"], "within")  # 1.1x instructions, although time says 1.5x
+        self.assertAlmostEqual(c["time"], 1.5)
+        self.assertEqual(v["verdict"], "supported")
+
+    def test_value_rule_on_pages(self):
+        rows = series("cow", "private_pct_of_heap", [99.0, 99.5], claim="C5", variant="dense", placement="inline",
+                      handle="none", slot_bits=32, params="frozen=no")
+        v = self.judge("cow", rows, "C5")
+        inline = [rr for rr in v["rules"] if rr["rule"]["id"] == "inline"][0]
+        self.assertEqual(inline["verdict"], "supported")
+        rows = series("cow", "private_pct_of_heap", [10.0, 10.0], claim="C5", variant="dense", placement="inline",
+                      handle="none", slot_bits=32, params="frozen=no")
+        self.assertEqual(self.judge("cow", rows, "C5")["verdict"], "not supported")
+
+    def test_rules_that_do_not_decide_are_reported_only(self):
+        rows = []
+        for variant, ns in (("check_expect", [x * 1.5 for x in RAW]), ("no_check", RAW)):
+            rows += series("freeze", "cpu_ns_per_op", ns, claim="C2", variant=variant, placement="inline",
+                           handle="none", params="frozen_pct=0;reps=interleaved")
+        v = self.judge("freeze", rows, "C2")
+        self.assertEqual(v["verdict"], "no data")  # C2 is decided on whole VMs
+        micro = [rr for rr in v["rules"] if rr["rule"]["id"] == "micro"][0]
+        self.assertEqual(micro["verdict"], "not supported")
+
+
+class Bootstrap(unittest.TestCase):
+    def test_constant_ratio_has_a_point_interval(self):
+        self.assertEqual(V.bootstrap_ratio([2, 4, 6, 8], [1, 2, 3, 4], paired=True), (2.0, 2.0))
+
+    def test_two_values_give_the_extremes(self):
+        # Resampled medians of [1, 3] are 1, 2 or 3 (probabilities 1/4, 1/2, 1/4): the 2.5 and
+        # 97.5 percentiles are the extremes.
+        self.assertEqual(V.bootstrap_ratio([1, 3], [1, 1], paired=False), (1.0, 3.0))
+
+    def test_interval_holds_the_ratio_and_excludes_1_only_when_apart(self):
+        lo, hi = V.bootstrap_ratio([x * 1.3 for x in RAW], RAW, paired=True)
+        self.assertLessEqual(lo, 1.3)
+        self.assertGreaterEqual(hi, 1.3)
+        self.assertGreater(lo, 1.0)
+        lo, hi = V.bootstrap_ratio([100, 90, 110, 95, 105], [98, 104, 92, 100, 107], paired=True)
+        self.assertLess(lo, 1.0)
+        self.assertGreater(hi, 1.0)
+
+    def test_same_rows_same_interval(self):
+        a, b = [5, 7, 6, 9, 5], [4, 4, 5, 6, 5]
+        self.assertEqual(V.bootstrap_ratio(a, b, True), V.bootstrap_ratio(a, b, True))
+
+
+@unittest.skipUnless(importlib.util.find_spec("matplotlib"), "matplotlib (the paper's generator) not installed")
+class PaperAgrees(unittest.TestCase):
+    def test_gen_py_gives_the_engines_verdicts_on_ci_sample(self):
+        sample = os.path.join(ROOT, "papers", "results", "ci-sample")
+        want = {c: v["verdict"] for c, v in V.evaluate(sample).items()}
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([sys.executable, os.path.join(ROOT, "papers", "tools", "gen.py"), sample, out], check=True,
+                           stdout=subprocess.DEVNULL)
+            got = {}
+            with open(os.path.join(out, "verdicts.txt")) as f:
+                for line in f:
+                    if line[:1] == "C" and ": " in line:
+                        claim, rest = line.split(": ", 1)
+                        got[claim] = rest.split(" -- ")[0].strip()
+        self.assertEqual(got, want)
+        # rcalab's own claim table (claims.csv, written by the same engine when the sample was made)
+        with open(os.path.join(sample, "claims.csv"), newline="") as f:
+            table = {r["claim"]: r["verdict"] for r in csv.DictReader(f)}
+        self.assertEqual(table, want)
+
+
+if __name__ == "__main__":
+    unittest.main()
