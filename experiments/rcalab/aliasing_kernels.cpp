@@ -41,6 +41,11 @@ template <class F>
   const F *f = reinterpret_cast<const F *>(obj + kPayload);
   double v = static_cast<double>(f->a);
   rc::incref(slot);
+  // Between a VM's incref and decref the reference is stored somewhere and the count may be read;
+  // without this the compiler folds +1 -1 on a count it can prove apart from the fields (inline)
+  // and writes no count at all. The barrier touches the count only: the fields stay cacheable
+  // unless the compiler cannot tell the count from them, which is the question C4 asks.
+  asm volatile("" : "+m"(*slot));
   v += static_cast<double>(f->a) * static_cast<double>(f->b);
   if (rc::decref(slot)) v += 1;  // never: counts start at 1
   v += static_cast<double>(f->a);

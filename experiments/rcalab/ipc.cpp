@@ -293,20 +293,22 @@ int run_ipc(context &ctx) {
   progress bar("ipc", 3);
   for (transport t : {transport::pipe, transport::unix_socket, transport::shm}) {
     peer p(t, bytes + 4096);
-    for (const char *mode : {"raw", "serialised"}) {
+    // Raw and serialised are compared: their repetitions are interleaved (rep i of both back to back).
+    const char *modes[] = {"raw", "serialised"};
+    std::vector<double> ser_ns, deser_ns;
+    std::vector<char> buf;
+    buf.reserve(bytes);
+    std::vector<std::function<double()>> bodies;
+    for (const char *mode : modes) {
       const bool gm = mode[0] == 's';
-      std::vector<double> ser_ns, deser_ns;
-      std::vector<char> buf;
-      buf.reserve(bytes);
-      auto fn = [&] {
+      bodies.push_back([&, gm] {
         double t0 = now_ns();
-        double d;
         if (gm) {
           buf.clear();
           serialise(g.root, buf);
           double t1 = now_ns();
           if (t == transport::shm) std::memcpy(p.shm(), buf.data(), buf.size());  // the serialiser's output lands in the segment
-          d = p.round_trip(buf.data(), buf.size(), true);
+          const double d = p.round_trip(buf.data(), buf.size(), true);
           ser_ns.push_back(t1 - t0);
           deser_ns.push_back(d);
         } else {
@@ -314,15 +316,20 @@ int run_ipc(context &ctx) {
           p.round_trip(raw.data(), bytes, false);
         }
         return now_ns() - t0;
-      };
-      auto samples = repeat(ctx.counters, opt.warmup, opt.reps, fn);
-      ser_ns.erase(ser_ns.begin(), ser_ns.begin() + std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(ser_ns.size())));
-      deser_ns.erase(deser_ns.begin(), deser_ns.begin() + std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(deser_ns.size())));
+      });
+    }
+    const auto series = repeat_interleaved(ctx.counters, opt.warmup, opt.reps, bodies);
+    ser_ns.erase(ser_ns.begin(), ser_ns.begin() + std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(ser_ns.size())));
+    deser_ns.erase(deser_ns.begin(), deser_ns.begin() + std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(deser_ns.size())));
+    for (std::size_t mi = 0; mi < std::size(modes); ++mi) {
+      const char *mode = modes[mi];
+      const bool gm = mode[0] == 's';
+      const std::vector<sample> &samples = series[mi];
       row r = ctx.base("ipc", "C6");
       r.set("variant", mode).set("placement", "none").set("handle", "none").na("slot_bits").set("semantics", "none");
       r.set("backend", "system").set("objects", nodes).set("working_set_bytes", bytes).set("threads", 2).set("method", "wall_clock");
       r.param("transport", transport_name(t)).param("records", static_cast<double>(records)).param("message_bytes", static_cast<double>(bytes));
-      r.param("child_malloc", "no_trim");
+      r.param("child_malloc", "no_trim").param("reps", "interleaved");
       auto scaled = [&](double div) {
         auto v = samples;
         for (auto &s : v) s.value /= div;

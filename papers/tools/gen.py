@@ -16,9 +16,9 @@ Nothing here holds a measured number: each one is read from the rows. A claim wh
 absent still gets its table, figure and verdict ("no data"), so the paper always builds; the
 manifest lists what was missing and check.py --strict fails on it.
 
-Verdicts follow the rules in RULES below, printed in the paper beside each verdict. Two medians
-differ beyond the noise only when their min..max ranges (over the repetitions) do not overlap,
-the same test rcalab's own claim table uses.
+Verdicts come from the one verdict engine, experiments/plots/verdicts.py (its rule table, the
+same one rcalab's claim table uses), and are printed in the paper with each rule and the source
+of its limit.
 """
 import json
 import math
@@ -30,6 +30,7 @@ from collections import defaultdict
 # The row reader is the experiments' own (experiments/plots/rows.py): one reader of the schema.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "experiments", "plots"))
 import rows as R  # noqa: E402
+import verdicts as V  # noqa: E402
 
 import matplotlib  # noqa: E402
 
@@ -39,53 +40,27 @@ import matplotlib.pyplot as plt  # noqa: E402
 plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 6.5, "figure.dpi": 100,
                      "pdf.fonttype": 42, "svg.fonttype": "none"})
 
-# ---- Rules: thresholds and their wording (printed beside each verdict) ------------------------
-T_C1 = 1.20      # the pointer hop may cost at most this factor over an inline count
-T_C2 = 2.0       # % overhead of the freeze check (PEP 683's acceptance limit for immortality)
-T_C3_OWN = 1.20  # per-thread refcount pages vs inline, own objects
-T_C4 = 1.20      # handle vs inline with fields read around incref/decref
-T_C5_INLINE = 50.0   # % of heap a dense read-only child makes private with inline counts
-T_C5_OUT = 0.25      # out-of-line share as a fraction of inline's
-T_C5_FROZEN = 1.0    # % of heap a frozen heap's child may make private
-T_C6 = 2.0       # serialise+send+deserialise vs raw send of the same bytes
-T_C7 = 1.03      # whole-VM geomean slowdown of out-of-line counts that counts as a decrease
-T_C7_FREEZE = 1.01  # whole-VM geomean slowdown of the freeze check
+# ---- Limits: read from the engine's rule table (never literals here) ---------------------------
 
-NOISE = ("A comparison is within the limit when the ratio of the medians is; above the limit it counts "
-         "against the claim only beyond the noise (the min..max ranges of the repetitions do not overlap), "
-         "otherwise it is inconclusive. Over several comparisons: supported if all are within the limit, partly "
-         "supported if some are within it and some against, not supported if some are against and none within, "
-         "inconclusive if none is against but not all are within.")
-RULES = {
-    "C1": (f"supported if the pointer hop (shared/ptr over inline, 32-bit slots) is within {T_C1:.2f}$\\times$ at "
-           "every working set and order measured; partly supported if within at some and above beyond the noise "
-           "at others (named); not supported if above beyond the noise somewhere and within nowhere; "
-           "inconclusive if above only within the noise."),
-    "C2": (f"supported if the check with \\texttt{{\\_\\_builtin\\_expect}} costs at most {T_C2:.0f}\\,\\% over no "
-           "check, with 0\\,\\% frozen objects (the normal case; PEP~683's acceptance limit), in every configuration "
-           "measured; partly supported if within in some and above beyond the noise in others; not supported if "
-           "above beyond the noise somewhere and within nowhere; inconclusive if above only within the noise. The 50\\,\\% random case, where prediction fails, is reported beside it."),
-    "C3": (f"supported if, at the largest thread count, per-thread refcount pages are within {T_C3_OWN:.2f}$\\times$ "
-           "inline counts (own pages do not impair) and shared pages are slower than per-thread pages beyond the "
-           "noise (sharing a page does); partly supported if the first holds but shared pages are not slower; not "
-           "supported if per-thread pages are above the limit; inconclusive where either comparison is within the "
-           "noise."),
-    "C4": (f"supported if the handle kernel is within {T_C4:.2f}$\\times$ the inline kernel (strict-aliasing "
-           "build, 32-bit fields: the compiler must assume the count store may alias them); not supported if above; "
-           "inconclusive if above only within the noise."),
-    "C5": (f"supported if (a) with inline counts a dense read-only child makes at least {T_C5_INLINE:.0f}\\,\\% of "
-           "the heap private (a count write dirties the page), (b) with out-of-line counts (shared pages, 32-bit "
-           f"slots) at most {T_C5_OUT:.2f} of inline's share, and (c) with a frozen heap at most "
-           f"{T_C5_FROZEN:.0f}\\,\\% in every child; partly supported if (a) holds and one of (b), (c) does; not "
-           "supported otherwise. Page counts are exact, so no noise rule applies."),
-    "C6": (f"supported if serialise + send + deserialise takes at least {T_C6:.0f}$\\times$ the raw send of the same "
-           "bytes (ratio of medians) on every transport; not supported if below on every transport; partly "
-           "supported otherwise."),
-    "C7": (f"the claim (separate counts slow down non-forking code) is supported if the geometric mean time of "
-           f"index handles on shared pages over inline counts (Duktape, JS suite) exceeds {T_C7:.2f} with at least "
-           f"one program beyond the noise; not supported if it is at most {T_C7:.2f}; inconclusive if no program "
-           f"differs beyond the noise. The freeze check alone is judged the same way with a limit of {T_C7_FREEZE:.2f}."),
-}
+def limit(claim, rid):
+    return next(r["limit"] for r in V.RULES if r["claim"] == claim and r["id"] == rid)
+
+
+T_C1 = limit("C1", "hop")
+T_C2 = (limit("C2", "vm") - 1) * 100  # percent
+T_C4 = limit("C4", "alias")
+T_C6 = limit("C6", "ipc")
+T_C7 = limit("C7", "counts")
+T_C7_FREEZE = limit("C7", "freeze")
+
+NOISE = ("Deterministic measures decide where the rows have them: instructions and simulated cache misses "
+         "(callgrind or cachegrind with the cache geometry given explicitly), pages. A time is reported beside "
+         "them as the ratio of the medians with its 95\\,\\% bootstrap interval (2000 resamples of the "
+         "repetitions, paired where the compared configurations ran interleaved), and a time difference is beyond "
+         "the noise only when that interval excludes 1; a time comparison is within a limit only when its whole "
+         "interval is. A claim's verdict pools its comparisons: supported (all within the limit), not supported "
+         "(all against), inconclusive (none against, some straddling the limit), mixed (some within, some "
+         "against), always with the proportion.")
 
 CLAIMS = {
     "C1": ("the extra pointer lookup should not matter much", "indirection", "fig-c1"),
@@ -195,10 +170,11 @@ class Out:
         self.figure(name, fig)
 
     def verdict(self, claim, verdict, evidence, headline=None):
+        rule = engine_rule_text(claim)
         self.verdicts[claim] = {"verdict": verdict, "evidence": evidence, "figure": CLAIMS[claim][2],
-                                "rule": RULES[claim], "headline": headline or evidence}
+                                "rule": rule, "headline": headline or evidence}
         self.v(f"{claim.lower()}.verdict", verdict)
-        self.v(f"{claim.lower()}.rule", RULES[claim])
+        self.v(f"{claim.lower()}.rule", rule)
         self.v(f"{claim.lower()}.evidence", evidence)
         self.v("noise.rule", NOISE)
 
@@ -239,38 +215,36 @@ def time_rows(o, prefix, rows, metric):
     return R.summaries(rows, metric)
 
 
-def classify(x, base, limit):
-    """One comparison: 'ok' (median ratio within the limit), 'bad' (above it, beyond the noise),
-    'unclear' (above it, but the min..max ranges overlap)."""
-    if x.value / base.value <= limit:
-        return "ok"
-    return "bad" if R.beyond_noise(x, base) else "unclear"
+def engine_rule_text(claim):
+    """The claim's rules from the engine's table, with each limit's source, as LaTeX."""
+    parts = []
+    for r in V.RULES:
+        if r["claim"] != claim:
+            continue
+        role = "" if r["decides"] else " (reported beside, does not decide)"
+        parts.append(f"\\emph{{{tex(r['id'])}}}: {tex(V.rule_text(r))}{role}. Limit: {tex(V.SOURCES[r['source']])}")
+    return "judged by these rules: " + " ".join(parts)
 
 
-def verdict_from(cells):
-    """cells: list of (name, ratio, outcome). Supported when every cell is ok; partly supported when
-    some are ok and some bad; not supported when some are bad and none ok; inconclusive when none
-    is bad but some are unclear."""
-    kinds = [c[2] for c in cells]
-    if not kinds:
-        return "no data"
-    if all(k == "ok" for k in kinds):
-        return "supported"
-    if "bad" in kinds:
-        return "partly supported" if "ok" in kinds else "not supported"
-    return "inconclusive"
-
-
-def cells_text(cells, fmt_ratio):
-    bad = [c for c in cells if c[2] == "bad"]
-    unclear = [c for c in cells if c[2] == "unclear"]
-    ok = [c for c in cells if c[2] == "ok"]
-    parts = [f"{len(ok)} of {len(cells)} within the limit"]
-    if bad:
-        parts.append("above it beyond the noise: " + ", ".join(f"{c[0]} ({fmt_ratio(c[1])})" for c in bad))
-    if unclear:
-        parts.append("above it within the noise: " + ", ".join(f"{c[0]} ({fmt_ratio(c[1])})" for c in unclear))
-    return "; ".join(parts)
+def engine_verdicts(o, d):
+    """Every claim's verdict from the engine: the verdict word, the proportion, the comparisons."""
+    result = V.evaluate(d)
+    o.engine = result
+    for claim in CLAIMS:
+        v = result[claim]
+        lines = []
+        for rr in v["rules"]:
+            cs = rr["comparisons"]
+            head = f"{tex(rr['rule']['id'])}: {tex(rr['verdict'])}, {tex(rr['proportion'])}"
+            if cs:
+                head += " (" + "; ".join(tex(V.fmt_comparison(c)) for c in cs[:8]) + ("; ..." if len(cs) > 8 else "") + ")"
+            lines.append(head)
+        o.verdict(claim, v["verdict"], tex(v["proportion"]) + ". " + ". ".join(lines),
+                  tex(v["proportion"]))
+        o.v(f"{claim.lower()}.proportion", tex(v["proportion"]))
+        for rr in v["rules"]:
+            o.v(f"{claim.lower()}.{rr['rule']['id']}.verdict", tex(rr["verdict"]))
+            o.v(f"{claim.lower()}.{rr['rule']['id']}.proportion", tex(rr["proportion"]))
 
 
 # ---- Environment and methodology --------------------------------------------------------------
@@ -357,10 +331,9 @@ def c1(d, o):
         o.missing.append("indirection")
         o.table("tab-c1", no_data_table("indirection (C1)"))
         o.empty_figure("fig-c1", "no indirection rows")
-        o.verdict("C1", "no data", "no rows")
         for k in ("ws.small", "ws.large", "hop.small", "hop.large", "emb.small", "emb.large", "best.small", "best.large",
                   "bestlay.small", "bestlay.large", "inline.small", "inline.large", "order", "nsizes", "sizes", "ok",
-                  "cells", "misses"):
+                  "misses"):
             o.v("c1." + k, "--")
         o.v("c1.limit", fmt(T_C1, 2))
         return
@@ -376,7 +349,6 @@ def c1(d, o):
             want["slot_bits"] = bits
         return R.one(rows, **want)
 
-    cells = []
     table_rows = []
     for order in orders:
         for ws in sizes:
@@ -389,8 +361,6 @@ def c1(d, o):
                     continue
                 x = s(lay, order, ws)
                 line.append(ratio_txt(x.value / base.value) + noise_mark(x, base) if x else "--")
-                if lay == "shared/ptr" and x:
-                    cells.append((f"{order} {size_txt(ws)}", x.value / base.value, classify(x, base, T_C1)))
             table_rows.append(line)
         table_rows.append("mid")
     if table_rows and table_rows[-1] == "mid":
@@ -399,10 +369,6 @@ def c1(d, o):
     o.table("tab-c1", tabular("ll" + "r" * (len(header) - 2), header, table_rows,
                               "Each handle column: median time over inline's median, same order and working set "
                               "(32-bit slots). $^\\dagger$: the min..max ranges overlap (within the noise)."))
-    o.verdict("C1", verdict_from(cells), "shared/ptr over inline: " + cells_text(cells, ratio_txt),
-              f"shared/ptr over inline within {fmt(T_C1, 2)}$\\times$ in {sum(c[2] == 'ok' for c in cells)} of "
-              f"{len(cells)} comparisons; from {ratio_txt(min(c[1] for c in cells))} to {ratio_txt(max(c[1] for c in cells))}"
-              if cells else None)
     # Headline values: random order, smallest and largest working set.
     order = "random" if "random" in orders else orders[0]
     for tag, ws in (("small", sizes[0]), ("large", sizes[-1])):
@@ -441,8 +407,6 @@ def c1(d, o):
     o.v("c1.nsizes", fmt(float(len(sizes)), 0))
     o.v("c1.sizes", ", ".join(size_txt(w) for w in sizes))
     o.v("c1.limit", fmt(T_C1, 2))
-    o.v("c1.ok", str(sum(c[2] == "ok" for c in cells)))
-    o.v("c1.cells", str(len(cells)))
 
     fig, axes = plt.subplots(1, len(orders), figsize=(7, 2.8), sharey=True, squeeze=False)
     for ax, order in zip(axes[0], orders):
@@ -472,14 +436,12 @@ def c2(d, o):
         o.missing.append("freeze")
         o.table("tab-c2", no_data_table("freeze (C2)"))
         o.empty_figure("fig-c2", "no freeze rows")
-        o.verdict("C2", "no data", "no rows")
         for k in ("expect0", "expect50", "noexpect0", "noexpect50", "expect100", "config", "limit"):
             o.v("c2." + k, "--")
         return
     groups = sorted({(R.layout(r), R.num(r["working_set_bytes"]), r["semantics"]) for r in rows},
                     key=lambda g: (lay_key(g[0]), g[1], g[2]))
     fracs = sorted({int(R.num(R.get(r, "frozen_pct"))) for r in rows})
-    cells = []
     table_rows = []
     over = {}
     for lay, ws, sem in groups:
@@ -495,8 +457,6 @@ def c2(d, o):
             table_rows.append([tex(lay), size_txt(ws), tex(sem), f"{f}\\,\\%", fmt(base.value),
                                pct_txt(pe) + (noise_mark(e, base) if e else ""),
                                pct_txt(pn) + (noise_mark(ne, base) if ne else "")])
-            if f == 0 and e:
-                cells.append((f"{lay} {size_txt(ws)} {sem}", pe, classify(e, base, 1 + T_C2 / 100)))
         table_rows.append("mid")
     if table_rows and table_rows[-1] == "mid":
         table_rows.pop()
@@ -504,10 +464,6 @@ def c2(d, o):
                                           "check+expect", "check, no hint"], table_rows,
                               "Overhead of the check over the no-check build, same configuration and frozen share "
                               "(50\\,\\% = a random half). $^\\dagger$: ranges overlap."))
-    o.verdict("C2", verdict_from(cells), "check+expect over no check at 0\\,\\% frozen: " + cells_text(cells, pct_txt),
-              f"check+expect at 0\\,\\% frozen within +{fmt(T_C2, 0)}\\,\\% in {sum(c[2] == 'ok' for c in cells)} of "
-              f"{len(cells)} configurations; from {pct_txt(min(c[1] for c in cells))} to {pct_txt(max(c[1] for c in cells))}"
-              if cells else None)
     # Headline: the first layout at its largest working set (the frozen pattern cannot be learnt there).
     lay0 = groups[0][0]
     ws0 = max(g[1] for g in groups if g[0] == lay0)
@@ -552,7 +508,6 @@ def c3(d, o):
         o.missing.append("threads")
         o.table("tab-c3", no_data_table("threads (C3)"))
         o.empty_figure("fig-c3", "no threads rows")
-        o.verdict("C3", "no data", "no rows")
         for k in ("T", "shared", "thread", "padded", "inline", "sharedvthread", "threadvinline", "biased", "atomic",
                   "biasedvatomic", "sharedvthreadatomic"):
             o.v("c3." + k, "--")
@@ -606,23 +561,7 @@ def c3(d, o):
     o.v("c3.biased", fmt(b.value) if b else "--")
     o.v("c3.atomic", fmt(a.value) if a else "--")
     o.v("c3.biasedvatomic", ratio_txt(b.value / a.value) if a and b else "--")
-    o.v("c3.limit", fmt(T_C3_OWN, 2))
-    if T < 2 or not (th and il and sh):
-        o.verdict("C3", "no data", f"needs 2 or more threads with shared, thread and inline layouts (have {T})")
-    else:
-        own_c = classify(th, il, T_C3_OWN)
-        share = "ok" if sh.value > th.value and R.beyond_noise(sh, th) else ("unclear" if sh.value > th.value else "bad")
-        if own_c == "bad":
-            verdict = "not supported"
-        elif own_c == "unclear" or share == "unclear":
-            verdict = "inconclusive"
-        elif share == "ok":
-            verdict = "supported"
-        else:
-            verdict = "partly supported"
-        evidence = (f"{T} threads, {sem}: thread pages {ratio_txt(th.value / il.value)}{noise_mark(th, il)} inline; "
-                    f"shared pages {ratio_txt(sh.value / th.value)}{noise_mark(sh, th)} thread pages")
-        o.verdict("C3", verdict, evidence)
+    o.v("c3.limit", fmt(limit("C3", "own"), 2))
 
     fig, axes = plt.subplots(1, len(sems) + (1 if shared else 0), figsize=(7, 2.6), squeeze=False)
     for ax, sm in zip(axes[0], sems):
@@ -682,7 +621,6 @@ def c4(d, o):
         o.missing.append("aliasing")
         o.table("tab-c4", no_data_table("aliasing (C4)"))
         o.empty_figure("fig-c4", "no aliasing rows")
-        o.verdict("C4", "no data", "no rows")
         for k in ("handle", "inline", "ratio", "restrict", "restrictratio", "irhandle", "irinline", "sthandle",
                   "stinline", "ir"):
             o.v("c4." + k, "--")
@@ -736,12 +674,6 @@ def c4(d, o):
     o.v("c4.irhandle", fmt(ir.get(kh, float("nan"))))
     o.v("c4.ir", "measured with callgrind" if ir else "not measured in this result set")
     o.v("c4.limit", fmt(T_C4, 2))
-    if il and hd:
-        ratio = hd.value / il.value
-        verdict = {"ok": "supported", "bad": "not supported", "unclear": "inconclusive"}[classify(hd, il, T_C4)]
-        o.verdict("C4", verdict, f"handle/inline {ratio_txt(ratio)}{noise_mark(hd, il)} ({tex(b0)}, {tex(f0)})")
-    else:
-        o.verdict("C4", "no data", "no inline/handle pair")
 
     fig, ax = plt.subplots(figsize=(7, 2.6))
     labels, ys, los, his, colors = [], [], [], [], []
@@ -794,7 +726,6 @@ def c5(d, o):
         o.missing.append("cow")
         o.table("tab-c5", no_data_table("cow (C5)"))
         o.empty_figure("fig-c5", "no cow rows")
-        o.verdict("C5", "no data", "no rows")
         for k in ("inline", "shared", "shared64", "frozen", "sharedfrozen", "sparseinline", "sparseshared", "objects",
                   "objbytes", "noop"):
             o.v("c5." + k, "--")
@@ -846,16 +777,6 @@ def c5(d, o):
     nz = g("inline", "32", "noop", "no")
     o.v("c5.noop", fmt(nz.value, 2) if nz else "--")
     frozen_case = fz if fz else shfz
-    if inl and sh:
-        a = inl.value >= T_C5_INLINE
-        b = sh.value <= T_C5_OUT * inl.value
-        c = frozen_case is not None and frozen_case.max <= T_C5_FROZEN
-        verdict = "supported" if (a and b and c) else ("partly supported" if a and (b or c) else "not supported")
-        ev = (f"inline {fmt(inl.value, 1)}\\,\\%, {tex(R.layout(sh.row))} {fmt(sh.value, 1)}\\,\\%, frozen "
-              f"{fmt(frozen_case.value, 2) if frozen_case else '--'}\\,\\% of the heap made private")
-        o.verdict("C5", verdict, ev)
-    else:
-        o.verdict("C5", "no data", "needs inline and shared layouts")
 
     bits_all = sorted({b for _, b in lays if b})
     fig, axes = plt.subplots(1, len(bits_all), figsize=(7, 2.6), squeeze=False, sharey=True)
@@ -924,7 +845,6 @@ def c6(d, o):
         o.missing.append("ipc")
         o.table("tab-c6", no_data_table("ipc (C6)"))
         o.empty_figure("fig-c6", "no ipc rows")
-        o.verdict("C6", "no data", "no rows")
         for k in ("pipe", "min", "max", "bytes", "nodes", "serobj", "deserobj", "rawmbps"):
             o.v("c6." + k, "--")
         return
@@ -937,7 +857,7 @@ def c6(d, o):
         t = R.get(r, "transport")
         if t not in transports:
             transports.append(t)
-    cells, ratios = [], {}
+    ratios = {}
     table_rows = []
     for t in transports:
         raw, sr = R.one(nb, transport=t, variant="raw"), R.one(nb, transport=t, variant="serialised")
@@ -947,7 +867,6 @@ def c6(d, o):
             continue
         ratio = sr.value / raw.value
         ratios[t] = ratio
-        cells.append((t, ratio, "ok" if ratio >= T_C6 else "bad"))
         table_rows.append([tex(t), fmt(raw.value), fmt(sr.value), ratio_txt(ratio) + noise_mark(sr, raw),
                            fmt(rawo.value) if rawo else "--", fmt(sro.value) if sro else "--",
                            fmt(rm.value) if rm else "--"])
@@ -955,7 +874,6 @@ def c6(d, o):
                                           "serialised ns/obj", "raw MB/s"], table_rows,
                               "Serialised = serialise + send + deserialise of an object graph of the same byte count. "
                               "$^\\dagger$: ranges overlap."))
-    o.verdict("C6", verdict_from(cells), "serialised/raw: " + ", ".join(f"{tex(t)} {ratio_txt(r)}" for t, r in ratios.items()))
     o.v("c6.pipe", ratio_txt(ratios.get("pipe", float("nan"))))
     o.v("c6.min", ratio_txt(min(ratios.values())) if ratios else "--")
     o.v("c6.max", ratio_txt(max(ratios.values())) if ratios else "--")
@@ -1004,7 +922,6 @@ def c7(d, o):
         o.missing.append("vm")
         o.table("tab-c7", no_data_table("vm (C7)"))
         o.empty_figure("fig-c7", "no vm rows (rcalab vm)")
-        o.verdict("C7", "no data", "no rows")
         for k in keys:
             o.v("c7." + k, "--")
         o.v("c7.method", "--")
@@ -1088,24 +1005,6 @@ def c7(d, o):
             o.v("c7." + k, "--")
     o.v("c7.beyond", f"{beyond[('idx-nofreeze', 'shared')]}/{len(programs)}")
 
-    def judge(c, limit):
-        gval = gv(*c)
-        if R.isna(gval):
-            return None
-        if beyond[c] == 0:
-            return "inconclusive"
-        return "supported" if gval > limit else "not supported"
-    vo = judge(("idx-nofreeze", "shared"), T_C7)
-    vf = judge(("inline-freeze", "inline"), T_C7_FREEZE)
-    if vo is None:
-        o.verdict("C7", "no data", "no idx-nofreeze/shared configuration")
-    else:
-        verdict = vo if vf in (None, vo) else f"{vo} (separate counts); {vf} (freeze check)"
-        o.verdict("C7", verdict, f"geomean idx/shared {ratio_txt(gv('idx-nofreeze', 'shared'))} "
-                                 f"({beyond[('idx-nofreeze', 'shared')]}/{len(programs)} programs beyond noise), "
-                                 f"freeze check {ratio_txt(gv('inline-freeze', 'inline'))}")
-    o.v("c7.verdictcounts", vo or "no data")
-    o.v("c7.verdictfreeze", vf or "no data")
 
     fig, ax = plt.subplots(figsize=(7, 2.8))
     cs = [c for c in configs if c != (bv, bp)]
@@ -1237,6 +1136,12 @@ def main(argv):
     machines(os.path.dirname(os.path.normpath(d)), o, label)
     for f in (c1, c2, c3, c4, c4_asm, c5, c6, c7, alloc, micro):
         f(d, o)
+    engine_verdicts(o, d)
+    o.v("c7.verdictcounts", o.values["c7.counts.verdict"])
+    o.v("c7.verdictfreeze", o.values["c7.freeze.verdict"])
+    hop = next(rr for rr in o.engine["C1"]["rules"] if rr["rule"]["id"] == "hop")["comparisons"]
+    o.v("c1.ok", str(sum(c["outcome"] == "within" for c in hop)))
+    o.v("c1.cells", str(len(hop)))
     summary_table(o)
     fill_missing(o, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rca.tex"))
     with open(os.path.join(out_dir, "values.tex"), "w") as f:

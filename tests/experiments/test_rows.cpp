@@ -71,3 +71,25 @@ TEST(LabRows, NumbersKeepTheirPrecision) {
 
 }  // namespace
 }  // namespace rca::lab
+
+namespace rca::lab {
+namespace {
+
+// Rows under papers/results/ are what the paper cites: a dirty revision is refused there unless
+// --scratch; anywhere else, and from a clean revision, rows are written.
+TEST(PaperRows, DirtyRevisionIsRefusedUnderPapersResultsOnly) {
+  const std::string src = "/tmp/rca-src";
+  const std::string why = paper_rows_refusal(src + "/papers/results/box", src, "0123456789ab-dirty", false);
+  EXPECT_NE(why.find("refusing to write rows for the paper"), std::string::npos) << why;
+  EXPECT_NE(why.find("0123456789ab-dirty"), std::string::npos) << why;
+  EXPECT_NE(why.find("--scratch"), std::string::npos) << why;
+  EXPECT_EQ(why.find('\n'), std::string::npos) << "one line";
+  EXPECT_FALSE(paper_rows_refusal(src + "/papers/results/a/../b", src, "x-dirty", false).empty());
+  EXPECT_EQ(paper_rows_refusal(src + "/papers/results/box", src, "0123456789ab-dirty", true), "");
+  EXPECT_EQ(paper_rows_refusal(src + "/papers/results/box", src, "0123456789ab", false), "");
+  EXPECT_EQ(paper_rows_refusal("/tmp/elsewhere", src, "0123456789ab-dirty", false), "");
+  EXPECT_EQ(paper_rows_refusal(src + "/papers/resultsX", src, "0123456789ab-dirty", false), "");
+}
+
+}  // namespace
+}  // namespace rca::lab

@@ -1,0 +1,63 @@
+"""C4's kernels as the compiler emitted them (the assembly rcalab saves beside its rows): every
+kernel writes the count twice per object (incref, decref), the inline ones included. Before,
+the compiler folded +1 -1 on the inline count and the inline loop stored no count at all, so
+C4 compared a loop that writes counts with one that writes none.
+
+Usage: test_c4_asm.py ASM_DIR   (the build's experiments/asm, with aliasing_<build>.s)"""
+import os
+import re
+import sys
+import unittest
+
+ASM_DIR = os.environ.get("RCALAB_ASM_DIR", "")
+# AT&T syntax: the destination is the last operand; a memory destination ends in "(%reg...)".
+MEMORY_DEST = re.compile(r"^\t(mov|add|sub|inc|dec|lock)\w*\s.*\(%\w+(,\s*%\w+(,\s*\d+)?)?\)\s*$")
+FREEZE_SATURATION = "$-2147483648"  # the overflow path's store of the frozen value, not a count update
+
+
+def kernel_body(text, name):
+    lines = text.splitlines()
+    try:
+        start = lines.index(name + ":")
+    except ValueError:
+        return None
+    body = []
+    for line in lines[start + 1:]:
+        if ".cfi_endproc" in line or line.startswith("\t.size"):
+            break
+        body.append(line)
+    return body
+
+
+def count_stores(body):
+    return sum(1 for line in body if MEMORY_DEST.match(line) and FREEZE_SATURATION not in line)
+
+
+class KernelsWriteCounts(unittest.TestCase):
+    def test_every_kernel_stores_the_count_twice_per_object(self):
+        self.assertTrue(os.path.isdir(ASM_DIR), f"no assembly folder {ASM_DIR!r}")
+        seen = 0
+        for build in ("strict", "nostrict", "restrict"):
+            path = os.path.join(ASM_DIR, f"aliasing_{build}.s")
+            with open(path) as f:
+                text = f.read()
+            for layout in ("inline", "handle"):
+                for field in ("u32", "f64"):
+                    name = f"rca_lab_alias_{build}_{layout}_{field}"
+                    body = kernel_body(text, name)
+                    self.assertIsNotNone(body, f"{name} not in {path}")
+                    self.assertGreaterEqual(count_stores(body), 2, f"{name}: count stores deleted:\n" + "\n".join(body))
+                    seen += 1
+        self.assertEqual(seen, 12)
+
+    def test_the_check_finds_a_missing_store(self):
+        folded = ["\tmovl\t(%rdx), %eax", "\taddl\t$1, %eax", "\tmovl\t$-2147483648, (%rdx)"]
+        self.assertEqual(count_stores(folded), 0)
+        kept = ["\taddl\t$1, (%rdx)", "\tmovl\t%eax, 4(%rdx,%rcx,4)"]
+        self.assertEqual(count_stores(kept), 2)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        ASM_DIR = sys.argv.pop(1)
+    unittest.main()
