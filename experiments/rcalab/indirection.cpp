@@ -6,15 +6,90 @@
 // moves along a list) and the compiler cannot fold the pair away.
 #include "../harness/measure.hpp"
 #include "../harness/progress.hpp"
+#include "../harness/simulate.hpp"
 #include "experiment.hpp"
 #include "objects.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 
 namespace rca::lab {
+namespace {
+
+std::string sim_label(const layout &l, const char *order, const std::string &sem, std::size_t ws) {
+  return l.name() + "|" + std::to_string(l.slot_bits) + "|" + order + "|" + sem + "|" + std::to_string(ws);
+}
+
+// The same passes under callgrind's cache simulation (harness/simulate.hpp), one nested run per
+// working set up to kSimMaxBytes (above it the simulation takes minutes per layout): instructions,
+// simulated D1 and LL misses and the cycle estimate per operation, as rows beside the times.
+constexpr std::size_t kSimMaxBytes = 64u << 20;
+
+void simulate(context &ctx, const std::vector<layout> &layouts, const std::vector<std::size_t> &sizes,
+              const std::vector<std::string> &sems) {
+  const options &opt = ctx.opt;
+  std::string placements, handles;
+  for (const layout &l : layouts) {
+    const std::string p = rca_placement_name(l.placement), h = l.handle == RCA_HANDLE_INDEX ? "index" : "pointer";
+    if (placements.find(p) == std::string::npos) placements += (placements.empty() ? "" : ",") + p;
+    if (l.placement != RCA_PLACEMENT_INLINE && l.placement != RCA_PLACEMENT_EMBEDDED &&
+        handles.find(h) == std::string::npos)
+      handles += (handles.empty() ? "" : ",") + h;
+  }
+  std::string sem_list;
+  for (const auto &s : sems) sem_list += (sem_list.empty() ? "" : ",") + s;
+  for (std::size_t ws : sizes) {
+    if (ws > kSimMaxBytes) continue;
+    const std::size_t n = std::max<std::size_t>(2, ws / opt.object_bytes);
+    // About 1 M simulated operations per series (at least one pass).
+    const std::size_t passes = std::max<std::size_t>(1, (1u << 20) / (2 * n));
+    std::string why;
+    const std::string args = "indirection --callgrind off --reps 1 --warmup 1 --out - --working-set " +
+                             std::to_string(ws) + " --ops " + std::to_string(passes * n) + " --placement " +
+                             placements + (handles.empty() ? "" : " --handle " + handles) + " --semantics " +
+                             sem_list + " --object-bytes " + std::to_string(opt.object_bytes) + " --seed " +
+                             std::to_string(opt.seed);
+    ctx.note("indirection: simulating %zu KiB under callgrind", ws >> 10);
+    const auto counts = simulate_self(args, why);
+    if (counts.empty()) {
+      ctx.note("indirection: no simulated counts: %s", why.c_str());
+      return;
+    }
+    for (const layout &l : layouts) {
+      for (const char *order : {"sequential", "random"}) {
+        for (const auto &sem : sems) {
+          auto it = counts.find(sim_label(l, order, sem, n * opt.object_bytes));
+          if (it == counts.end()) continue;
+          const double ops = 2.0 * static_cast<double>(n) * static_cast<double>(passes);
+          row r = ctx.base("indirection", "C1");
+          r.set("variant", order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
+          r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", n);
+          r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
+          r.set("method", kSimMethod).set("rep", 0).set("stat", "raw");
+          r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n));
+          r.param("seed", static_cast<double>(opt.seed)).param("cycles_estimate", "Ir+10*D1m+100*LLm");
+          const sim_counts &c = it->second;
+          const std::pair<const char *, double> metrics[] = {
+              {"sim_instructions_per_op", c.instructions / ops}, {"sim_d1_misses_per_op", c.d1_misses / ops},
+              {"sim_ll_misses_per_op", c.ll_misses / ops}, {"sim_cycles_per_op", c.cycles_estimate() / ops}};
+          for (const auto &[metric, value] : metrics) {
+            row m = r;
+            m.set("metric", metric).set("value", value).set("unit", std::string(metric).find("misses") != std::string::npos
+                                                                          ? "misses" : std::string(metric).find("cycles") != std::string::npos
+                                                                          ? "cycles" : "instructions");
+            ctx.out.write("indirection", m);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 int run_indirection(context &ctx) {
   const options &opt = ctx.opt;
   std::vector<std::size_t> sizes = opt.working_sets;
@@ -75,9 +150,11 @@ int run_indirection(context &ctx) {
           for (const auto &sem : sems) {
             keys.push_back({&l, order, sem});
             const bool at = sem == "atomic";
-            bodies.push_back(with_layout(l, [&, at, base0 = pops[k]->base]<class Slot, class Handle>() -> std::function<double()> {
-              return [&v, at, n, passes, base = static_cast<Slot *>(base0)] {
+            std::string label = sim_label(l, order, sem, n * object_bytes);
+            bodies.push_back(with_layout(l, [&, at, label, base0 = pops[k]->base]<class Slot, class Handle>() -> std::function<double()> {
+              return [&v, at, n, passes, label, base = static_cast<Slot *>(base0)] {
                 std::uint64_t sink = 0;
+                sim_region region(label);  // counts this region when rcalab runs under callgrind
                 double t0 = now_ns();
                 for (std::size_t p = 0; p < passes; ++p) {
                   if (at) sink += pass<Slot, Handle, atomic_rc<Slot>>(v.data(), n, base);
@@ -114,6 +191,9 @@ int run_indirection(context &ctx) {
     }
   }
 
+  const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
+  const bool no_hw = !ctx.counters.available(event::instructions);
+  if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && no_hw))) simulate(ctx, layouts, sizes, sems);
   // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }
