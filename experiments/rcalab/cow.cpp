@@ -6,6 +6,7 @@
 // (pagemap bit 56, harness/pages.hpp): object pages, refcount pages, other. Dense traversal and
 // sparse (every stride-th object). A no-op child is the control for what fork itself costs.
 #include "../harness/measure.hpp"
+#include "../harness/memory.hpp"
 #include "../harness/pages.hpp"
 #include "../harness/progress.hpp"
 #include "experiment.hpp"
@@ -55,9 +56,22 @@ int run_cow(context &ctx) {
     for (bool frozen : {false, true}) {
       population pop(l, n, opt.object_bytes, /*track_objects=*/frozen);
       long frozen_count = 0;
+      double freeze_ns = 0;
       if (frozen) {
+        const double t0 = now_ns();
         frozen_count = pop.heap.freeze();
+        freeze_ns = now_ns() - t0;
         if (frozen_count < 0) throw std::runtime_error(std::string("rca_heap_freeze: ") + rca_last_error());
+      }
+      if (frozen) {
+        // The freeze sweep's cost: time per million objects (one sweep per heap; wall clock).
+        row r = ctx.base("cow", "C5");
+        r.set("variant", "freeze_sweep").set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
+        r.set("slot_bits", l.slot_bits).set("semantics", "plain").set("backend", "system").set("objects", n);
+        r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
+        r.set("method", "wall_clock").param("frozen", "yes").param("frozen_counts", static_cast<double>(frozen_count));
+        emit_series(ctx.out, "cow", r, "freeze_ms_per_million_objects", "ms",
+                    {sample{freeze_ns / 1e6 / (static_cast<double>(n) / 1e6), {}}});
       }
       const page_set obj_pages = pop.object_pages(), rc_pages = pop.refcount_pages();
       for (const auto &w : walks) {
@@ -100,6 +114,31 @@ int run_cow(context &ctx) {
                                   {"other_pages_private", "pages"}, {"private_pct_of_heap", "%"}, {"minor_faults", "faults"}, {"child_ms", "ms"}};
         for (auto &u : units) {
           emit_series(ctx.out, "cow", r, u[0], u[1], series[u[0]]);
+        }
+        // Physical memory of the whole family: parent + `children` workers alive at once, each
+        // after the same walk (Pss and Rss summed over smaps_rollup), beside the page counts.
+        if (std::string(w.name) == "sparse") continue;
+        const family_memory fm = measure_family(children, [&] {
+          if (w.stride == 0) return;
+          with_layout(l, [&]<class Slot, class Handle>() {
+            std::uint64_t s = read_only_walk<Slot, Handle>(pop.objs.data(), n, w.stride, static_cast<Slot *>(pop.base));
+            asm volatile("" ::"r"(s));
+            return 0;
+          });
+        });
+        row f = r;
+        f.set("method", "fork+smaps_rollup").param("workers_alive_at_once", static_cast<double>(children));
+        const std::pair<const char *, std::uint64_t> fam[] = {
+            {"pss_total_kib", fm.pss_total}, {"rss_total_kib", fm.rss_total}, {"pss_workers_kib", fm.pss_workers},
+            {"rss_workers_kib", fm.rss_workers}, {"private_dirty_workers_kib", fm.private_dirty_workers}};
+        for (const auto &[metric, bytes] : fam) {
+          if (fm.available) {
+            emit_series(ctx.out, "cow", f, metric, "KiB", {sample{static_cast<double>(bytes) / 1024.0, {}}});
+          } else {
+            row u = f;
+            u.set("stat", "unavailable").set("metric", metric).set("unit", "KiB").na("value");
+            ctx.out.write("cow", u);
+          }
         }
       }
       bar.step(l.name() + (frozen ? " frozen" : ""));
