@@ -20,6 +20,13 @@ fi
 for want in "undefined value: \\\\rv{no.such.value}" "missing table" "missing figure"; do
   grep -q "$want" "$tmp/out" || { echo "papers/ci.sh: check.py did not report: $want" >&2; cat "$tmp/out" >&2; exit 1; }
 done
+# ... and an overfull box in the LaTeX log.
+printf 'Overfull \\hbox (12.5pt too wide) in paragraph at lines 10--12\nOutput written on rca.pdf\n' > "$tmp/t.log"
+printf '\\rv{a.b}\n' > "$tmp/t2.tex"
+if "$PY" papers/tools/check.py "$tmp/t2.tex" "$tmp/gen" --log "$tmp/t.log" > "$tmp/out" 2>&1 ||
+   ! grep -q "overfull box: 12.5pt at line(s) 10--12" "$tmp/out"; then
+  echo "papers/ci.sh: check.py did not fail on an overfull box" >&2; cat "$tmp/out" >&2; exit 1
+fi
 # gen.py on an empty result set: every claim 'no data', and the check in strict mode says so.
 mkdir -p "$tmp/empty"
 "$PY" papers/tools/gen.py "$tmp/empty" "$tmp/gen-empty" > /dev/null

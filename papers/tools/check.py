@@ -8,7 +8,7 @@ Usage: /usr/bin/python3 papers/tools/check.py TEX GENERATED_DIR [--log LATEX_LOG
             GENERATED_DIR/name.pdf; no measured-looking number typed in the claim sections' prose
             is checked by eye, not here.
   log       (with --log) no "rca-paper: undefined value/missing table", no undefined reference or
-            control sequence, no missing file, and the run produced output.
+            control sequence, no missing file, no overfull box, and the run produced output.
   --strict  also fails when the result set lacked rows for an experiment (manifest.json "missing")
             or a claim's verdict is "no data": CI uses it on the checked-in sample.
 Exit status 0 when everything holds, 1 otherwise; each problem is printed on its own line.
@@ -102,6 +102,9 @@ def main(argv):
                               (r"! (?:LaTeX |Package \w+ )?Error[^\n]*", "error")):
                 for m in sorted(set(re.findall(pat, lt))):
                     problems.append(f"log: {what}: {m}")
+            # Text past the margin is a layout error the reader sees: every overfull box fails.
+            for width, where in re.findall(r"Overfull \\[hv]box \(([\d.]+)pt too \w+\) (?:in paragraph |in alignment |detected )?at lines? (\d+(?:--\d+)?)", lt):
+                problems.append(f"log: overfull box: {width}pt at line(s) {where}")
             if "Output written on" not in lt:
                 problems.append("log: no output written")
             if "Label(s) may have changed" in lt:

@@ -246,7 +246,7 @@ def engine_verdicts(o, d):
                   tex(v["proportion"]))
         o.v(f"{claim.lower()}.proportion", tex(v["proportion"]))
         for rr in v["rules"]:
-            o.v(f"{claim.lower()}.{rr['rule']['id']}.verdict", tex(rr["verdict"]))
+            o.v(f"{claim.lower()}.{rr['rule']['id']}.outcome", tex(rr["verdict"]))
             o.v(f"{claim.lower()}.{rr['rule']['id']}.proportion", tex(rr["proportion"]))
 
 
@@ -339,6 +339,7 @@ def c1(d, o):
                   "misses"):
             o.v("c1." + k, "--")
         o.v("c1.limit", fmt(T_C1, 2))
+        c1_sim(d, o)
         return
     sem = "plain" if any(r["semantics"] == "plain" for r in rows) else rows[0]["semantics"]
     rows = [r for r in rows if r["semantics"] == sem]
@@ -429,6 +430,58 @@ def c1(d, o):
     axes[0][0].set_ylabel("ns per incref or decref (median, min..max)")
     axes[0][-1].legend(ncol=2)
     o.figure("fig-c1", fig)
+    c1_sim(d, o)
+
+
+def c1_sim(d, o):
+    """C1 under callgrind's cache simulation: per op, inline vs each handle layout."""
+    allr = R.load(d, "indirection")
+    sim = [r for r in allr if r.get("metric", "").startswith("sim_") and r.get("stat") == "raw"]
+    keys = ("sim_cycles_per_op", "sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op")
+    if not sim:
+        o.table("tab-c1sim", no_data_table("indirection under callgrind (simulated caches)"))
+        o.v("c1sim.method", "not run")
+        o.v("c1sim.sizes", "--")
+        for k in ("hop.small", "hop.large", "llhop.large"):
+            o.v("c1sim." + k, "--")
+        return
+
+    def val(lay, order, ws, metric):
+        x = [r for r in sim if R.layout(r) == lay and r["variant"] == order and R.same(r["working_set_bytes"], ws)
+             and r["metric"] == metric and (lay == "inline" or r["slot_bits"] == "32")]
+        return R.num(x[0]["value"]) if x else float("nan")
+    sizes = sorted({R.num(r["working_set_bytes"]) for r in sim})
+    lays = [l for l in sorted({R.layout(r) for r in sim}, key=lay_key) if l != "inline"]
+    rows = []
+    for order in ("sequential", "random"):
+        for ws in sizes:
+            cyc = val("inline", order, ws, "sim_cycles_per_op")
+            if R.isna(cyc):
+                continue
+            line = [tex(order), size_txt(ws), fmt(cyc), fmt(val("inline", order, ws, "sim_d1_misses_per_op")),
+                    fmt(val("inline", order, ws, "sim_ll_misses_per_op"))]
+            for lay in lays:
+                c = val(lay, order, ws, "sim_cycles_per_op")
+                line.append(ratio_txt(c / cyc) if not R.isna(c) else "--")
+                line.append(fmt(val(lay, order, ws, "sim_d1_misses_per_op")) + " / " +
+                            fmt(val(lay, order, ws, "sim_ll_misses_per_op")))
+            rows.append(line)
+    header = ["order", "working set", "inline cycles/op", "inline D1 m/op", "inline LL m/op"]
+    for lay in lays:
+        header += [tex(lay) + " cycles", tex(lay) + " D1 / LL m/op"]
+    o.table("tab-c1sim", tabular("ll" + "r" * (len(header) - 2), header, rows,
+                                 "Callgrind with cache simulation (" + tex(sim[0]["method"]) + "); cycles: the estimate "
+                                 "instructions + 10 $\\times$ L1 misses + 100 $\\times$ LL misses per incref or decref; "
+                                 "handle columns: cycles over inline's, and data misses per operation. Deterministic: "
+                                 "the same rows give the same counts on any load."))
+    o.v("c1sim.method", tex(sim[0]["method"]))
+    o.v("c1sim.sizes", ", ".join(size_txt(w) for w in sizes))
+    for tag, ws in (("small", sizes[0]), ("large", sizes[-1])):
+        a, b = val("shared/ptr", "random", ws, "sim_cycles_per_op"), val("inline", "random", ws, "sim_cycles_per_op")
+        o.v(f"c1sim.hop.{tag}", ratio_txt(a / b) if not R.isna(a) and not R.isna(b) else "--")
+    la, lb = val("shared/ptr", "random", sizes[-1], "sim_ll_misses_per_op"), val("inline", "random", sizes[-1],
+                                                                                "sim_ll_misses_per_op")
+    o.v("c1sim.llhop.large", ratio_txt(la / lb) if lb and not R.isna(la) and not R.isna(lb) else "--")
 
 
 # ---- C2: freeze --------------------------------------------------------------------------------
@@ -725,6 +778,7 @@ def c5(d, o):
     pct = R.summaries(allr, "private_pct_of_heap")
     vm = [r for r in R.summaries(R.load(d, "vm")) if r.get("claim") == "C5"]
     c5_vm(o, vm)
+    c5_memory(allr, o)
     if not pct:
         o.missing.append("cow")
         o.table("tab-c5", no_data_table("cow (C5)"))
@@ -800,6 +854,42 @@ def c5(d, o):
     axes[0][0].set_ylabel("% of heap pages made private")
     axes[0][0].legend()
     o.figure("fig-c5", fig)
+
+
+def c5_memory(allr, o):
+    """C5 in physical memory: Pss and Rss summed over the parent and the workers, and the freeze sweep."""
+    meds = R.summaries(allr)
+    fam = [r for r in meds if r["metric"] == "pss_total_kib"]
+    sweep = [r for r in meds if r["metric"] == "freeze_ms_per_million_objects"]
+    if not fam and not sweep:
+        o.table("tab-c5mem", no_data_table("cow Pss/Rss and freeze sweep (older result set)"))
+        for k in ("pssinline", "pssshared", "pssnoop", "workers", "sweepmin", "sweepmax"):
+            o.v("c5mem." + k, "--")
+        return
+    rows = []
+    for r in sorted(fam, key=lambda r: (lay_key(R.layout(r)), r["slot_bits"], r["variant"], R.get(r, "frozen"))):
+        want = dict(layout=R.layout(r), slot_bits=r["slot_bits"], variant=r["variant"], frozen=R.get(r, "frozen"))
+        rss = R.one(meds, metric="rss_total_kib", **want)
+        pdw = R.one(meds, metric="private_dirty_workers_kib", **want)
+        sw = R.one(sweep, layout=R.layout(r), slot_bits=r["slot_bits"]) if R.get(r, "frozen") == "yes" else None
+        rows.append([tex(R.layout(r)), tex(r["slot_bits"]), tex(r["variant"]), tex(R.get(r, "frozen")),
+                     fmt(R.num(r["value"]) / 1024), fmt(rss.value / 1024) if rss else "--",
+                     fmt(pdw.value / 1024) if pdw else "--", fmt(sw.value) if sw else ""])
+    o.table("tab-c5mem", tabular("llllrrrr", ["layout", "slot bits", "walk", "frozen", "Pss MiB", "Rss MiB",
+                                              "workers' private dirty MiB", "freeze ms/M obj"], rows,
+                                 "Parent + workers alive at once, each after the walk; Pss and Rss summed over "
+                                 "\\texttt{/proc/<pid>/smaps\\_rollup}. A frozen heap tracks its objects (a registry), "
+                                 "so its absolute figures are not comparable with the unfrozen rows. Freeze sweep: wall "
+                                 "time of \\texttt{rca\\_heap\\_freeze} per million objects, one sweep per heap."))
+    g = lambda lay, walk: R.one(fam, layout=lay, slot_bits="32", variant=walk, frozen="no")  # noqa: E731
+    for key, lay, walk in (("pssinline", "inline", "dense"), ("pssshared", "shared/ptr", "dense"),
+                           ("pssnoop", "inline", "noop")):
+        x = g(lay, walk)
+        o.v("c5mem." + key, fmt(x.value / 1024) if x else "--")
+    o.v("c5mem.workers", tex(R.get(fam[0], "workers_alive_at_once")) if fam else "--")
+    vals = [R.num(r["value"]) for r in sweep]
+    o.v("c5mem.sweepmin", fmt(min(vals)) if vals else "--")
+    o.v("c5mem.sweepmax", fmt(max(vals)) if vals else "--")
 
 
 def c5_vm(o, vm):
@@ -1095,6 +1185,26 @@ def micro(d, o):
     o.table("tab-micro", tabular("lrl", ["benchmark", "median time", "unit"], out) if out else no_data_table("micro"))
 
 
+def rules_table(o):
+    """Every rule of the engine: claim, what it compares, limit, the limit's source, its verdict."""
+    rows = []
+    for claim in CLAIMS:
+        for rr in o.engine[claim]["rules"]:
+            r = rr["rule"]
+            brk = lambda x: tex(x).replace("\\_", "\\_\\allowbreak{}")  # noqa: E731
+            rows.append([claim, tex(r["id"]) + ("" if r["decides"] else "$^*$"), tex(V.rule_text(r)) + f" (source: {tex(r['source'])})",
+                         brk(", ".join(r["deterministic"]) or "--"), brk(", ".join(r["time"]) or "--"),
+                         tex(rr["verdict"]), tex(rr["proportion"])])
+    rr_ = ">{\\raggedright\\arraybackslash}"
+    o.table("tab-rules", "\\begin{tabular}{@{}ll" + rr_ + "p{4.1cm}" + rr_ + "p{1.9cm}" + rr_ + "p{1.7cm}" + rr_ + "p{1.55cm}" + rr_ +
+            "p{2.9cm}@{}}\n\\toprule\nclaim & rule & compares, limit & decides by & time beside & verdict & proportion \\\\\n"
+            "\\midrule\n" + "\\\\\n".join(" & ".join(x) for x in rows) + "\\\\\n\\bottomrule\n\\end{tabular}\n")
+    src = []
+    for key, text in V.SOURCES.items():
+        src.append(f"\\item[{tex(key)}] {tex(text)}")
+    o.v("rules.sources", "\\begin{description}\\itemsep0pt\\small " + " ".join(src) + "\\end{description}")
+
+
 def summary_table(o):
     rows = []
     for c, (quote, exp, fig) in CLAIMS.items():
@@ -1140,8 +1250,9 @@ def main(argv):
     for f in (c1, c2, c3, c4, c4_asm, c5, c6, c7, alloc, micro):
         f(d, o)
     engine_verdicts(o, d)
-    o.v("c7.verdictcounts", o.values["c7.counts.verdict"])
-    o.v("c7.verdictfreeze", o.values["c7.freeze.verdict"])
+    rules_table(o)
+    o.v("c7.verdictcounts", o.values["c7.counts.outcome"])
+    o.v("c7.verdictfreeze", o.values["c7.freeze.outcome"])
     hop = next(rr for rr in o.engine["C1"]["rules"] if rr["rule"]["id"] == "hop")["comparisons"]
     o.v("c1.ok", str(sum(c["outcome"] == "within" for c in hop)))
     o.v("c1.cells", str(len(hop)))
