@@ -1,6 +1,7 @@
 #include "simulate.hpp"
 
 #include "environment.hpp"
+#include "rows.hpp"
 
 #include <valgrind/callgrind.h>
 #include <valgrind/valgrind.h>
@@ -15,7 +16,7 @@ namespace rca::lab {
 
 bool simulating() { return RUNNING_ON_VALGRIND && std::getenv("RCALAB_SIM") != nullptr; }
 
-sim_region::sim_region(const std::string &label) : label_(label), on_(simulating()) {
+sim_region::sim_region(const std::string &label) : label_(label), on_(!label.empty() && simulating()) {
   if (!on_) return;
   CALLGRIND_ZERO_STATS;
   CALLGRIND_TOGGLE_COLLECT;
@@ -25,6 +26,22 @@ sim_region::~sim_region() {
   if (!on_) return;
   CALLGRIND_TOGGLE_COLLECT;
   CALLGRIND_DUMP_STATS_AT(label_.c_str());
+}
+
+void emit_sim(sink &out, const std::string &experiment, const row &base, const sim_counts &c, double ops) {
+  const struct {
+    const char *metric, *unit;
+    double value;
+  } metrics[] = {{"sim_instructions_per_op", "instructions", c.instructions / ops},
+                 {"sim_d1_misses_per_op", "misses", c.d1_misses / ops},
+                 {"sim_ll_misses_per_op", "misses", c.ll_misses / ops},
+                 {"sim_cycles_per_op", "cycles", c.cycles_estimate() / ops}};
+  for (const auto &m : metrics) {
+    row r = base;
+    r.set("method", kSimMethod).set("rep", 0).set("stat", "raw").set("metric", m.metric).set("unit", m.unit);
+    r.set("value", m.value).param("cycles_estimate", "Ir+10*D1m+100*LLm");
+    out.write(experiment, r);
+  }
 }
 
 namespace {

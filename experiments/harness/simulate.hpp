@@ -21,12 +21,20 @@ struct sim_counts {
   double cycles_estimate() const { return instructions + 10 * d1_misses + 100 * ll_misses; }
 };
 
+class row;
+class sink;
+
+/// Writes the four per-operation rows of one simulated region (sim_instructions_per_op,
+/// sim_d1_misses_per_op, sim_ll_misses_per_op, sim_cycles_per_op; stat raw, rep 0, method
+/// kSimMethod) from `base`, which names the configuration.
+void emit_sim(sink &out, const std::string &experiment, const row &base, const sim_counts &c, double ops);
+
 /// True in the nested run (under valgrind, started by simulate_self).
 bool simulating();
 
 /// Brackets one measured region in the nested run: counts from construction to destruction are
 /// dumped under `label` (the last dump of a label wins, so warm-up runs may dump too). Does
-/// nothing outside the nested run.
+/// nothing outside the nested run, or with an empty label.
 class sim_region {
  public:
   explicit sim_region(const std::string &label);

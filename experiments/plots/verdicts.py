@@ -93,7 +93,7 @@ RULES = (
     rule("C3", "own", "threads", "per-thread refcount pages over inline counts, own objects",
          {"placement": "thread", "handle": "pointer"}, {"placement": "inline"},
          where={"variant": "own_objects"}, across=("threads", "semantics"),
-         time=("ns_per_op",), limit=1.20, source="noise"),
+         deterministic=("sim_cycles_per_op",), time=("ns_per_op",), limit=1.20, source="noise"),
     rule("C3", "sharing", "threads", "shared refcount pages over per-thread pages, own objects, 2+ threads",
          {"placement": "shared", "handle": "pointer"}, {"placement": "thread", "handle": "pointer"},
          where={"variant": "own_objects", "threads": (">=", 2)}, across=("threads", "semantics"),
@@ -325,26 +325,24 @@ def _pairs(rows, rule, metric):
 
 def judge_rule(rows, rule):
     """Every comparison of one rule: a list of dicts (config, measure, value, lo, hi, outcome, time
-    ratio and interval beside, beyond_noise)."""
-    decided_by = None
-    pairs = []
-    for m in rule["deterministic"]:
-        pairs = _pairs(rows, rule, m)
-        if pairs:
-            decided_by = m
-            break
+    ratio and interval beside, beyond_noise). Each configuration is decided by the first
+    deterministic measure the rows have for it, else by its time."""
     time_metric = next((m for m in rule["time"] if _pairs(rows, rule, m)), None)
-    if decided_by is None and time_metric is not None:
-        decided_by, pairs = time_metric, _pairs(rows, rule, time_metric)
     time_pairs = {p[0]: p for p in _pairs(rows, rule, time_metric)} if time_metric else {}
+    deciding = {}  # config values -> (metric, subject, baseline), in the order first seen
+    for m in rule["deterministic"]:
+        for values, s, b in _pairs(rows, rule, m):
+            deciding.setdefault(values, (m, s, b))
+    for values, (_, s, b) in time_pairs.items():
+        deciding.setdefault(values, (time_metric, s, b))
     out = []
-    for values, s, b in pairs:
-        is_time = decided_by in rule["time"]
+    for values, (measure, s, b) in deciding.items():
+        is_time = measure in rule["time"]
         v, lo, hi, beyond = _ratio(rule, s, b, is_time)
         if R.isna(v):
             continue
         c = dict(rule=rule["id"], claim=rule["claim"], config=_config_label(values), fields=dict(values),
-                 measure=decided_by, deterministic=not is_time, value=v, ci_lo=lo, ci_hi=hi,
+                 measure=measure, deterministic=not is_time, value=v, ci_lo=lo, ci_hi=hi,
                  outcome=outcome(lo, hi, rule["direction"], rule["limit"]), beyond_noise=beyond,
                  time_metric=None, time=None, time_lo=None, time_hi=None)
         tp = time_pairs.get(values)

@@ -31,14 +31,6 @@ constexpr std::size_t kSimMaxBytes = 64u << 20;
 void simulate(context &ctx, const std::vector<layout> &layouts, const std::vector<std::size_t> &sizes,
               const std::vector<std::string> &sems) {
   const options &opt = ctx.opt;
-  std::string placements, handles;
-  for (const layout &l : layouts) {
-    const std::string p = rca_placement_name(l.placement), h = l.handle == RCA_HANDLE_INDEX ? "index" : "pointer";
-    if (placements.find(p) == std::string::npos) placements += (placements.empty() ? "" : ",") + p;
-    if (l.placement != RCA_PLACEMENT_INLINE && l.placement != RCA_PLACEMENT_EMBEDDED &&
-        handles.find(h) == std::string::npos)
-      handles += (handles.empty() ? "" : ",") + h;
-  }
   std::string sem_list;
   for (const auto &s : sems) sem_list += (sem_list.empty() ? "" : ",") + s;
   for (std::size_t ws : sizes) {
@@ -48,8 +40,8 @@ void simulate(context &ctx, const std::vector<layout> &layouts, const std::vecto
     const std::size_t passes = std::max<std::size_t>(1, (1u << 20) / (2 * n));
     std::string why;
     const std::string args = "indirection --callgrind off --reps 1 --warmup 1 --out - --working-set " +
-                             std::to_string(ws) + " --ops " + std::to_string(passes * n) + " --placement " +
-                             placements + (handles.empty() ? "" : " --handle " + handles) + " --semantics " +
+                             std::to_string(ws) + " --ops " + std::to_string(passes * n) + " " +
+                             layout_flags(layouts) + " --semantics " +
                              sem_list + " --object-bytes " + std::to_string(opt.object_bytes) + " --seed " +
                              std::to_string(opt.seed);
     ctx.note("indirection: simulating %zu KiB under callgrind", ws >> 10);
@@ -68,20 +60,9 @@ void simulate(context &ctx, const std::vector<layout> &layouts, const std::vecto
           r.set("variant", order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
           r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", n);
           r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
-          r.set("method", kSimMethod).set("rep", 0).set("stat", "raw");
           r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n));
-          r.param("seed", static_cast<double>(opt.seed)).param("cycles_estimate", "Ir+10*D1m+100*LLm");
-          const sim_counts &c = it->second;
-          const std::pair<const char *, double> metrics[] = {
-              {"sim_instructions_per_op", c.instructions / ops}, {"sim_d1_misses_per_op", c.d1_misses / ops},
-              {"sim_ll_misses_per_op", c.ll_misses / ops}, {"sim_cycles_per_op", c.cycles_estimate() / ops}};
-          for (const auto &[metric, value] : metrics) {
-            row m = r;
-            m.set("metric", metric).set("value", value).set("unit", std::string(metric).find("misses") != std::string::npos
-                                                                          ? "misses" : std::string(metric).find("cycles") != std::string::npos
-                                                                          ? "cycles" : "instructions");
-            ctx.out.write("indirection", m);
-          }
+          r.param("seed", static_cast<double>(opt.seed));
+          emit_sim(ctx.out, "indirection", r, it->second, ops);
         }
       }
     }

@@ -41,6 +41,20 @@ std::vector<layout> select_layouts(const options &opt, const std::vector<rca_pla
   return out;
 }
 
+std::string layout_flags(const std::vector<layout> &layouts) {
+  std::string placements, handles, bits;
+  auto add = [](std::string &list, const std::string &item) {
+    if (("," + list + ",").find("," + item + ",") == std::string::npos) list += (list.empty() ? "" : ",") + item;
+  };
+  for (const layout &l : layouts) {
+    add(placements, rca_placement_name(l.placement));
+    if (l.placement != RCA_PLACEMENT_INLINE && l.placement != RCA_PLACEMENT_EMBEDDED)
+      add(handles, l.handle == RCA_HANDLE_INDEX ? "index" : "pointer");
+    add(bits, std::to_string(l.slot_bits));
+  }
+  return "--placement " + placements + (handles.empty() ? "" : " --handle " + handles) + " --slot-bits " + bits;
+}
+
 rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend, bool track_objects) {
   rca::config c;
   c.placement(l.placement).handle(l.handle).slot_bits(l.slot_bits).backend(backend);

@@ -35,6 +35,10 @@ struct layout {
 std::vector<layout> select_layouts(const options &opt, const std::vector<rca_placement_t> &placements,
                                    const std::vector<unsigned> &slot_bits = {32});
 
+/// The rcalab flags that select exactly these layouts again ("--placement ... --handle ...
+/// --slot-bits ..."), for a nested run of the same experiment.
+std::string layout_flags(const std::vector<layout> &layouts);
+
 /// Every placement, in rca's order.
 std::vector<rca_placement_t> all_placements();
 

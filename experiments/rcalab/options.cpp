@@ -61,7 +61,7 @@ const char *options_help() {
          "  --threads LIST     thread counts (default: 1..cores, at least 1,2)\n"
          "  --children K       cow: fork children per configuration\n"
          "  --stride K         cow: sparse traversal touches every K-th object\n"
-         "  --callgrind MODE   aliasing, indirection: auto|on|off (simulated counts when hardware counters are absent)\n"
+         "  --callgrind MODE   aliasing, indirection, threads: auto|on|off (simulated counts when hardware counters are absent)\n"
          "  --ops N            operations per repetition, k/m suffixes (default: per experiment, larger without --quick)\n"
          "  --reps N           measured repetitions (default 5, at least 1)\n"
          "  --warmup N         unmeasured warm-up runs (default 1)\n"

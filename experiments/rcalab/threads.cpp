@@ -9,6 +9,7 @@
 // biased counts (owner plain + shared atomic, PEP 703), the owner being worker 0.
 #include "../harness/measure.hpp"
 #include "../harness/progress.hpp"
+#include "../harness/simulate.hpp"
 #include "experiment.hpp"
 #include "objects.hpp"
 
@@ -16,9 +17,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -107,6 +110,41 @@ rounds run_rounds(context &ctx, unsigned T, Setup &&setup, Work &&work) {
   return out;
 }
 
+// Part 1 at one thread under callgrind's cache simulation: instructions, D1/LL misses and the
+// cycle estimate per operation of each layout's slot path, where two threads cannot interfere;
+// a gap between shared, per-thread and padded pages here comes from the layout, not from sharing.
+void simulate_threads(context &ctx, const std::vector<layout> &layouts, const std::vector<std::string> &sems,
+                      std::size_t per_thread) {
+  std::string sem_list;
+  for (const auto &s : sems)
+    if (s != "biased") sem_list += (sem_list.empty() ? "" : ",") + s;
+  if (sem_list.empty()) return;
+  const std::size_t passes = std::max<std::size_t>(1, (1u << 20) / (2 * per_thread));
+  const std::string args = "threads --callgrind off --threads 1 --reps 1 --warmup 1 --out - --objects " +
+                           std::to_string(per_thread) + " --ops " + std::to_string(2 * per_thread * passes) + " " +
+                           layout_flags(layouts) + " --semantics " + sem_list + " --object-bytes " +
+                           std::to_string(ctx.opt.object_bytes);
+  ctx.note("threads: simulating one thread under callgrind");
+  std::string why;
+  const auto counts = simulate_self(args, why);
+  if (counts.empty()) {
+    ctx.note("threads: no simulated counts: %s", why.c_str());
+    return;
+  }
+  for (const layout &l : layouts) {
+    for (const auto &sem : sems) {
+      auto it = counts.find(l.name() + "|" + sem);
+      if (it == counts.end()) continue;
+      row r = ctx.base("threads", "C3");
+      r.set("variant", "own_objects").set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
+      r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", per_thread);
+      r.set("object_bytes", ctx.opt.object_bytes).set("working_set_bytes", per_thread * ctx.opt.object_bytes);
+      r.set("threads", 1).param("objects_per_thread", static_cast<double>(per_thread)).param("passes", static_cast<double>(passes));
+      emit_sim(ctx.out, "threads", r, it->second, 2.0 * static_cast<double>(per_thread) * static_cast<double>(passes));
+    }
+  }
+}
+
 }  // namespace
 
 int run_threads(context &ctx) {
@@ -146,7 +184,10 @@ int run_threads(context &ctx) {
           }
         };
         void *base = heap.slot_base();
+        // One thread: the same work under callgrind's simulated caches (simulate_threads below).
+        const std::string label = T == 1 ? l.name() + "|" + sem : "";
         auto work = [&](unsigned t) {
+          sim_region region(label);
           with_layout(l, [&]<class Slot, class Handle>() {
             std::uint64_t z = 0;
             for (std::size_t p = 0; p < passes; ++p)
@@ -205,6 +246,11 @@ int run_threads(context &ctx) {
     bar.step("shared objects");
   }
 
+  const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
+  const bool no_hw = !ctx.counters.available(event::instructions);
+  const bool one_thread = std::find(threads.begin(), threads.end(), 1u) != threads.end();
+  if (!nested && one_thread && (opt.callgrind == "on" || (opt.callgrind == "auto" && no_hw)))
+    simulate_threads(ctx, layouts, sems, per_thread);
   // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }

@@ -556,10 +556,42 @@ def c2(d, o):
 
 # ---- C3: threads -------------------------------------------------------------------------------
 
+def c3_sim(d, o):
+    """C3 at one thread under callgrind's simulated caches: the slot path of each layout alone."""
+    sim = [r for r in R.load(d, "threads") if r.get("metric", "").startswith("sim_") and r.get("stat") == "raw"]
+    keys = ("sim_cycles_per_op", "sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op")
+    if not sim:
+        o.table("tab-c3sim", no_data_table("threads at one thread under callgrind (simulated caches)"))
+        for k in ("sharedvthread", "paddedvthread", "paddedd1", "threadd1"):
+            o.v("c3sim." + k, "--")
+        return
+
+    def val(lay, sem, metric):
+        x = [r for r in sim if R.layout(r) == lay and r["semantics"] == sem and r["metric"] == metric]
+        return R.num(x[0]["value"]) if x else float("nan")
+    rows = []
+    sems = [x for x in ("plain", "atomic") if any(r["semantics"] == x for r in sim)]
+    for sem in sems:
+        for lay in sorted({R.layout(r) for r in sim}, key=lay_key):
+            rows.append([tex(sem), tex(lay)] + [fmt(val(lay, sem, k)) for k in keys])
+    o.table("tab-c3sim", tabular("llrrrr", ["counts", "layout", "cycles/op", "instructions/op", "D1 misses/op",
+                                            "LL misses/op"], rows,
+                                 "One thread, own objects, the same work as Table~\\ref{tab:c3}, under callgrind "
+                                 "(" + tex(sim[0]["method"]) + "); cycles: instructions + 10 $\\times$ L1 misses + "
+                                 "100 $\\times$ LL misses."))
+    sem = sems[0]
+    sh, th, pd = (val(x, sem, "sim_cycles_per_op") for x in ("shared/ptr", "thread/ptr", "padded/ptr"))
+    o.v("c3sim.sharedvthread", ratio_txt(sh / th) if th else "--")
+    o.v("c3sim.paddedvthread", ratio_txt(pd / th) if th else "--")
+    o.v("c3sim.paddedd1", fmt(val("padded/ptr", sem, "sim_d1_misses_per_op")))
+    o.v("c3sim.threadd1", fmt(val("thread/ptr", sem, "sim_d1_misses_per_op")))
+
+
 def c3(d, o):
     allr = R.summaries(R.load(d, "threads"), "ns_per_op")
     vm = [r for r in R.summaries(R.load(d, "vm")) if r.get("claim") == "C3"]
     vm_part(o, vm)
+    c3_sim(d, o)
     if not allr:
         o.missing.append("threads")
         o.table("tab-c3", no_data_table("threads (C3)"))
