@@ -179,6 +179,16 @@ def bootstrap_ratio(a, b, paired, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_
     return (lo, hi)
 
 
+def bootstrap_median(values, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED, confidence=CONFIDENCE):
+    """95 % percentile-bootstrap interval of the median of `values` (for error bars)."""
+    if not values:
+        return (float("nan"), float("nan"))
+    rng = random.Random(seed)
+    meds = sorted(median([values[rng.randrange(len(values))] for _ in values]) for _ in range(resamples))
+    tail = (1 - confidence) / 2
+    return (meds[int(math.floor(tail * len(meds)))], meds[int(math.ceil((1 - tail) * len(meds))) - 1])
+
+
 def outcome(lo, hi, direction, limit):
     """within / against / unclear for an interval [lo, hi] (lo == hi for an exact measure)."""
     if direction == "at_most":
@@ -246,6 +256,12 @@ class Rows:
             if _matches(med, want):
                 out.append(Series(med, rows["raw"].get(_series_key(med), [])))
         return out
+
+    def raw_values(self, med):
+        """The repetitions of the series a median row summarises, in rep order."""
+        raws = self._load(med.get("experiment", ""))["raw"].get(_series_key(med), [])
+        return [R.num(r["value"]) for r in sorted(raws, key=lambda r: R.num(r.get("rep")))
+                if not R.isna(R.num(r.get("value")))]
 
     def _load(self, experiment):
         if experiment not in self.cache:

@@ -200,11 +200,35 @@ def no_data_table(what):
     return "\\emph{No rows for " + tex(what) + " in this result set.}\n"
 
 
+ROWS = None  # V.Rows of the result set (main sets it): the repetitions behind each median
+
+
+def interval(s):
+    """95 % bootstrap interval of a median series (its repetitions), else its min..max."""
+    vals = ROWS.raw_values(s.row) if ROWS is not None and s is not None else []
+    if len(vals) >= 2:
+        return V.bootstrap_median(vals)
+    return (s.min, s.max) if s is not None else (float("nan"), float("nan"))
+
+
+def yerr(ys, series):
+    """Error bars (below, above) of medians: their 95 % bootstrap intervals."""
+    lo, hi = [], []
+    for y, s in zip(ys, series):
+        a, b = interval(s) if s is not None else (y, y)
+        lo.append(max(0.0, y - a) if not R.isna(a) else 0.0)
+        hi.append(max(0.0, b - y) if not R.isna(b) else 0.0)
+    return [lo, hi]
+
+
+def legend_outside(ax, **kw):
+    """The legend right of the axes, off the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+
+
 def errbar(ax, xs, series, label, **kw):
     ys = [s.value for s in series]
-    lo = [max(0.0, y - s.min) for y, s in zip(ys, series)]
-    hi = [max(0.0, s.max - y) for y, s in zip(ys, series)]
-    ax.errorbar(xs, ys, yerr=[lo, hi], label=label, marker="o", ms=2.5, capsize=1.5, lw=1, **kw)
+    ax.errorbar(xs, ys, yerr=yerr(ys, series), label=label, marker="o", ms=2.5, capsize=1.5, lw=1, **kw)
 
 
 def time_rows(o, prefix, rows, metric):
@@ -427,8 +451,8 @@ def c1(d, o):
         ax.set_xlabel("working set (KiB of objects)")
         ax.set_title(f"{order} order")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("ns per incref or decref (median, min..max)")
-    axes[0][-1].legend(ncol=2)
+    axes[0][0].set_ylabel("ns per incref or decref (median, 95 % CI)")
+    legend_outside(axes[0][-1])
     o.figure("fig-c1", fig)
     c1_sim(d, o)
 
@@ -543,14 +567,13 @@ def c2(d, o):
             xs = [j + (i - 1) * 0.27 for j, x in enumerate(ss) if x]
             ss = [x for x in ss if x]
             ys = [x.value for x in ss]
-            ax.bar(xs, ys, width=0.27, label=v, yerr=[[max(0, y - x.min) for y, x in zip(ys, ss)],
-                                                      [max(0, x.max - y) for y, x in zip(ys, ss)]], capsize=1.5)
+            ax.bar(xs, ys, width=0.27, label=v, yerr=yerr(ys, ss), capsize=1.5)
         ax.set_xticks(range(len(fracs)), [f"{f}%" for f in fracs])
         ax.set_xlabel("objects frozen")
         ax.set_title(f"{lay}, {int(ws) >> 10} KiB, {sem}")
-        ax.set_ylabel("ns per incref or decref")
-    axes[0][0].legend()
+        ax.set_ylabel("ns per incref or decref (95 % CI)")
     fig.tight_layout()
+    legend_outside(axes[0][-1] if len(groups) <= 3 else axes[0][0])
     o.figure("fig-c2", fig)
 
 
@@ -665,8 +688,8 @@ def c3(d, o):
         ax.set_xticks(threads)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("ns per op (wall / ops per thread)")
-    axes[0][0].legend()
+    axes[0][0].set_ylabel("ns per op (wall / ops per thread; 95 % CI)")
+    axes[0][0].legend(fontsize=5.5, loc="upper left", bbox_to_anchor=(0.0, -0.25), ncol=4)
     if shared:
         ax = axes[0][-1]
         series = defaultdict(list)
@@ -680,7 +703,7 @@ def c3(d, o):
         ax.set_xticks(sorted({int(R.num(r["threads"])) for r in shared}))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend()
+        legend_outside(ax)
     o.figure("fig-c3", fig)
 
 
@@ -764,17 +787,16 @@ def c4(d, o):
     o.v("c4.limit", fmt(T_C4, 2))
 
     fig, ax = plt.subplots(figsize=(7, 2.6))
-    labels, ys, los, his, colors = [], [], [], [], []
+    labels, ys, ss, colors = [], [], [], []
     for r in ns:
         s = R.Series(r)
         labels.append(f"{R.get(r, 'build')}\n{r['placement']}\n{R.get(r, 'field_type')}")
         ys.append(s.value)
-        los.append(max(0, s.value - s.min))
-        his.append(max(0, s.max - s.value))
+        ss.append(s)
         colors.append("tab:blue" if r["placement"] == "inline" else "tab:orange")
-    ax.bar(range(len(ys)), ys, yerr=[los, his], capsize=1.5, color=colors)
+    ax.bar(range(len(ys)), ys, yerr=yerr(ys, ss), capsize=1.5, color=colors)
     ax.set_xticks(range(len(ys)), labels, fontsize=5.5)
-    ax.set_ylabel("ns per object (median, min..max)")
+    ax.set_ylabel("ns per object (median, 95 % CI)")
     ax.set_title("field reads around incref/decref: inline (blue) vs handle (orange)")
     o.figure("fig-c4", fig)
 
@@ -884,7 +906,7 @@ def c5(d, o):
         ax.set_title(f"{b}-bit counts")
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("% of heap pages made private")
-    axes[0][0].legend()
+    legend_outside(axes[0][-1])
     o.figure("fig-c5", fig)
 
 
@@ -1018,12 +1040,11 @@ def c6(d, o):
         ss = [R.one(nb, transport=t, variant=mode) for t in transports]
         ys = [s.value if s else float("nan") for s in ss]
         ax.bar([j + (i - 0.5) * 0.4 for j in range(len(transports))], ys, width=0.4, label=mode,
-               yerr=[[max(0, y - s.min) if s else 0 for y, s in zip(ys, ss)],
-                     [max(0, s.max - y) if s else 0 for y, s in zip(ys, ss)]], capsize=1.5)
+               yerr=yerr(ys, ss), capsize=1.5)
     ax.set_yscale("log")
     ax.set_xticks(range(len(transports)), transports)
-    ax.set_ylabel("ns per byte (log)")
-    ax.legend()
+    ax.set_ylabel("ns per byte (log; 95 % CI)")
+    legend_outside(ax)
     o.figure("fig-c6", fig)
 
 
@@ -1135,19 +1156,28 @@ def c7(d, o):
     cs = [c for c in configs if c != (bv, bp)]
     w = 0.8 / max(1, len(cs))
     for i, c in enumerate(cs):
-        ys = []
+        ys, lo, hi = [], [], []
         for p in programs:
             x, b = med(c, p), med((bv, bp), p)
-            ys.append(x.value / b.value if x and b else float("nan"))
+            y = x.value / b.value if x and b else float("nan")
+            a_, b_ = (V.bootstrap_ratio(ROWS.raw_values(x.row), ROWS.raw_values(b.row), paired=True)
+                      if x and b and ROWS is not None else (y, y))
+            ys.append(y)
+            lo.append(max(0.0, y - a_) if not R.isna(a_) else 0.0)
+            hi.append(max(0.0, b_ - y) if not R.isna(b_) else 0.0)
         ys.append(geo[c])
-        ax.bar([j + (i - (len(cs) - 1) / 2) * w for j in range(len(programs) + 1)], ys, width=w, label=f"{c[0]}/{c[1]}")
+        lo.append(0.0)
+        hi.append(0.0)
+        ax.bar([j + (i - (len(cs) - 1) / 2) * w for j in range(len(programs) + 1)], ys, width=w, label=f"{c[0]}/{c[1]}",
+               yerr=[lo, hi], capsize=1, error_kw={"lw": 0.6})
     ax.axhline(1.0, color="black", lw=0.6)
     ax.axhline(T_C7, color="red", lw=0.6, ls="--")
     ax.set_xticks(range(len(programs) + 1), [p.replace(".js", "") for p in programs] + ["geomean"], fontsize=6.5)
     ax.set_ylabel(f"time / {baseline}")
     lo = min([v for v in geo.values() if not R.isna(v)] + [0.9])
     ax.set_ylim(max(0, lo - 0.1), None)
-    ax.legend(ncol=3, fontsize=5.5)
+    ax.set_ylabel(f"time / {baseline} (95 % CI)")
+    legend_outside(ax, fontsize=5.5)
     o.figure("fig-c7", fig)
 
 
@@ -1277,6 +1307,8 @@ def main(argv):
         return 2
     label = os.path.basename(os.path.normpath(d))
     o = Out(out_dir)
+    global ROWS
+    ROWS = V.Rows(d)
     environment(d, o, label)
     machines(os.path.dirname(os.path.normpath(d)), o, label)
     for f in (c1, c2, c3, c4, c4_asm, c5, c6, c7, alloc, micro):
