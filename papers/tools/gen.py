@@ -307,8 +307,13 @@ def environment(d, o, label):
                 ns.append(R.num(r["n"]))
     o.v("env.rows", int_txt(float(n_rows)))
     o.v("env.experiments", fmt(float(sum(1 for v in per_exp.values() if v)), 0))
-    o.v("env.datefirst", tex(min(dates)) if dates else "unknown")
-    o.v("env.datelast", tex(max(dates)) if dates else "unknown")
+    # Rows carry the start time of the rcalab run that wrote them (one per process), not the time
+    # of each measurement: the span is of the runs' starts.
+    def when(x):
+        return tex(x.replace("T", " ").replace("Z", " UTC")[:16] + " UTC") if x else "unknown"
+    o.v("env.datefirst", when(min(dates)) if dates else "unknown")
+    o.v("env.datelast", when(max(dates)) if dates else "unknown")
+    o.v("env.nruns", str(len(dates)))
     o.v("env.revs", tex(", ".join(sorted(revs))) if revs else "unknown")
     o.v("env.nrevs", fmt(float(len(revs)), 0))
     o.v("env.repsmin", fmt(min(ns), 0) if ns else "--")
