@@ -1,5 +1,6 @@
 // Error reporting: fatal misuse (message + abort) and the thread's last non-fatal error.
 #include "internal.h"
+#include "placement/placement.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -39,7 +40,7 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
   const rca_config_t &c = heap->config;
   std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
                 static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),
-                c.placement == RCA_PLACEMENT_INLINE ? "no handle" : rca_handle_name(c.handle),
+                heap->placement->has_handle ? rca_handle_name(c.handle) : "no handle",
                 c.slot_bits, rca_backend_name(c.backend));
   return buf;
 }
@@ -60,7 +61,7 @@ extern "C" RCA_API void rca_rc_fail(int op, const void *slot) {
   {
     std::lock_guard<std::mutex> g(heaps_lock());
     for (rca_heap_t *h : live_heaps()) {
-      if (h->has_refcount_pages && arena_page_of(h->arena, slot)) {
+      if (h->placement->has_refcount_pages && arena_page_of(h->arena, slot)) {
         describe(h, desc, sizeof desc);
         index = (static_cast<const char *>(slot) - h->arena.base) / h->slot_bytes;
         break;

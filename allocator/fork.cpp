@@ -6,6 +6,7 @@
 // stopped mid-update, so their pages are adopted when the child needs slots, and slots freed into
 // them are collected).
 #include "internal.h"
+#include "placement/placement.h"
 #include "prim/prim.h"
 
 #include <mutex>
@@ -44,7 +45,7 @@ void child() {
     std::lock_guard<spin_lock> pg(h->pool_lock);
     for (pool *p : h->pools) {
       if (!p->active || p->thread_tag == me) continue;
-      if (h->config.placement == RCA_PLACEMENT_THREAD) pool_abandon_after_fork(h, p);
+      if (h->placement->slots_per_thread) pool_abandon_after_fork(h, p);
       p->active = false;  // its counts stay in the sums
       h->free_pools.push_back(p);
     }

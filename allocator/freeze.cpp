@@ -7,6 +7,7 @@
 // side mapping, never an object page. Inline and embedded counts live in the objects, so their
 // saved values sit in the registry. Both operations need a quiescent heap.
 #include "internal.h"
+#include "placement/placement.h"
 #include "prim/prim.h"
 
 #include <cerrno>
@@ -38,7 +39,7 @@ extern "C" {
 RCA_API long rca_heap_freeze(rca_heap_t *heap) {
   long n = 0;
   const std::uint64_t frozen = frozen_value(heap);
-  if (heap->has_refcount_pages) {
+  if (heap->placement->has_refcount_pages) {
     if (int e = ensure_saved_counts(heap)) return errno = e, -1;
     for_each_live_slot(heap, [&](char *slot) {
       const std::uint64_t c = slot_load(heap, slot);
@@ -69,7 +70,7 @@ RCA_API long rca_heap_freeze(rca_heap_t *heap) {
 
 RCA_API long rca_heap_thaw(rca_heap_t *heap) {
   long n = 0;
-  if (heap->has_refcount_pages) {
+  if (heap->placement->has_refcount_pages) {
     if (!heap->saved_counts) return 0;
     for_each_live_slot(heap, [&](char *slot) {
       std::uint64_t *saved = saved_count_of(heap, slot);
@@ -100,7 +101,7 @@ RCA_API long rca_heap_thaw(rca_heap_t *heap) {
 }
 
 RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, void *arg) {
-  if (!heap->has_refcount_pages) return;
+  if (!heap->placement->has_refcount_pages) return;
   arena &a = heap->arena;
   std::vector<std::pair<char *, std::size_t>> pages;
   {

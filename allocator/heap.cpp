@@ -1,6 +1,7 @@
-// Heaps: creation and destruction, objects (header + slot), slots alone, raw memory, and the
-// per-thread pools of the thread placement.
+// Heaps: creation and destruction, objects and slots (through the heap's placement, see
+// placement/placement.h), raw memory, and every thread's pool of each heap.
 #include "internal.h"
+#include "placement/placement.h"
 #include "prim/prim.h"
 
 #include <algorithm>
@@ -61,7 +62,7 @@ thread_pools::~thread_pools() {
     auto &heaps = live_heaps();
     if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
       continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
-    if (e.heap->config.placement == RCA_PLACEMENT_THREAD) pool_abandon(e.heap, e.p);
+    if (e.heap->placement->slots_per_thread) pool_abandon(e.heap, e.p);
     std::lock_guard<spin_lock> pg(e.heap->pool_lock);
     e.p->active = false;
     e.heap->free_pools.push_back(e.p);
@@ -115,42 +116,8 @@ pool *thread_pool_slow(rca_heap_t *heap) noexcept {
   return p;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Object headers
-// ---------------------------------------------------------------------------------------------
-
 namespace {
 
-void *header_slot(const rca_heap_t *heap, const void *obj) noexcept {
-  switch (heap->config.placement) {
-    case RCA_PLACEMENT_INLINE:
-      return const_cast<void *>(obj);
-    case RCA_PLACEMENT_EMBEDDED:
-      return *static_cast<void *const *>(obj);
-    default:
-      if (heap->config.handle == RCA_HANDLE_INDEX)
-        return heap->arena.base +
-               std::size_t(*static_cast<const std::uint32_t *>(obj)) * heap->slot_bytes;
-      return *static_cast<void *const *>(obj);
-  }
-}
-
-std::uint32_t index_of(const rca_heap_t *heap, const void *slot) noexcept {
-  return static_cast<std::uint32_t>(
-      static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) >>
-      (heap->slot_bytes == 4 ? 2 : 3));
-}
-
-void account_bytes(rca_heap_t *heap, pool *mine, std::int64_t n) noexcept {
-  count_event(heap, mine, &heap_counters::object_bytes, n);
-}
-void account_alloc(rca_heap_t *heap, pool *mine, void *p) noexcept {
-  account_bytes(heap, mine, static_cast<std::int64_t>(heap->backend.usable_size(p)));
-}
-void account_free(rca_heap_t *heap, pool *mine, void *p) noexcept {
-  account_bytes(heap, mine, -static_cast<std::int64_t>(heap->backend.usable_size(p)));
-}
-constexpr std::uint64_t kOne = 1;
 
 void destroy_heap_memory(rca_heap_t *heap) noexcept {
   heap->~rca_heap_s();
@@ -160,6 +127,12 @@ void destroy_heap_memory(rca_heap_t *heap) noexcept {
 }
 
 }  // namespace
+
+void backend_out_of_memory(const rca_heap_t *heap, std::size_t size) noexcept {
+  set_error(ENOMEM, "backend %s: out of memory for %zu bytes",
+            rca_backend_name(heap->config.backend), size);
+}
+
 }  // namespace rca::detail
 
 using namespace rca::detail;
@@ -200,21 +173,15 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   // heap points to (thread pools, registry buckets) is not reported leaked for a heap alive at exit.
   lsan_root_add(mem, heap_bytes);
   heap->config = cfg;
+  heap->placement = &placement_of(cfg.placement);
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
   heap->slot_bytes = cfg.slot_bits / 8;
-  heap->slot_stride = cfg.placement == RCA_PLACEMENT_PADDED ? unsigned(kLineSize) : heap->slot_bytes;
+  heap->slot_stride = heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_bytes;
   heap->slot_shift = static_cast<unsigned>(__builtin_ctz(heap->slot_stride));
-  heap->has_refcount_pages = cfg.placement == RCA_PLACEMENT_SHARED ||
-                             cfg.placement == RCA_PLACEMENT_THREAD ||
-                             cfg.placement == RCA_PLACEMENT_PADDED;
   heap->tracking = cfg.track_objects != 0;
   heap->backend = backend;
-  switch (cfg.placement) {
-    case RCA_PLACEMENT_INLINE: heap->header_size = heap->slot_bytes; break;
-    case RCA_PLACEMENT_EMBEDDED: heap->header_size = sizeof(void *) + 8; break;
-    default: heap->header_size = cfg.handle == RCA_HANDLE_INDEX ? 4 : sizeof(void *); break;
-  }
-  if (heap->has_refcount_pages) {
+  heap->header_size = heap->placement->header_size(cfg);
+  if (heap->placement->has_refcount_pages) {
     if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_bytes)) {
       destroy_heap_memory(heap);
       errno = e;
@@ -257,84 +224,33 @@ RCA_API size_t rca_header_size(const rca_heap_t *heap) { return heap->header_siz
 // ---------------------------------------------------------------------------------------------
 
 RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size) {
-  if (size < heap->header_size) size = heap->header_size;
-  void *obj = heap->backend.malloc(size);
-  if (!obj) {
-    set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
-    return nullptr;
-  }
-  pool *mine = thread_pool(heap);
-  switch (heap->config.placement) {
-    case RCA_PLACEMENT_INLINE:
-      slot_store(heap, obj, 1);
-      break;
-    case RCA_PLACEMENT_EMBEDDED: {
-      void *slot = static_cast<char *>(obj) + sizeof(void *);
-      *static_cast<void **>(obj) = slot;
-      slot_store(heap, slot, 1);
-      count_event(heap, mine, &heap_counters::slots_allocated, kOne);
-      break;
-    }
-    default: {
-      void *slot = slot_alloc(heap, mine);
-      if (!slot) {
-        heap->backend.free(obj);
-        errno = ENOMEM;
-        return nullptr;
-      }
-      if (heap->config.handle == RCA_HANDLE_INDEX)
-        *static_cast<std::uint32_t *>(obj) = index_of(heap, slot);
-      else
-        *static_cast<void **>(obj) = slot;
-    }
-  }
-  account_alloc(heap, mine, obj);
-  if (heap->tracking) registry_add(heap, obj, block_kind::object);
-  count_event(heap, mine, &heap_counters::objects_allocated, kOne);
-  return obj;
+  return heap->placement->obj_alloc(heap, size);
 }
 
 RCA_API void rca_obj_free(rca_heap_t *heap, void *obj) {
-  if (!obj) return;
-  if (heap->tracking) registry_remove(heap, obj, block_kind::object, "rca_obj_free");
-  pool *mine = thread_pool(heap);
-  switch (heap->config.placement) {
-    case RCA_PLACEMENT_INLINE:
-      break;
-    case RCA_PLACEMENT_EMBEDDED:
-      if (*static_cast<void **>(obj) != static_cast<char *>(obj) + sizeof(void *)) {
-        char desc[128];
-        fatal("rca_obj_free: %p is not an object of %s (its header does not point into it)", obj,
-              describe(heap, desc, sizeof desc));
-      }
-      count_event(heap, mine, &heap_counters::slots_freed, kOne);
-      break;
-    default:
-      slot_free(heap, header_slot(heap, obj), "rca_obj_free", mine);
-  }
-  account_free(heap, mine, obj);
-  count_event(heap, mine, &heap_counters::objects_freed, kOne);
-  heap->backend.free(obj);
+  if (obj) heap->placement->obj_free(heap, obj);
 }
 
-RCA_API void *rca_obj_slot(const rca_heap_t *heap, const void *obj) { return header_slot(heap, obj); }
+RCA_API void *rca_obj_slot(const rca_heap_t *heap, const void *obj) {
+  return heap->placement->obj_slot(heap, obj);
+}
 
 RCA_API uint64_t rca_obj_count(const rca_heap_t *heap, const void *obj) {
-  return slot_load(heap, header_slot(heap, obj));
+  return slot_load(heap, heap->placement->obj_slot(heap, obj));
 }
 
 // Run-time dispatched incref/decref: atomic, freeze check on, checked. For tools and tests; the
 // hot path of a VM or an experiment is the compiled-in one (rca.h / refcount.hpp).
 RCA_API void rca_obj_incref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
-  void *s = header_slot(heap, obj);
+  void *s = heap->placement->obj_slot(heap, obj);
   if (heap->slot_bytes == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
   else rca_rc64_incref(static_cast<std::uint64_t *>(s), f);
 }
 
 RCA_API int rca_obj_decref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
-  void *s = header_slot(heap, obj);
+  void *s = heap->placement->obj_slot(heap, obj);
   return heap->slot_bytes == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
                                : rca_rc64_decref(static_cast<std::uint64_t *>(s), f);
 }
@@ -350,51 +266,14 @@ RCA_API int rca_obj_release(rca_heap_t *heap, void *obj) {
 // ---------------------------------------------------------------------------------------------
 
 RCA_API rca_handle_t rca_slot_alloc(rca_heap_t *heap, void *embedded_slot) {
-  switch (heap->config.placement) {
-    case RCA_PLACEMENT_INLINE:
-      set_error(EINVAL, "rca_slot_alloc: an inline heap has no slots (the count is the header)");
-      return 0;
-    case RCA_PLACEMENT_EMBEDDED:
-      if (!embedded_slot) {
-        set_error(EINVAL, "rca_slot_alloc: an embedded heap needs the slot inside the object");
-        return 0;
-      }
-      slot_store(heap, embedded_slot, 1);
-      count_event(heap, thread_pool(heap), &heap_counters::slots_allocated, kOne);
-      return reinterpret_cast<rca_handle_t>(embedded_slot);
-    default: {
-      void *slot = slot_alloc(heap, thread_pool(heap));
-      if (!slot) return 0;
-      return heap->config.handle == RCA_HANDLE_INDEX ? rca_handle_t(index_of(heap, slot))
-                                                     : reinterpret_cast<rca_handle_t>(slot);
-    }
-  }
+  return heap->placement->slot_alloc(heap, embedded_slot);
 }
 
 RCA_API void *rca_slot_ptr(const rca_heap_t *heap, rca_handle_t h) {
-  if (heap->has_refcount_pages && heap->config.handle == RCA_HANDLE_INDEX)
-    return heap->arena.base + std::size_t(h) * heap->slot_bytes;
-  return reinterpret_cast<void *>(h);
+  return heap->placement->slot_ptr(heap, h);
 }
 
-RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) {
-  char desc[128];
-  switch (heap->config.placement) {
-    case RCA_PLACEMENT_INLINE:
-      fatal("rca_slot_free: handle %#llx given to %s, which has no slots",
-            static_cast<unsigned long long>(h), describe(heap, desc, sizeof desc));
-    case RCA_PLACEMENT_EMBEDDED:
-      if (h == 0) fatal("rca_slot_free: null handle given to %s", describe(heap, desc, sizeof desc));
-      count_event(heap, thread_pool(heap), &heap_counters::slots_freed, kOne);
-      return;
-    default:
-      if (heap->config.handle == RCA_HANDLE_INDEX &&
-          (h == 0 || std::size_t(h) * heap->slot_bytes >= heap->arena.reserved))
-        fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
-              static_cast<unsigned long long>(h), describe(heap, desc, sizeof desc));
-      slot_free(heap, rca_slot_ptr(heap, h), "rca_slot_free", thread_pool(heap));
-  }
-}
+RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) { heap->placement->slot_free(heap, h); }
 
 RCA_API void *rca_slot_base(const rca_heap_t *heap) { return heap->arena.base; }
 
@@ -405,7 +284,7 @@ RCA_API void *rca_slot_base(const rca_heap_t *heap) { return heap->arena.base; }
 RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
   void *p = heap->backend.malloc(size ? size : 1);
   if (!p) {
-    set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
+    backend_out_of_memory(heap, size);
     return nullptr;
   }
   account_alloc(heap, thread_pool(heap), p);
@@ -431,7 +310,7 @@ RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
   void *q = heap->backend.realloc(p, size);
   if (!q) {  // p is still valid and still ours
     if (heap->config.checks) registry_add(heap, p, block_kind::raw);
-    set_error(ENOMEM, "backend %s: out of memory for %zu bytes", rca_backend_name(heap->config.backend), size);
+    backend_out_of_memory(heap, size);
     return nullptr;
   }
   account_bytes(heap, thread_pool(heap),

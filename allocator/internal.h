@@ -114,6 +114,18 @@ inline void count_event(rca_heap_t *heap, pool *mine, std::atomic<T> heap_counte
     (heap->counters.*field).fetch_add(n, std::memory_order_relaxed);
   }
 }
+/// Object bytes (usable size of what the backend gave) count per thread like the events.
+inline void account_bytes(rca_heap_t *heap, pool *mine, std::int64_t n) noexcept {
+  count_event(heap, mine, &heap_counters::object_bytes, n);
+}
+inline void account_alloc(rca_heap_t *heap, pool *mine, void *p) noexcept {
+  account_bytes(heap, mine, static_cast<std::int64_t>(heap->backend.usable_size(p)));
+}
+inline void account_free(rca_heap_t *heap, pool *mine, void *p) noexcept {
+  account_bytes(heap, mine, -static_cast<std::int64_t>(heap->backend.usable_size(p)));
+}
+/// set_error for a backend that had no memory for `size` bytes (ENOMEM).
+void backend_out_of_memory(const rca_heap_t *heap, std::size_t size) noexcept;
 /// Process-wide list of live heaps, guarded by heaps_lock().
 std::mutex &heaps_lock() noexcept;
 std::vector<rca_heap_t *> &live_heaps() noexcept;

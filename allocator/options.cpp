@@ -1,24 +1,34 @@
 // Options: one table serves the config fields, the RCA_<NAME> environment variables and
 // rca_config_set (mimalloc's options.c habit).
 #include "internal.h"
+#include "placement/placement.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <strings.h>
 
+#include <array>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 namespace rca::detail {
 namespace {
 
-const char *const placement_names[] = {"inline", "embedded", "shared", "thread", "padded"};
+// Each placement names itself in its table (placement/); the tables are constant-initialised.
+const auto placement_names = [] {
+  std::array<const char *, RCA_PLACEMENT_COUNT> names{};
+  for (std::size_t i = 0; i < names.size(); ++i)
+    names[i] = placement_of(static_cast<rca_placement_t>(i)).name;
+  return names;
+}();
 const char *const handle_names[] = {"pointer", "index"};
 const char *const backend_names[] = {"system", "mimalloc", "jemalloc"};
 
-template <std::size_t N>
-int parse_name(const char *const (&names)[N], const char *what, const char *value, int *out) {
+template <class Names>
+int parse_name(const Names &names, const char *what, const char *value, int *out) {
+  const std::size_t N = std::size(names);
   for (std::size_t i = 0; i < N; ++i)
     if (value && strcasecmp(value, names[i]) == 0) {
       *out = static_cast<int>(i);
@@ -116,12 +126,8 @@ int resolve_config(rca_config_t *c) noexcept {
     return set_error(EINVAL, "backend %d out of range", c->backend), EINVAL;
   if (c->slot_bits != 32 && c->slot_bits != 64)
     return set_error(EINVAL, "slot_bits must be 32 or 64, not %u", c->slot_bits), EINVAL;
-  if (c->placement == RCA_PLACEMENT_EMBEDDED && c->handle == RCA_HANDLE_INDEX)
-    return set_error(EINVAL,
-                     "embedded placement takes pointer handles only (its slot lies outside the "
-                     "refcount arena, so no index can name it)"),
-           EINVAL;
-  if (c->placement == RCA_PLACEMENT_INLINE) c->handle = RCA_HANDLE_POINTER;  // unused
+  const placement_ops &placement = placement_of(c->placement);
+  if (int e = placement.resolve(c)) return e;
   if (c->arena_limit == 0) c->arena_limit = kDefaultArenaLimit;
   if (c->arena_limit < kPageSize)
     return set_error(EINVAL, "arena_limit %zu is below one refcount page (%zu bytes)",
@@ -135,8 +141,7 @@ int resolve_config(rca_config_t *c) noexcept {
 #endif
   }
   if (c->track_objects < 0)
-    c->track_objects = c->checks || c->placement == RCA_PLACEMENT_INLINE ||
-                       c->placement == RCA_PLACEMENT_EMBEDDED;
+    c->track_objects = c->checks || placement.tracks_objects_by_default;
   if (c->show_stats < 0) c->show_stats = 0;
   return 0;
 }

@@ -11,6 +11,7 @@
 // Free slots are found in the page descriptor's bitmap, never in the page: a refcount page holds
 // nothing but counts.
 #include "internal.h"
+#include "placement/placement.h"
 
 #include <cerrno>
 #include <cstring>
@@ -19,7 +20,7 @@ namespace rca::detail {
 namespace {
 
 bool is_thread_placement(const rca_heap_t *heap) noexcept {
-  return heap->config.placement == RCA_PLACEMENT_THREAD;
+  return heap->placement->slots_per_thread;
 }
 
 char *slot_address(const rca_heap_t *heap, const page_desc *d, unsigned bit) noexcept {

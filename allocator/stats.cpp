@@ -1,5 +1,6 @@
 // Statistics: counters read together, printed on demand or at exit (RCA_SHOW_STATS).
 #include "internal.h"
+#include "placement/placement.h"
 
 #include <cstdlib>
 
@@ -34,7 +35,7 @@ RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
   out->page_bytes = kPageSize;
   out->slot_bytes = out->live_slots * heap->slot_stride;
   out->object_bytes = bytes > 0 ? static_cast<size_t>(bytes) : 0;
-  if (heap->has_refcount_pages) {
+  if (heap->placement->has_refcount_pages) {
     auto &a = const_cast<arena &>(heap->arena);
     std::lock_guard<std::mutex> g(a.lock);
     out->refcount_pages = a.pages_in_use;

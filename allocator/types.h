@@ -20,6 +20,7 @@ inline constexpr std::size_t kDefaultArenaLimit = std::size_t(1) << 30;         
 inline constexpr std::size_t kDefaultRetainPages = 1024;  // empty pages kept committed (4 MiB)
 
 struct pool;
+struct placement_ops;  // placement/placement.h
 
 // The shared pool's lock. It is held for a few dozen instructions per slot, where a pthread mutex
 // cost more than the work it guards (callgrind, shared slots: lock + unlock 53 of ~450
@@ -236,13 +237,13 @@ struct backend_ops {
 // The public opaque type.
 struct rca_heap_s {
   rca_config_t config;                    // as resolved at creation
+  const rca::detail::placement_ops *placement;  // config.placement's operations
   std::uint64_t id;                       // unique for the process's lifetime
   unsigned slot_bytes;                    // 4 or 8
   unsigned slot_stride;                   // bytes between slots: slot_bytes, or 64 when padded
   unsigned slot_shift;                    // log2(slot_stride): offsets to slot numbers without a divide
   std::size_t header_size;                // bytes of each object that belong to rca
   bool tracking;                          // registry of live objects on
-  bool has_refcount_pages;                // shared, thread or padded
   rca::detail::backend_ops backend;       // object memory
   rca::detail::arena arena;               // refcount pages
   rca::detail::spin_lock pool_lock;       // guards shared_pool, pools, free_pools, pool_memory

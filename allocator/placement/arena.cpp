@@ -1,0 +1,108 @@
+// The placements whose slots live in the heap's refcount arena (slots.cpp hands them out): the
+// object's header holds a handle, the slot's address or its 32-bit index in the arena.
+//   shared   slots from the heap's one shared pool, so threads' slots interleave on the same
+//            pages (the false-sharing case)
+//   thread   slots from the allocating thread's own pool and pages
+//   padded   the shared pool with one slot per 64-byte line
+#include "placement/placement.h"
+
+#include <cerrno>
+
+namespace rca::detail {
+namespace {
+
+struct arena_policy {
+  static constexpr bool has_refcount_pages = true;
+  static constexpr bool has_handle = true;
+  static constexpr bool tracks_objects_by_default = false;
+
+  static int resolve(rca_config_t *) noexcept { return 0; }
+
+  static std::size_t header_size(const rca_config_t &cfg) noexcept {
+    return cfg.handle == RCA_HANDLE_INDEX ? 4 : sizeof(void *);
+  }
+
+  static void *slot_ptr(const rca_heap_t *heap, rca_handle_t handle) noexcept {
+    if (heap->config.handle == RCA_HANDLE_INDEX)
+      return heap->arena.base + std::size_t(handle) * heap->slot_bytes;
+    return reinterpret_cast<void *>(handle);
+  }
+
+  static rca_handle_t handle_of(const rca_heap_t *heap, void *slot) noexcept {
+    if (heap->config.handle != RCA_HANDLE_INDEX) return reinterpret_cast<rca_handle_t>(slot);
+    return static_cast<std::uint32_t>(
+        static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) >>
+        (heap->slot_bytes == 4 ? 2 : 3));
+  }
+
+  static void *obj_slot(const rca_heap_t *heap, const void *obj) noexcept {
+    if (heap->config.handle == RCA_HANDLE_INDEX)
+      return slot_ptr(heap, *static_cast<const std::uint32_t *>(obj));
+    return *static_cast<void *const *>(obj);
+  }
+
+  static void *alloc(rca_heap_t *heap, std::size_t size, pool *mine) noexcept {
+    void *obj = backend_object_alloc(heap, size, mine);
+    if (!obj) return nullptr;
+    void *slot = rca::detail::slot_alloc(heap, mine);
+    if (!slot) {
+      backend_object_free(heap, obj, mine);
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if (heap->config.handle == RCA_HANDLE_INDEX)
+      *static_cast<std::uint32_t *>(obj) = static_cast<std::uint32_t>(handle_of(heap, slot));
+    else
+      *static_cast<void **>(obj) = slot;
+    return obj;
+  }
+
+  static void free(rca_heap_t *heap, void *obj, pool *mine) noexcept {
+    rca::detail::slot_free(heap, obj_slot(heap, obj), "rca_obj_free", mine);
+    backend_object_free(heap, obj, mine);
+  }
+
+  static rca_handle_t slot_alloc(rca_heap_t *heap, void *) noexcept {
+    void *slot = rca::detail::slot_alloc(heap, thread_pool(heap));
+    return slot ? handle_of(heap, slot) : 0;
+  }
+
+  static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
+    if (heap->config.handle == RCA_HANDLE_INDEX &&
+        (handle == 0 || std::size_t(handle) * heap->slot_bytes >= heap->arena.reserved)) {
+      char desc[128];
+      fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
+            static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
+    }
+    rca::detail::slot_free(heap, slot_ptr(heap, handle), "rca_slot_free", thread_pool(heap));
+  }
+};
+
+struct shared_policy : arena_policy {
+  static constexpr rca_placement_t id = RCA_PLACEMENT_SHARED;
+  static constexpr const char *name = "shared";
+  static constexpr bool slots_per_thread = false;
+  static constexpr unsigned slot_stride = 0;
+};
+
+struct thread_policy : arena_policy {
+  static constexpr rca_placement_t id = RCA_PLACEMENT_THREAD;
+  static constexpr const char *name = "thread";
+  static constexpr bool slots_per_thread = true;
+  static constexpr unsigned slot_stride = 0;
+};
+
+struct padded_policy : arena_policy {
+  static constexpr rca_placement_t id = RCA_PLACEMENT_PADDED;
+  static constexpr const char *name = "padded";
+  static constexpr bool slots_per_thread = false;
+  static constexpr unsigned slot_stride = unsigned(kLineSize);
+};
+
+}  // namespace
+
+extern constinit const placement_ops shared_placement = make_placement_ops<shared_policy>();
+extern constinit const placement_ops thread_placement = make_placement_ops<thread_policy>();
+extern constinit const placement_ops padded_placement = make_placement_ops<padded_policy>();
+
+}  // namespace rca::detail

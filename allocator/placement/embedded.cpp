@@ -1,0 +1,84 @@
+// embedded: the header holds a pointer to a slot inside the same object, right after it. The
+// hop of the handle placements without moving the count off the object's page: it isolates what
+// the indirection costs from what moving the count saves. Pointer handles only (an index names a
+// slot of the refcount arena, and this slot is not in it).
+#include "placement/placement.h"
+
+#include <cerrno>
+
+namespace rca::detail {
+namespace {
+
+struct embedded_policy {
+  static constexpr rca_placement_t id = RCA_PLACEMENT_EMBEDDED;
+  static constexpr const char *name = "embedded";
+  static constexpr bool has_refcount_pages = false;
+  static constexpr bool has_handle = true;
+  static constexpr bool slots_per_thread = false;
+  static constexpr bool tracks_objects_by_default = true;
+  static constexpr unsigned slot_stride = 0;
+
+  static int resolve(rca_config_t *cfg) noexcept {
+    if (cfg->handle == RCA_HANDLE_INDEX)
+      return set_error(EINVAL,
+                       "embedded placement takes pointer handles only (its slot lies outside the "
+                       "refcount arena, so no index can name it)"),
+             EINVAL;
+    return 0;
+  }
+
+  // The pointer, then 8 bytes for the slot whatever its width.
+  static std::size_t header_size(const rca_config_t &) noexcept { return sizeof(void *) + 8; }
+
+  static void *alloc(rca_heap_t *heap, std::size_t size, pool *mine) noexcept {
+    void *obj = backend_object_alloc(heap, size, mine);
+    if (!obj) return nullptr;
+    void *slot = static_cast<char *>(obj) + sizeof(void *);
+    *static_cast<void **>(obj) = slot;
+    slot_store(heap, slot, 1);
+    count_event(heap, mine, &heap_counters::slots_allocated, std::uint64_t(1));
+    return obj;
+  }
+
+  static void free(rca_heap_t *heap, void *obj, pool *mine) noexcept {
+    if (*static_cast<void **>(obj) != static_cast<char *>(obj) + sizeof(void *)) {
+      char desc[128];
+      fatal("rca_obj_free: %p is not an object of %s (its header does not point into it)", obj,
+            describe(heap, desc, sizeof desc));
+    }
+    count_event(heap, mine, &heap_counters::slots_freed, std::uint64_t(1));
+    backend_object_free(heap, obj, mine);
+  }
+
+  static void *obj_slot(const rca_heap_t *, const void *obj) noexcept {
+    return *static_cast<void *const *>(obj);
+  }
+
+  static rca_handle_t slot_alloc(rca_heap_t *heap, void *embedded_slot) noexcept {
+    if (!embedded_slot) {
+      set_error(EINVAL, "rca_slot_alloc: an embedded heap needs the slot inside the object");
+      return 0;
+    }
+    slot_store(heap, embedded_slot, 1);
+    count_event(heap, thread_pool(heap), &heap_counters::slots_allocated, std::uint64_t(1));
+    return reinterpret_cast<rca_handle_t>(embedded_slot);
+  }
+
+  static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
+    if (handle == 0) {
+      char desc[128];
+      fatal("rca_slot_free: null handle given to %s", describe(heap, desc, sizeof desc));
+    }
+    count_event(heap, thread_pool(heap), &heap_counters::slots_freed, std::uint64_t(1));
+  }
+
+  static void *slot_ptr(const rca_heap_t *, rca_handle_t handle) noexcept {
+    return reinterpret_cast<void *>(handle);
+  }
+};
+
+}  // namespace
+
+extern constinit const placement_ops embedded_placement = make_placement_ops<embedded_policy>();
+
+}  // namespace rca::detail
