@@ -53,7 +53,7 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
 /// Name of the method account_writes uses (written in each row's `method` column).
 inline constexpr const char *kPageMethod = "fork+pagemap_exclusive";
 
-/// Run-time probes of the alternatives (DESIGN.md section 4).
+/// Run-time probes of the alternatives (docs/DESIGN.md section 7).
 std::string probe_soft_dirty();        ///< "works", or "unsupported: <why>"
 std::string probe_pagemap_scan();      ///< "available (unused)", or "unsupported: <why>"
 std::string probe_pagemap_exclusive(); ///< "works", or "unsupported: <why>"

@@ -37,7 +37,7 @@ template <class Slot, class Handle>
 int run_cow(context &ctx) {
   const options &opt = ctx.opt;
   // Quick: 500 k objects (the percentages do not depend on the count; COW faults are slow in
-  // these VMs); full: 1 M, the size of the reference measurements in DESIGN.md.
+  // these VMs); full: 1 M, the size of the reference measurements (docs/DESIGN.md section 1).
   const std::size_t n = opt.objects.empty() ? (opt.quick ? 500000 : 1000000) : opt.objects.front();
   // Page counts barely vary between children; each dirtying child costs ~0.1-1 s of COW faults here.
   const int children = opt.children ? opt.children : (opt.quick ? 2 : 5);

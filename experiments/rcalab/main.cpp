@@ -1,4 +1,4 @@
-// rcalab: one driver for the experiments behind claims C1-C6 (DESIGN.md section 1).
+// rcalab: one driver for the experiments behind claims C1-C6 (docs/DESIGN.md section 1).
 #include "registry.hpp"
 
 #include "../harness/environment.hpp"

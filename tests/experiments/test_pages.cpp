@@ -1,5 +1,5 @@
 // Page accounting: a fork child writes k object pages and m refcount pages; the harness must
-// report exactly k and m (pagemap bit 56, DESIGN.md section 4).
+// report exactly k and m (pagemap bit 56, docs/DESIGN.md section 7).
 #include "harness/pages.hpp"
 #include "rcalab/objects.hpp"
 

@@ -2,7 +2,7 @@
 //
 // In a fork child every inherited anonymous page is shared with the parent until one of them
 // writes it; the write copies the page and the copy is *exclusively mapped* (pagemap bit 56).
-// Soft-dirty (bit 55) does not work on these kernels (DESIGN.md section 4), so: snapshot which
+// Soft-dirty (bit 55) does not work on these kernels (docs/DESIGN.md section 7), so: snapshot which
 // pages are present and shared right after fork, run the operation, and count the snapshot's
 // pages that turned exclusive. Pages inside [rc_lo, rc_hi) (rca's refcount arena) are counted
 // apart from the rest (object pages: everything else writable and private in the process).
