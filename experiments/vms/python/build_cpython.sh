@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds one CPython variant out of tree (experiments/vms/python/README.md):
+#   build_cpython.sh VARIANT TARBALL PATCH OUTDIR RCA_SOURCE_DIR LIBRCA JOBS
+# VARIANT: inline (the tarball unpatched) or <idx|ptr>-<freeze|nofreeze> (the tarball with PATCH).
+# OUTDIR/src is the extracted (and patched) source, OUTDIR/build the build; both are redone only
+# when the tarball or the patch changed, and the interpreter relinks when LIBRCA is newer.
+# Every configure and make runs under nice -n 10 (the machine is shared); CC is "ccache gcc"
+# when ccache is installed. Prints the seconds each step took.
+set -euo pipefail
+if (($# != 7)); then
+  echo "usage: $0 VARIANT TARBALL PATCH OUTDIR RCA_SOURCE_DIR LIBRCA JOBS" >&2
+  exit 2
+fi
+variant=$1 tarball=$2 patch=$3 out=$4 rca=$5 librca=$6 jobs=$7
+case $variant in
+  inline) cppflags="" libs="" ;;
+  idx-freeze) cppflags="-DPy_RCA_MODE=2 -DPy_RCA_FREEZE=1" ;;
+  idx-nofreeze) cppflags="-DPy_RCA_MODE=2 -DPy_RCA_FREEZE=0" ;;
+  ptr-freeze) cppflags="-DPy_RCA_MODE=1 -DPy_RCA_FREEZE=1" ;;
+  ptr-nofreeze) cppflags="-DPy_RCA_MODE=1 -DPy_RCA_FREEZE=0" ;;
+  *) echo "build_cpython: unknown variant '$variant' (inline, idx-freeze, idx-nofreeze," \
+          "ptr-freeze, ptr-nofreeze)" >&2; exit 2 ;;
+esac
+if [[ $variant != inline ]]; then
+  cppflags+=" -I$rca/include -I$rca/refcount/include"
+  # rca is C++: the interpreter links its static library and the C++ runtime.
+  libs="$librca -lstdc++ -lm -ldl -lpthread"
+fi
+cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc"
+
+src=$out/src
+build=$out/build
+want=$(sha256sum "$tarball" | cut -c1-64)
+[[ $variant != inline ]] && want+=" $(sha256sum "$patch" | cut -c1-64)"
+want+=" $cppflags $libs"
+mkdir -p "$out"
+if [[ ! -f $out/src.stamp || $(cat "$out/src.stamp") != "$want" ]]; then
+  rm -rf "$src" "$build" "$out/src.stamp"
+  mkdir -p "$src"
+  tar -xzf "$tarball" -C "$src" --strip-components=1
+  if [[ $variant != inline ]]; then
+    patch -s -p1 -d "$src" -i "$patch"
+  fi
+  echo "$want" >"$out/src.stamp"
+fi
+mkdir -p "$build"
+cd "$build"
+t0=$(date +%s)
+if [[ ! -f config.status || $out/src.stamp -nt config.status ]]; then
+  nice -n 10 "$src/configure" --without-ensurepip CC="$cc" CPPFLAGS="$cppflags" LIBS="$libs" \
+    >configure.log 2>&1 || { tail -30 configure.log >&2; exit 1; }
+  echo "build_cpython: $variant configured in $(($(date +%s) - t0)) s" >&2
+fi
+if [[ $variant != inline && -f python && $librca -nt python ]]; then
+  rm -f python  # relink against the new librca
+fi
+t1=$(date +%s)
+nice -n 10 make -j"$jobs" >make.log 2>&1 || { grep -B2 -A8 -E 'error:|Error [0-9]' make.log | head -60 >&2; exit 1; }
+echo "build_cpython: $variant built in $(($(date +%s) - t1)) s ($build/python)" >&2

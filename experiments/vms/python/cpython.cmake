@@ -1,0 +1,81 @@
+# CPython 3.11 with out-of-line counts (experiments/vms/python/README.md). Opt-in:
+# -DRCA_BUILD_CPYTHON=ON builds Debian's python3.11 source (fetched by scripts/bootstrap.sh
+# --cpython, checked here) once per variant, out of tree under <build>/cpython/<variant>, with
+# experiments/vms/python/build_cpython.sh (nice -n 10, RCA_CPYTHON_JOBS jobs), and adds the ctests
+# that run CPython's own regression subset on each variant.
+option(RCA_BUILD_CPYTHON "Build CPython 3.11 per count variant (slow: minutes per variant)" OFF)
+if(NOT RCA_BUILD_CPYTHON)
+  return()
+endif()
+
+set(RCA_CPYTHON_ALL_VARIANTS inline idx-nofreeze idx-freeze ptr-nofreeze ptr-freeze)
+set(RCA_CPYTHON_VARIANTS "inline;idx-nofreeze;idx-freeze;ptr-nofreeze" CACHE STRING
+    "CPython variants to build: inline (unpatched) and <idx|ptr>-<freeze|nofreeze>")
+set(RCA_CPYTHON_JOBS 2 CACHE STRING "make -j for each CPython build")
+foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
+  if(NOT v IN_LIST RCA_CPYTHON_ALL_VARIANTS)
+    message(FATAL_ERROR "RCA_CPYTHON_VARIANTS: unknown variant '${v}' "
+                        "(known: ${RCA_CPYTHON_ALL_VARIANTS})")
+  endif()
+endforeach()
+
+# Debian's python3.11 3.11.2 upstream tarball; the patch was written against exactly this.
+if(DEFINED ENV{RCA_CPYTHON_CACHE})
+  set(_cache_default $ENV{RCA_CPYTHON_CACHE})
+else()
+  set(_cache_default $ENV{HOME}/.cache/rca/cpython)
+endif()
+set(RCA_CPYTHON_CACHE ${_cache_default} CACHE PATH
+    "Folder holding python3.11_3.11.2.orig.tar.gz (scripts/bootstrap.sh --cpython)")
+set(RCA_CPYTHON_TARBALL ${RCA_CPYTHON_CACHE}/python3.11_3.11.2.orig.tar.gz)
+set(_sha 2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849)
+if(NOT EXISTS ${RCA_CPYTHON_TARBALL})
+  message(FATAL_ERROR "rca cpython: ${RCA_CPYTHON_TARBALL} is missing. Fetch it with "
+                      "scripts/bootstrap.sh --cpython, or configure with -DRCA_BUILD_CPYTHON=OFF.")
+endif()
+file(SHA256 ${RCA_CPYTHON_TARBALL} _sum)
+if(NOT _sum STREQUAL _sha)
+  message(FATAL_ERROR "rca cpython: ${RCA_CPYTHON_TARBALL} has sha256 ${_sum}, but "
+                      "experiments/vms/python/cpython-rca.patch was written for ${_sha} (Debian "
+                      "python3.11 3.11.2). Refusing to patch another version; delete it and rerun "
+                      "scripts/bootstrap.sh --cpython, or configure with -DRCA_BUILD_CPYTHON=OFF.")
+endif()
+
+set(_dir ${CMAKE_CURRENT_LIST_DIR})
+set(_patch ${_dir}/cpython-rca.patch)
+set(RCA_CPYTHON_BUILD_ROOT ${CMAKE_BINARY_DIR}/cpython)
+find_program(RCA_PATCH_EXE patch REQUIRED)
+set(RCA_CPYTHON_PROGRAMS)
+foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
+  set(_out ${RCA_CPYTHON_BUILD_ROOT}/${v})
+  # Always run: CPython's own make decides what is out of date (a no-op takes seconds).
+  add_custom_target(cpython-${v} ALL
+    COMMAND ${_dir}/build_cpython.sh ${v} ${RCA_CPYTHON_TARBALL} ${_patch} ${_out}
+            ${PROJECT_SOURCE_DIR} $<TARGET_FILE:rca_static> ${RCA_CPYTHON_JOBS}
+    BYPRODUCTS ${_out}/build/python
+    COMMENT "CPython 3.11 ${v} (nice -n 10, -j${RCA_CPYTHON_JOBS}; minutes when out of date)"
+    USES_TERMINAL VERBATIM)
+  add_dependencies(cpython-${v} rca_static)
+  set(RCA_CPYTHON_PYTHON_${v} ${_out}/build/python)
+  list(APPEND RCA_CPYTHON_PROGRAMS ${_out}/build/python)
+endforeach()
+
+# CPython's own regression tests for counts, GC, finalizers, weakrefs, containers, strings, sys,
+# pickle, json and threads, from the same source, on every variant built.
+set(RCA_CPYTHON_REGRTESTS
+  test_gc test_weakref test_finalization test_dict test_list test_tuple test_set test_unicode
+  test_sys test_descr test_class test_pickle test_json test_threading test_generators
+  test_itertools test_bytes test_deque test_copy test_scope test_exceptions test_memoryview
+  test_string test_float test_long test_int test_bool test_slice test_enumerate test_contextlib
+  CACHE STRING "CPython regression tests run on each variant (ctest -L cpython)")
+foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
+  add_test(NAME cpython_regrtest_${v}
+    COMMAND ${RCA_CPYTHON_PYTHON_${v}} -m test --fail-env-changed -q ${RCA_CPYTHON_REGRTESTS})
+  set_tests_properties(cpython_regrtest_${v} PROPERTIES LABELS cpython TIMEOUT 3600
+    ENVIRONMENT "RCA_PLACEMENT=shared")
+  if(NOT v STREQUAL "inline")
+    add_test(NAME cpython_rca_slots_${v}
+      COMMAND ${RCA_CPYTHON_PYTHON_${v}} ${_dir}/tests/test_rca_slots.py)
+    set_tests_properties(cpython_rca_slots_${v} PROPERTIES LABELS cpython TIMEOUT 600)
+  endif()
+endforeach()
