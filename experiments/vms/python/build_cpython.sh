@@ -2,8 +2,9 @@
 # Builds one CPython variant out of tree (experiments/vms/python/README.md):
 #   build_cpython.sh VARIANT TARBALL PATCH OUTDIR RCA_SOURCE_DIR LIBRCA JOBS
 # VARIANT: inline (the tarball unpatched) or <idx|ptr>-<freeze|nofreeze> (the tarball with PATCH).
-# OUTDIR/src is the extracted (and patched) source, OUTDIR/build the build; both are redone only
-# when the tarball or the patch changed, and the interpreter relinks when LIBRCA is newer.
+# OUTDIR/src is the extracted (and patched) source, redone when the tarball or the patch changed;
+# OUTDIR/build the build, reconfigured when the tarball or the flags changed; the interpreter
+# relinks when LIBRCA is newer.
 # Every configure and make runs under nice -n 10 (the machine is shared); CC is "ccache gcc"
 # when ccache is installed. Prints the seconds each step took.
 set -euo pipefail
@@ -31,25 +32,32 @@ command -v ccache >/dev/null && cc="ccache gcc"
 
 src=$out/src
 build=$out/build
-want=$(sha256sum "$tarball" | cut -c1-64)
-[[ $variant != inline ]] && want+=" $(sha256sum "$patch" | cut -c1-64)"
-want+=" $cppflags $libs"
+tar_sha=$(sha256sum "$tarball" | cut -c1-64)
+src_want=$tar_sha
+[[ $variant != inline ]] && src_want+=" $(sha256sum "$patch" | cut -c1-64)"
+cfg_want="$tar_sha $cppflags $libs"
 mkdir -p "$out"
-if [[ ! -f $out/src.stamp || $(cat "$out/src.stamp") != "$want" ]]; then
-  rm -rf "$src" "$build" "$out/src.stamp"
+# A new patch re-extracts the source but keeps the build: tar restores the tarball's times, so
+# make rebuilds only what the patched files touch (ccache does the rest).
+if [[ ! -f $out/src.stamp || $(cat "$out/src.stamp") != "$src_want" ]]; then
+  rm -rf "$src" "$out/src.stamp"
   mkdir -p "$src"
   tar -xzf "$tarball" -C "$src" --strip-components=1
   if [[ $variant != inline ]]; then
     patch -s -p1 -d "$src" -i "$patch"
   fi
-  echo "$want" >"$out/src.stamp"
+  echo "$src_want" >"$out/src.stamp"
+fi
+if [[ ! -f $build/config.status || ! -f $out/cfg.stamp || $(cat "$out/cfg.stamp") != "$cfg_want" ]]; then
+  rm -rf "$build" "$out/cfg.stamp"
 fi
 mkdir -p "$build"
 cd "$build"
 t0=$(date +%s)
-if [[ ! -f config.status || $out/src.stamp -nt config.status ]]; then
+if [[ ! -f config.status ]]; then
   nice -n 10 "$src/configure" --without-ensurepip CC="$cc" CPPFLAGS="$cppflags" LIBS="$libs" \
     >configure.log 2>&1 || { tail -30 configure.log >&2; exit 1; }
+  echo "$cfg_want" >"$out/cfg.stamp"
   echo "build_cpython: $variant configured in $(($(date +%s) - t0)) s" >&2
 fi
 if [[ $variant != inline && -f python && $librca -nt python ]]; then
