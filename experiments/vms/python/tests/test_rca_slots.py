@@ -13,8 +13,11 @@ import _rca
 
 
 def live():
-    s = _rca.stats()
-    return s["live_slots"]
+    return _rca.stats()["live_slots"]
+
+
+# The int a test keeps from live() is itself an object with a slot.
+BEFORE = 1
 
 
 class Resurrector:
@@ -67,7 +70,7 @@ class Accounting(unittest.TestCase):
         before = live()
         self.assertEqual(workload(20000), workload(20000))
         # Exact: every object the workload made died and gave its slot back.
-        self.assertEqual(live(), before)
+        self.assertEqual(live(), before + BEFORE)
 
     def test_new_object_takes_a_slot(self):
         before = _rca.stats()["slots_taken"]
@@ -109,19 +112,22 @@ class Counts(unittest.TestCase):
         del r
         self.assertEqual(Resurrector.deleted, 1)
         self.assertEqual(id(Resurrector.saved[0]), rid)
+        del rid
         self.assertEqual(sys.getrefcount(Resurrector.saved[0]), 2)
-        self.assertEqual(live(), before + 1)  # still alive: its slot is kept
+        self.assertEqual(live(), before + BEFORE + 1)  # still alive: its slot is kept
         Resurrector.saved.clear()  # PEP 442: __del__ is not called again
         self.assertEqual(Resurrector.deleted, 1)
-        self.assertEqual(live(), before)
+        self.assertEqual(live(), before + BEFORE)
 
     def test_trashcan(self):
+        def nest():
+            x = []
+            for _ in range(100000):
+                x = [x, (x,)]  # deep enough for the trashcan to defer deallocations
+        nest()
         before = live()
-        x = []
-        for _ in range(100000):
-            x = [x, (x,)]  # deep enough for the trashcan to defer deallocations
-        del x
-        self.assertEqual(live(), before)
+        nest()
+        self.assertEqual(live(), before + BEFORE)
 
     def test_weakref_callback(self):
         class C:
