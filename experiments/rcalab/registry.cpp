@@ -28,7 +28,7 @@ const std::vector<subcommand> &subcommands() {
       {"cow", "C5", "pages a read-only fork child makes private: object vs refcount pages, frozen or not", run_cow, true},
       {"ipc", "C6", "raw pipe/socket/shm bytes/s vs serialise+send+deserialise of the same object graph", run_ipc, true},
       {"alloc", "-", "objects/s and bytes/object of rca heaps over each backend vs the bare allocators", run_alloc, true},
-      {"vm", "C7", "whole-VM time per placement/freeze vs inline (Duktape), VM prefork pages (C5), VM threads (C3)", run_vm, false},
+      {"vm", "C7", "whole-VM time per placement/freeze vs inline (Duktape), VM prefork pages (C5), VM threads (C3), CPython pickle (C6)", run_vm, false},
   };
   return table;
 }

@@ -999,6 +999,7 @@ def c6(d, o):
         o.empty_figure("fig-c6", "no ipc rows")
         for k in ("pipe", "min", "max", "bytes", "nodes", "serobj", "deserobj", "rawmbps"):
             o.v("c6." + k, "--")
+        c6_pickle(d, o)
         return
     per_obj = R.summaries(allr, "ns_per_object")
     mbps = R.summaries(allr, "throughput")
@@ -1039,6 +1040,7 @@ def c6(d, o):
     rm = [R.Series(r).value for r in mbps if r["variant"] == "raw"]
     o.v("c6.rawmbps", fmt(max(rm)) if rm else "--")
     o.v("c6.limit", fmt(T_C6, 0))
+    c6_pickle(d, o)
 
     fig, ax = plt.subplots(figsize=(5, 2.4))
     for i, mode in enumerate(("raw", "serialised")):
@@ -1051,6 +1053,22 @@ def c6(d, o):
     ax.set_ylabel("ns per byte (log; 95 % CI)")
     legend_outside(ax)
     o.figure("fig-c6", fig)
+
+
+def c6_pickle(d, o):
+    """C6 with Python's own pickle (rcalab vm, CPython host): round trip and per-object costs."""
+    vm = [r for r in R.summaries(R.load(d, "vm")) if r.get("claim") == "C6"]
+    p = R.one(vm, variant="pickle", metric="round_trip_ns")
+    raw = R.one(vm, variant="raw", metric="round_trip_ns")
+    dumps = R.one(vm, variant="pickle", metric="serialise_ns_per_object")
+    loads = R.one(vm, variant="pickle", metric="deserialise_ns_per_object")
+    o.v("c6py.ratio", ratio_txt(p.value / raw.value) if p and raw else "--")
+    o.v("c6py.pickle", fmt(p.value / 1e6) if p else "--")
+    o.v("c6py.raw", fmt(raw.value / 1e6) if raw else "--")
+    o.v("c6py.dumps", fmt(dumps.value) if dumps else "--")
+    o.v("c6py.loads", fmt(loads.value) if loads else "--")
+    o.v("c6py.objects", int_txt(R.num(p.row["objects"])) if p else "--")
+    o.v("c6py.bytes", size_txt(R.num(p.row["working_set_bytes"])) if p else "--")
 
 
 # ---- C7: whole VM ------------------------------------------------------------------------------

@@ -469,6 +469,53 @@ int part_c3(context &ctx) {
   return 0;
 }
 
+// ---- C6 with CPython's pickle -----------------------------------------------------------------
+
+// The same comparison as rcalab ipc, with Python's own pickle through the CPython host: a graph of
+// the same shape pickled, piped to a forked child and unpickled, against raw bytes of the same
+// length (python/scripts/ipc_pickle.py; repetitions interleaved).
+int part_c6(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::string py = std::string(RCA_VMS_BIN_DIR) + "/rca-python";
+  if (!exists(py)) {
+    ctx.note("vm: %s not built: no pickle comparison (C6)", py.c_str());
+    return 0;
+  }
+  const std::string records = opt.objects.empty() ? (opt.quick ? "20000" : "200000")
+                                                  : std::to_string(std::max<std::size_t>(1, opt.objects.front() / 8));
+  const std::string backend = backend_of(opt);
+  const std::string cmd = py + " --backend " + backend + " " + RCA_VMS_PY_DIR + "/ipc_pickle.py " + records + " " +
+                          std::to_string(opt.reps) + " " + std::to_string(opt.warmup);
+  output o = run_cmd(cmd);
+  const auto reps = lines(o.text, "rca-python ipc");
+  if (o.status != 0 || reps.size() != 2 * static_cast<std::size_t>(opt.reps)) {
+    ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+    return 1;
+  }
+  std::map<std::string, std::vector<sample>> series;
+  for (const auto &r : reps) {
+    const std::string mode = r.at("mode");
+    const double objects = num(r, "objects");
+    series[mode + "|round_trip_ns"].push_back(sample{num(r, "ns"), {}});
+    if (mode == "pickle") {
+      series[mode + "|serialise_ns_per_object"].push_back(sample{num(r, "dumps_ns") / objects, {}});
+      series[mode + "|deserialise_ns_per_object"].push_back(sample{num(r, "loads_ns") / objects, {}});
+    }
+  }
+  for (const char *mode : {"raw", "pickle"}) {
+    row r = vm_row(ctx, "C6", {mode, "inline"}, backend);
+    r.set("handle", "none").set("semantics", "none").set("threads", 2).set("method", "cpython_pipe");
+    r.set("objects", num(reps[0], "objects")).set("working_set_bytes", num(reps[0], "bytes"));
+    r.param("vm", "cpython").param("transport", "pipe").param("records", records).param("reps", "interleaved");
+    r.param("serialiser", std::string(mode) == "pickle" ? "pickle protocol 5" : "none");
+    for (const auto &[key, samples] : series) {
+      if (key.rfind(std::string(mode) + "|", 0) != 0) continue;
+      emit_series(ctx.out, "vm", r, key.substr(key.find('|') + 1), "ns", samples);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_vm(context &ctx) {
@@ -477,10 +524,10 @@ int run_vm(context &ctx) {
              "RCA_DUK_VARIANTS; build the rca-duk target)");
     return 2;
   }
-  // RCALAB_VM_PARTS=c7,c7s,c5,c3 picks parts; the flags are rcalab's own.
+  // RCALAB_VM_PARTS=c7,c7s,c5,c3,c6 picks parts; the flags are rcalab's own.
   const char *parts_env = std::getenv("RCALAB_VM_PARTS");
-  // --quick leaves out the cachegrind part (about 15 minutes on 2 cores).
-  const std::string parts = parts_env ? parts_env : ctx.opt.quick ? "c7,c5,c3" : "c7,c7s,c5,c3";
+  // --quick leaves out the cachegrind part (about 15 minutes on 2 cores). c6: Python's pickle.
+  const std::string parts = parts_env ? parts_env : ctx.opt.quick ? "c7,c5,c3,c6" : "c7,c7s,c5,c3,c6";
   std::string all(",");
   all += parts;
   all += ',';
@@ -495,6 +542,7 @@ int run_vm(context &ctx) {
   if (has("c7s") && (rc = part_c7sim(ctx)) != 0) return rc;
   if (has("c5") && (rc = part_c5(ctx)) != 0) return rc;
   if (has("c3") && (rc = part_c3(ctx)) != 0) return rc;
+  if (has("c6") && (rc = part_c6(ctx)) != 0) return rc;
   return 0;
 }
 
