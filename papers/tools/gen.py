@@ -31,6 +31,7 @@ from collections import defaultdict
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "experiments", "plots"))
 import rows as R  # noqa: E402
 import verdicts as V  # noqa: E402
+import asm_stores as A  # noqa: E402
 
 import matplotlib  # noqa: E402
 
@@ -810,6 +811,16 @@ def c4_asm(d, o):
     """The hot loops of the strict-aliasing build, inline and handle, as rcalab saved them."""
     path = os.path.join(d, "asm", "aliasing_strict.s")
     text = open(path).read().splitlines() if os.path.exists(path) else []
+    # Whether this result set's inline kernel writes its count (the compiler once deleted the stores).
+    body = A.kernel_body("\n".join(text), "rca_lab_alias_strict_inline_u32")
+    if body is None:
+        o.v("c4.inlinestores", "The saved assembly is not part of this result set.")
+    elif A.count_stores(body) >= 2:
+        o.v("c4.inlinestores", f"In this result set the inline loop stores the count {A.count_stores(body)} times "
+                               "per object, as the handle loop does.")
+    else:
+        o.v("c4.inlinestores", "In this result set the inline loop stores no count: its rows predate the barrier, "
+                               "and its inline figures are those of a loop that writes no count.")
     for kind in ("inline", "handle"):
         name = f"rca_lab_alias_strict_{kind}_u32"
         body, inside = [], False

@@ -5,32 +5,12 @@ C4 compared a loop that writes counts with one that writes none.
 
 Usage: test_c4_asm.py ASM_DIR   (the build's experiments/asm, with aliasing_<build>.s)"""
 import os
-import re
 import sys
 import unittest
 
 ASM_DIR = os.environ.get("RCALAB_ASM_DIR", "")
-# AT&T syntax: the destination is the last operand; a memory destination ends in "(%reg...)".
-MEMORY_DEST = re.compile(r"^\t(mov|add|sub|inc|dec|lock)\w*\s.*\(%\w+(,\s*%\w+(,\s*\d+)?)?\)\s*$")
-FREEZE_SATURATION = "$-2147483648"  # the overflow path's store of the frozen value, not a count update
-
-
-def kernel_body(text, name):
-    lines = text.splitlines()
-    try:
-        start = lines.index(name + ":")
-    except ValueError:
-        return None
-    body = []
-    for line in lines[start + 1:]:
-        if ".cfi_endproc" in line or line.startswith("\t.size"):
-            break
-        body.append(line)
-    return body
-
-
-def count_stores(body):
-    return sum(1 for line in body if MEMORY_DEST.match(line) and FREEZE_SATURATION not in line)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "experiments", "plots"))
+from asm_stores import count_stores, kernel_body  # noqa: E402
 
 
 class KernelsWriteCounts(unittest.TestCase):
