@@ -1,6 +1,7 @@
 // rcalab as a user runs it: usage errors exit 2 with a message; every subcommand runs in a tiny
 // configuration and prints well-formed rows (CSV and JSON lines) with the environment filled in.
 #include "harness/rows.hpp"
+#include "harness/simulate.hpp"
 #include "lab_support.hpp"
 
 #include <gtest/gtest.h>
@@ -58,9 +59,9 @@ struct tiny {
 
 // Tiny configurations: a few seconds each even under sanitizers.
 const tiny kTiny[] = {
-    {"indirection", "--working-set 16K --placement inline,shared,padded --handle pointer,index"},
+    {"indirection", "--working-set 16K --placement inline,shared,padded --handle pointer,index --callgrind off"},
     {"freeze", "--working-set 16K --placement inline,thread --handle pointer"},
-    {"threads", "--threads 1,2 --objects 256 --placement inline,shared,thread"},
+    {"threads", "--threads 1,2 --objects 256 --placement inline,shared,thread --callgrind off"},
     {"aliasing", "--objects 256 --callgrind off"},
     {"cow", "--objects 3000 --children 1 --placement inline,shared --slot-bits 32 --stride 64"},
     {"ipc", "--objects 800"},
@@ -125,6 +126,36 @@ TEST_P(LabSubcommand, TinyRunGivesWellFormedRows) {
 
 INSTANTIATE_TEST_SUITE_P(All, LabSubcommand, ::testing::ValuesIn(kTiny),
                          [](const ::testing::TestParamInfo<tiny> &i) { return std::string(i.param.sub); });
+
+// The simulated rows (harness/simulate.hpp): rcalab runs itself under callgrind and writes
+// instructions, misses and the cycle estimate per operation for every simulated layout.
+TEST(LabCli, SimulatedRowsUnderCallgrind) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer build cannot run under valgrind";
+#endif
+  if (test::run("command -v valgrind").status != 0) GTEST_SKIP() << "valgrind not installed";
+  auto r = test::run(kBin + " indirection --callgrind on --working-set 16K --placement inline,shared --handle pointer "
+                            "--reps 1 --warmup 0 --ops 64k --out - --format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = test::parse_csv(r.out);
+  ASSERT_GE(rows.size(), 2u);
+  const auto &cols = rows[0];
+  auto idx = [&](const std::string &c) { return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin()); };
+  std::map<std::string, int> seen;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const std::string &metric = rows[i][idx("metric")];
+    if (metric.rfind("sim_", 0) != 0) continue;
+    ++seen[metric];
+    EXPECT_EQ(rows[i][idx("method")], kSimMethod);
+    const double v = std::stod(rows[i][idx("value")]);
+    if (metric == "sim_instructions_per_op") EXPECT_GT(v, 1.0) << "an incref or decref is several instructions";
+    if (metric == "sim_cycles_per_op") EXPECT_GE(v, 1.0);
+    EXPECT_GE(v, 0.0);
+  }
+  // inline and shared/ptr, sequential and random: four series per metric.
+  for (const char *m : {"sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op", "sim_cycles_per_op"})
+    EXPECT_EQ(seen[m], 4) << m;
+}
 
 TEST(LabCli, OutFolderGetsFilesPerExperimentAndEnvironment) {
   char tmpl[] = "/tmp/rcalab-test-dir-XXXXXX";
