@@ -13,17 +13,18 @@ if (($# != 7)); then
   exit 2
 fi
 variant=$1 tarball=$2 patch=$3 out=$4 rca=$5 librca=$6 jobs=$7
+mode="" freeze=""
 case $variant in
   inline) cppflags="" libs="" ;;
-  idx-freeze) cppflags="-DPy_RCA_MODE=2 -DPy_RCA_FREEZE=1" ;;
-  idx-nofreeze) cppflags="-DPy_RCA_MODE=2 -DPy_RCA_FREEZE=0" ;;
-  ptr-freeze) cppflags="-DPy_RCA_MODE=1 -DPy_RCA_FREEZE=1" ;;
-  ptr-nofreeze) cppflags="-DPy_RCA_MODE=1 -DPy_RCA_FREEZE=0" ;;
+  idx-freeze) mode=2 freeze=1 ;;
+  idx-nofreeze) mode=2 freeze=0 ;;
+  ptr-freeze) mode=1 freeze=1 ;;
+  ptr-nofreeze) mode=1 freeze=0 ;;
   *) echo "build_cpython: unknown variant '$variant' (inline, idx-freeze, idx-nofreeze," \
           "ptr-freeze, ptr-nofreeze)" >&2; exit 2 ;;
 esac
 if [[ $variant != inline ]]; then
-  cppflags+=" -I$rca/include -I$rca/refcount/include"
+  cppflags="-DPy_RCA_MODE=$mode -DPy_RCA_FREEZE=$freeze -I$rca/include -I$rca/refcount/include"
   # rca is C++: the interpreter links its static library and the C++ runtime.
   libs="$librca -lstdc++ -lm -ldl -lpthread"
 fi
@@ -59,6 +60,16 @@ if [[ ! -f config.status ]]; then
     >configure.log 2>&1 || { tail -30 configure.log >&2; exit 1; }
   echo "$cfg_want" >"$out/cfg.stamp"
   echo "build_cpython: $variant configured in $(($(date +%s) - t0)) s" >&2
+fi
+# The variant also goes into pyconfig.h: setup.py passes only CPPFLAGS' -I options to the
+# extension modules it builds, and third-party extensions see pyconfig.h, not these CPPFLAGS.
+# Its time is kept: the core was compiled with the same values from CPPFLAGS, so nothing needs
+# recompiling for it.
+if [[ $variant != inline ]] && ! grep -q '^#define Py_RCA_MODE' pyconfig.h; then
+  touch -r pyconfig.h "$out/pyconfig.time"
+  printf '\n/* rca variant %s (build_cpython.sh) */\n#define Py_RCA_MODE %s\n#define Py_RCA_FREEZE %s\n' \
+    "$variant" "$mode" "$freeze" >>pyconfig.h
+  touch -r "$out/pyconfig.time" pyconfig.h
 fi
 if [[ $variant != inline && -f python && $librca -nt python ]]; then
   rm -f python  # relink against the new librca
