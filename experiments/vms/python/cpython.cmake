@@ -69,11 +69,19 @@ set(RCA_CPYTHON_REGRTESTS
   test_string test_float test_long test_int test_bool test_slice test_enumerate test_contextlib
   CACHE STRING "CPython regression tests run on each variant (ctest -L cpython)")
 foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
+  # With the freeze check, statically allocated objects share one frozen slot, so None's count
+  # no longer moves (as with PEP 683's immortal objects in 3.12): test_sys's test_refcount, which
+  # expects getrefcount(None) to grow by one, is the one case left out on those variants.
+  set(_ignore)
+  if(v MATCHES "-freeze$")
+    set(_ignore -i test.test_sys.SysModuleTest.test_refcount)
+  endif()
   # -w: a failed test file runs again, alone and verbose, and counts as passed only if it then
   # passes (on the unpatched build too, test_threading and test_generators' signal-timed cases
   # fail under heavy load and pass when rerun).
   add_test(NAME cpython_regrtest_${v}
-    COMMAND ${RCA_CPYTHON_PYTHON_${v}} -m test --fail-env-changed -w -q ${RCA_CPYTHON_REGRTESTS})
+    COMMAND ${RCA_CPYTHON_PYTHON_${v}} -m test --fail-env-changed -w -q ${_ignore}
+            ${RCA_CPYTHON_REGRTESTS})
   set_tests_properties(cpython_regrtest_${v} PROPERTIES LABELS cpython TIMEOUT 3600
     ENVIRONMENT "RCA_PLACEMENT=shared")
   if(NOT v STREQUAL "inline")

@@ -90,7 +90,7 @@ class Counts(unittest.TestCase):
 
     def test_static_objects(self):
         c = sys.getrefcount(None)
-        n = [None] * 10
+        n = [None] * 1000
         if _rca.freeze_check:
             # None, True, small ints, static types share the reserved frozen slot.
             self.assertGreaterEqual(c, 2 ** 31)
@@ -98,9 +98,10 @@ class Counts(unittest.TestCase):
             self.assertEqual(sys.getrefcount(True), c)
             self.assertEqual(sys.getrefcount(int), c)
         else:
-            # A shared count that started at 2^30: it moves, never reaches zero.
+            # A count shared by every static object, started at 2^30: it moves, never reaches
+            # zero. Other static objects' references come and go between the two reads.
             self.assertGreater(c, 2 ** 29)
-            self.assertEqual(sys.getrefcount(None), c + 10)
+            self.assertLess(abs(sys.getrefcount(None) - (c + 1000)), 20)
         del n
 
     def test_resurrection(self):
