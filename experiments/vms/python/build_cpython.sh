@@ -38,15 +38,23 @@ src_want=$tar_sha
 [[ $variant != inline ]] && src_want+=" $(sha256sum "$patch" | cut -c1-64)"
 cfg_want="$tar_sha $cppflags $libs"
 mkdir -p "$out"
-# A new patch re-extracts the source but keeps the build: tar restores the tarball's times, so
-# make rebuilds only what the patched files touch (ccache does the rest).
+# A new patch re-extracts the source but keeps the build: tar restores the tarball's times, and
+# a patched file whose text did not change gets its old time back, so make rebuilds only what
+# the patch really changed (every file includes object.h).
 if [[ ! -f $out/src.stamp || $(cat "$out/src.stamp") != "$src_want" ]]; then
-  rm -rf "$src" "$out/src.stamp"
-  mkdir -p "$src"
-  tar -xzf "$tarball" -C "$src" --strip-components=1
+  rm -rf "$src.new" "$out/src.stamp"
+  mkdir -p "$src.new"
+  tar -xzf "$tarball" -C "$src.new" --strip-components=1
   if [[ $variant != inline ]]; then
-    patch -s -p1 -d "$src" -i "$patch"
+    patch -s -p1 -d "$src.new" -i "$patch"
+    for f in $(sed -n 's|^+++ b/||p' "$patch"); do
+      if [[ -f $src/$f ]] && cmp -s "$src/$f" "$src.new/$f"; then
+        touch -r "$src/$f" "$src.new/$f"
+      fi
+    done
   fi
+  rm -rf "$src"
+  mv "$src.new" "$src"
   echo "$src_want" >"$out/src.stamp"
 fi
 if [[ ! -f $build/config.status || ! -f $out/cfg.stamp || $(cat "$out/cfg.stamp") != "$cfg_want" ]]; then
