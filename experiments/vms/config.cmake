@@ -3,15 +3,23 @@
 # Read from two directories (each gets its own variables), so no include_guard.
 
 # Duktape variants: what must be compiled in (count location x freeze check). Placement and
-# backend are run-time choices of each build. Names: <inline|ptr|idx>-<freeze|nofreeze>.
-set(RCA_DUK_ALL_VARIANTS inline-freeze inline-nofreeze ptr-freeze ptr-nofreeze idx-freeze idx-nofreeze)
+# backend are run-time choices of each build. Names: <inline|ptr|idx>-<freeze|nofreeze>[-side];
+# -side keeps the mark-and-sweep flags in rca's side bitmaps (DUK_RCA_SIDE, see the patch).
+set(RCA_DUK_ALL_VARIANTS inline-freeze inline-nofreeze ptr-freeze ptr-nofreeze idx-freeze idx-nofreeze
+    inline-freeze-side inline-nofreeze-side ptr-freeze-side ptr-nofreeze-side idx-freeze-side
+    idx-nofreeze-side)
+# Built by default: every count location and freeze setting, and the side-bits builds of the
+# frozen ones (the prefork comparison); any other one by -DRCA_DUK_VARIANTS.
+set(RCA_DUK_DEFAULT_VARIANTS inline-freeze inline-nofreeze ptr-freeze ptr-nofreeze idx-freeze
+    idx-nofreeze inline-freeze-side ptr-freeze-side idx-freeze-side)
 # Under sanitizers only three: sanitizers check memory and thread safety of the patch, not its
 # speed, and three builds cover every code path of the patch (inline count, pointer handle,
 # index handle; freeze check on and off) while halving the preset's build and test time.
+# idx-freeze-side adds the side-bits paths (positions from index handles).
 if(RCA_SANITIZE)
-  set(_rca_duk_default inline-freeze ptr-nofreeze idx-freeze)
+  set(_rca_duk_default inline-freeze ptr-nofreeze idx-freeze idx-freeze-side)
 else()
-  set(_rca_duk_default ${RCA_DUK_ALL_VARIANTS})
+  set(_rca_duk_default ${RCA_DUK_DEFAULT_VARIANTS})
 endif()
 set(RCA_DUK_VARIANTS "${_rca_duk_default}" CACHE STRING "Duktape variants to build (see experiments/vms/config.cmake)")
 foreach(v IN LISTS RCA_DUK_VARIANTS)

@@ -43,6 +43,27 @@ TEST(RcaPython, PreforkAnchorReportsEveryWorker) {
   }
 }
 
+TEST(RcaPython, PreforkWorkersCollectAndReportTheirMemory) {
+  const result r = run(kEnv + kPy + " --prefork 2 --gc-per-task --tasks 3 " + py("cow_setup.py") + " " +
+                       py("cow_task.py") + " 20000");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto ws = lines(r.out, "rca-python worker ");
+  ASSERT_EQ(ws.size(), 2u) << r.out;
+  for (const auto &w : ws) {
+    EXPECT_EQ(num(w, "tasks"), 3);
+    EXPECT_EQ(num(w, "rc_pages_shared"), 0) << "CPython keeps its counts inline";
+  }
+  const auto mem = lines(r.out, "rca-python prefork_memory");
+  ASSERT_EQ(mem.size(), 1u) << r.out;
+  if (!mem[0].count("memory")) {
+    EXPECT_GT(num(mem[0], "one_rss_kb"), 0);
+    EXPECT_GE(num(mem[0], "pss_kb_sum"), num(mem[0], "uss_kb_sum"));
+  }
+  const result bad = run(kEnv + kPy + " --tasks 2 " + py("raise.py"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("apply to --prefork"), std::string::npos) << bad.out;
+}
+
 TEST(RcaPython, UncaughtExceptionExitsNonZero) {
   const result r = run(kEnv + kPy + " " + py("raise.py"));
   EXPECT_EQ(r.status, 1) << r.out;

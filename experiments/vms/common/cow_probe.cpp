@@ -30,7 +30,7 @@ void *map(std::size_t bytes) {
 }  // namespace
 
 struct cow_probe {
-  std::uintptr_t rc_lo, rc_hi;
+  cow_range rc, gc;
   cow_range skip[16];
   std::size_t nskip;
   int pagemap;
@@ -110,11 +110,11 @@ bool scan(cow_probe *p, F fn) {
 
 }  // namespace
 
-cow_probe *cow_begin(std::uintptr_t rc_lo, std::uintptr_t rc_hi, const cow_range *skip, std::size_t nskip) {
+cow_probe *cow_begin(cow_range rc, cow_range gc, const cow_range *skip, std::size_t nskip) {
   auto *p = static_cast<cow_probe *>(map(sizeof(cow_probe)));
   if (!p) return nullptr;
-  p->rc_lo = rc_lo;
-  p->rc_hi = rc_hi;
+  p->rc = rc;
+  p->gc = gc;
   p->nskip = nskip < 16 ? nskip : 16;
   for (std::size_t i = 0; i < p->nskip; ++i) p->skip[i] = skip[i];
   p->page = std::size_t(sysconf(_SC_PAGESIZE));
@@ -164,11 +164,15 @@ std::size_t list_mappings(cow_range *out, std::size_t cap) {
 bool cow_end(cow_probe *p, cow_counts *out) {
   *out = cow_counts{};
   const bool ok = scan(p, [p, out](std::size_t bit, std::uintptr_t addr, std::uint64_t e) {
-    if (!(p->bitmap[bit / 64] & (1ull << (bit % 64)))) return;
-    const bool rc = addr >= p->rc_lo && addr < p->rc_hi;
-    const bool made_private = (e & kPresent) && (e & kExclusive);
-    (rc ? out->rc_shared : out->obj_shared)++;
-    if (made_private) (rc ? out->rc_private : out->obj_private)++;
+    const bool gc = addr >= p->gc.lo && addr < p->gc.hi;
+    const bool exclusive = (e & kPresent) && (e & kExclusive);
+    if (!(p->bitmap[bit / 64] & (1ull << (bit % 64)))) {
+      if (gc && exclusive) out->gc_new++;
+      return;
+    }
+    const bool rc = addr >= p->rc.lo && addr < p->rc.hi;
+    (rc ? out->rc_shared : gc ? out->gc_shared : out->obj_shared)++;
+    if (exclusive) (rc ? out->rc_private : gc ? out->gc_private : out->obj_private)++;
   });
   close(p->pagemap);
   if (p->bitmap) munmap(p->bitmap, p->bitmap_bytes);

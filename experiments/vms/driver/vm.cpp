@@ -12,6 +12,11 @@
 //     machines without hardware counters or with noisy neighbours.
 // C5  pages a read-only forked worker makes private: inline vs out-of-line (per placement), not
 //     frozen vs frozen; CPython's inline anchor (on rca, and on its own pymalloc) beside it.
+// C5k prefork workers that collect garbage, as a server operator measures them: K = 1, 2, 4, 8
+//     workers each run the task T times with the collector on (voluntary, or a forced full
+//     collection after each task); per worker the pages made private split object / refcount /
+//     GC metadata (the side bitmaps of the -side builds), and for all processes together the
+//     summed PSS and USS (smaps_rollup) against one process's RSS; time per task.
 // C3  N independent Duktape heaps in N threads sharing one rca heap: shared vs thread vs padded
 //     refcount pages vs inline, wall time.
 #include "rcalab/experiment.hpp"
@@ -387,7 +392,7 @@ int part_c5(context &ctx) {
                               std::to_string(workers) + (frozen ? " --freeze " : " ") + js("prefork_setup.js") + " " +
                               js("prefork_task.js") + " " + records;
       output o = run_cmd(cmd);
-      const auto ws = lines(o.text, "rca-duk worker");
+      const auto ws = lines(o.text, "rca-duk worker ");
       if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
         ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
         return 1;
@@ -423,6 +428,153 @@ int part_c5(context &ctx) {
     ctx.note("vm: %s not built: no CPython anchor", py.c_str());
   }
   // Verdicts: experiments/plots/verdicts.py (rules C5 vm, C7, C2 vm, C3 vm).
+  return 0;
+}
+
+// ---- C5k: prefork workers that collect -----------------------------------------------------------
+
+// One prefork run's rows: per worker series (private pages by kind, time per task) and the
+// memory of all processes together. Returns the heap private share and PSS / one RSS.
+struct prefork_result {
+  summary heap_pct, pss_ratio;
+  bool have_memory = false;
+};
+
+prefork_result emit_prefork(context &ctx, const config &c, const std::string &backend, const std::string &vm,
+                            const std::string &gc, const std::string &records, int tasks, int k,
+                            const std::vector<kv> &workers, const kv &memory) {
+  prefork_result res;
+  auto base = [&](const char *method) {
+    row r = vm_row(ctx, "C5", c, backend);
+    r.set("threads", 1).set("method", method);
+    r.param("vm", vm).param("frozen", "1").param("gc", gc).param("records", records);
+    r.param("tasks", static_cast<double>(tasks)).param("workers", static_cast<double>(k));
+    return r;
+  };
+  auto series = [&](const char *metric, const char *unit, const char *key, const char *method) {
+    std::vector<sample> s;
+    for (const auto &w : workers) {
+      sample x;
+      x.value = num(w, key);
+      x.counters[event::minor_faults] = num(w, "minflt");
+      s.push_back(x);
+    }
+    return emit_series(ctx.out, "vm", base(method), metric, unit, s);
+  };
+  res.heap_pct = series("heap_private_pct", "%", "heap_private_pct", "pagemap_exclusive_bit56");
+  series("object_pages_private", "pages", "obj_pages_private", "pagemap_exclusive_bit56");
+  series("refcount_pages_private", "pages", "rc_pages_private", "pagemap_exclusive_bit56");
+  series("gc_pages_private", "pages", "gc_pages_private", "pagemap_exclusive_bit56");
+  series("gc_pages_new", "pages", "gc_pages_new", "pagemap_exclusive_bit56");
+  series("task_ms", "ms", "task_ms_median", "worker_median_of_tasks");
+  series("task_ms_min", "ms", "task_ms_min", "worker_min_of_tasks");
+  series("task_ms_max", "ms", "task_ms_max", "worker_max_of_tasks");
+  if (memory.count("pss_kb_sum")) {
+    res.have_memory = true;
+    for (const char *key : {"pss_kb_sum", "uss_kb_sum", "rss_kb_sum", "one_rss_kb", "pss_vs_one_rss"}) {
+      row r = base("smaps_rollup_parent_and_workers");
+      const bool ratio = std::string(key) == "pss_vs_one_rss";
+      r.set("rep", 0).set("stat", "raw").set("n", 1).set("metric", key).set("value", num(memory, key));
+      r.set("unit", ratio ? "x" : "kB");
+      ctx.out.write("vm", r);
+    }
+    const double ratio = num(memory, "pss_vs_one_rss");
+    res.pss_ratio = summary{ratio, ratio, ratio};
+  }
+  return res;
+}
+
+int part_c5k(context &ctx) {
+  const options &opt = ctx.opt;
+  const std::string backend = backend_of(opt);
+  const std::vector<int> ks = opt.children ? std::vector<int>{opt.children} : std::vector<int>{1, 2, 4, 8};
+  const std::string records = opt.objects.empty() ? (opt.quick ? "50000" : "200000") : std::to_string(opt.objects.front());
+  const int tasks = opt.quick ? 3 : 8;
+  // Counts frozen in every configuration (the setting where a collection is the only writer
+  // left); mark bits in the header (Duktape as shipped) or in side bitmaps.
+  std::vector<config> configs = {{"inline-freeze", "inline"}, {"idx-freeze", "shared"}, {"ptr-freeze", "shared"}};
+  for (const char *v : {"inline-freeze-side", "idx-freeze-side", "ptr-freeze-side"})
+    if (exists(duk(v))) configs.push_back({v, "shared"});
+    else ctx.note("vm: %s not built: no side-bits rows for it", duk(v).c_str());
+  const std::vector<std::pair<std::string, std::string>> gcs = {{"voluntary", "--worker-gc"},
+                                                                {"forced_per_task", "--gc-per-task"}};
+  std::map<std::string, prefork_result> got;
+  progress bar("vm C5k", configs.size());
+  for (const auto &c : configs) {
+    for (const auto &[gc, flag] : gcs) {
+      for (int k : ks) {
+        const std::string cmd = duk(c.variant) + " --placement " + c.placement + " --backend " + backend +
+                                " --prefork " + std::to_string(k) + " --freeze " + flag + " --tasks " +
+                                std::to_string(tasks) + " " + js("prefork_setup.js") + " " + js("prefork_task.js") +
+                                " " + records;
+        output o = run_cmd(cmd);
+        const auto ws = lines(o.text, "rca-duk worker ");
+        const auto mem = lines(o.text, "rca-duk prefork_memory");
+        if (o.status != 0 || ws.size() != std::size_t(k) || !ws[0].count("heap_private_pct") || mem.size() != 1) {
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          return 1;
+        }
+        const prefork_result r = emit_prefork(ctx, c, backend, "duktape", gc, records, tasks, k, ws, mem[0]);
+        got[c.variant + " " + gc + " " + std::to_string(k)] = r;
+        ctx.note("C5k duktape %-20s %-15s K=%d heap private %.2f%% [%.2f..%.2f] (obj %s/%s, rc %s/%s, gc %s/%s "
+                 "+%s new) task %s ms [%s..%s]; PSS sum %s kB, USS sum %s kB, one RSS %s kB, PSS/one %s",
+                 c.variant.c_str(), gc.c_str(), k, r.heap_pct.median, r.heap_pct.min, r.heap_pct.max,
+                 ws[0].at("obj_pages_private").c_str(), ws[0].at("obj_pages_shared").c_str(),
+                 ws[0].at("rc_pages_private").c_str(), ws[0].at("rc_pages_shared").c_str(),
+                 ws[0].at("gc_pages_private").c_str(), ws[0].at("gc_pages_shared").c_str(),
+                 ws[0].at("gc_pages_new").c_str(), ws[0].at("task_ms_median").c_str(),
+                 ws[0].at("task_ms_min").c_str(), ws[0].at("task_ms_max").c_str(),
+                 mem[0].count("pss_kb_sum") ? mem[0].at("pss_kb_sum").c_str() : "NA",
+                 mem[0].count("uss_kb_sum") ? mem[0].at("uss_kb_sum").c_str() : "NA",
+                 mem[0].count("one_rss_kb") ? mem[0].at("one_rss_kb").c_str() : "NA",
+                 mem[0].count("pss_vs_one_rss") ? mem[0].at("pss_vs_one_rss").c_str() : "NA");
+      }
+    }
+    bar.step(c.variant);
+  }
+  // CPython on rca (counts inline, GC header inline): the same K and a forced gc.collect() per
+  // task, with and without gc.freeze().
+  const std::string py = std::string(RCA_VMS_BIN_DIR) + "/rca-python";
+  if (exists(py)) {
+    const std::string n = opt.quick ? "200000" : "1000000";
+    for (bool freeze : {false, true}) {
+      for (int k : ks) {
+        const std::string cmd = py + " --backend " + backend + " --prefork " + std::to_string(k) +
+                                (freeze ? " --freeze" : "") + " --gc-per-task --tasks " + std::to_string(tasks) + " " +
+                                RCA_VMS_PY_DIR + "/cow_setup.py " + RCA_VMS_PY_DIR + "/cow_task.py " + n;
+        output o = run_cmd(cmd);
+        const auto ws = lines(o.text, "rca-python worker ");
+        const auto mem = lines(o.text, "rca-python prefork_memory");
+        if (o.status != 0 || ws.size() != std::size_t(k) || !ws[0].count("heap_private_pct") || mem.size() != 1) {
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          return 1;
+        }
+        config c{freeze ? "cpython-on-rca-gcfreeze" : "cpython-on-rca", "inline"};
+        const prefork_result r = emit_prefork(ctx, c, backend, "cpython", "forced_per_task", n, tasks, k, ws, mem[0]);
+        ctx.note("C5k cpython %-24s K=%d heap private %.2f%% task %s ms [%s..%s]; PSS/one RSS %.3f", c.variant.c_str(),
+                 k, r.heap_pct.median, ws[0].at("task_ms_median").c_str(), ws[0].at("task_ms_min").c_str(),
+                 ws[0].at("task_ms_max").c_str(), r.have_memory ? r.pss_ratio.median : NAN);
+      }
+    }
+  } else {
+    ctx.note("vm: %s not built: no CPython rows in C5k", py.c_str());
+  }
+  // The targets: counts out of line and frozen + mark bits out of line, a forced full
+  // collection in each worker: <= 2 % of the shared heap private; PSS of 8 workers <= 1.3x RSS.
+  const int kmax = ks.back();
+  auto side = got.find("idx-freeze-side forced_per_task " + std::to_string(kmax));
+  auto hdr = got.find("idx-freeze forced_per_task " + std::to_string(kmax));
+  if (side != got.end() && hdr != got.end()) {
+    char fig[240];
+    std::snprintf(fig, sizeof fig,
+                  "full GC per task, K=%d: heap private %.2f%% (side bits) vs %.1f%% (header bits); "
+                  "summed PSS %.2fx one RSS (side) vs %.2fx",
+                  kmax, side->second.heap_pct.max, hdr->second.heap_pct.median, side->second.pss_ratio.median,
+                  hdr->second.pss_ratio.median);
+    const bool met = side->second.heap_pct.max <= 2.0 && (kmax != 8 || side->second.pss_ratio.median <= 1.3);
+    ctx.findings.push_back({"C5", fig, "Duktape prefork workers that collect, idx frozen, side vs header mark bits",
+                            met ? "supports (targets met: <= 2% private, PSS <= 1.3x)" : "mixed (a target missed)"});
+  }
   return 0;
 }
 
@@ -524,10 +676,10 @@ int run_vm(context &ctx) {
              "RCA_DUK_VARIANTS; build the rca-duk target)");
     return 2;
   }
-  // RCALAB_VM_PARTS=c7,c7s,c5,c3,c6 picks parts; the flags are rcalab's own.
+  // RCALAB_VM_PARTS=c7,c7s,c5,c5k,c3,c6 picks parts; the flags are rcalab's own.
   const char *parts_env = std::getenv("RCALAB_VM_PARTS");
   // --quick leaves out the cachegrind part (about 15 minutes on 2 cores). c6: Python's pickle.
-  const std::string parts = parts_env ? parts_env : ctx.opt.quick ? "c7,c5,c3,c6" : "c7,c7s,c5,c3,c6";
+  const std::string parts = parts_env ? parts_env : ctx.opt.quick ? "c7,c5,c5k,c3,c6" : "c7,c7s,c5,c5k,c3,c6";
   std::string all(",");
   all += parts;
   all += ',';
@@ -541,6 +693,7 @@ int run_vm(context &ctx) {
   if (has("c7") && (rc = part_c7(ctx)) != 0) return rc;
   if (has("c7s") && (rc = part_c7sim(ctx)) != 0) return rc;
   if (has("c5") && (rc = part_c5(ctx)) != 0) return rc;
+  if (has("c5k") && (rc = part_c5k(ctx)) != 0) return rc;
   if (has("c3") && (rc = part_c3(ctx)) != 0) return rc;
   if (has("c6") && (rc = part_c6(ctx)) != 0) return rc;
   return 0;

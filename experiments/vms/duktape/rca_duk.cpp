@@ -36,10 +36,14 @@ using clk = std::chrono::steady_clock;
 const char *variant_name() {
   static char buf[32];
   static const char *modes[] = {"inline", "ptr", "idx"};
-  std::snprintf(buf, sizeof buf, "%s-%s", modes[duk_rca_mode()],
-                duk_rca_freeze_check() ? "freeze" : "nofreeze");
+  std::snprintf(buf, sizeof buf, "%s-%s%s", modes[duk_rca_mode()],
+                duk_rca_freeze_check() ? "freeze" : "nofreeze", duk_rca_side_bits() ? "-side" : "");
   return buf;
 }
+
+// Every heap object holds an rca slot: for its count (handle builds), or for the position of its
+// side bits alone (inline build with side bits).
+bool has_slots() { return duk_rca_mode() != 0 || duk_rca_side_bits(); }
 
 struct options {
   std::string placement, backend;
@@ -48,6 +52,8 @@ struct options {
   int prefork = 0;
   bool freeze = false;
   bool worker_gc = false;
+  bool gc_per_task = false;  // a forced full collection (duk_gc) after each task
+  int tasks = 1;             // tasks per prefork worker
   bool stats = true;
   std::vector<std::string> scripts;  // run: [script]; prefork: [setup, task]
   std::vector<std::string> args;     // scriptArgs
@@ -58,8 +64,9 @@ struct options {
   std::fprintf(stderr,
                "usage: rca-duk [--placement P] [--backend B] [--repeat R] [--no-stats] script.js [args...]\n"
                "       rca-duk [...] --threads N script.js [args...]\n"
-               "       rca-duk [...] --prefork K [--freeze] [--worker-gc] setup.js task.js [args...]\n"
-               "  P: inline (inline builds) | shared | thread | padded (handle builds); env RCA_PLACEMENT\n"
+               "       rca-duk [...] --prefork K [--freeze] [--worker-gc] [--gc-per-task] [--tasks T] setup.js task.js [args...]\n"
+               "  P: inline (inline builds) | shared | thread | padded (handle builds, and where an inline\n"
+               "     side-bits build keeps its positions); env RCA_PLACEMENT\n"
                "  B: system | mimalloc | jemalloc; env RCA_BACKEND\n"
                "  this build: %s\n",
                variant_name());
@@ -92,6 +99,8 @@ options parse(int argc, char **argv) {
     else if (a == "--prefork") o.prefork = parse_count("--prefork", value());
     else if (a == "--freeze") o.freeze = true;
     else if (a == "--worker-gc") o.worker_gc = true;
+    else if (a == "--gc-per-task") o.gc_per_task = o.worker_gc = true;
+    else if (a == "--tasks") o.tasks = parse_count("--tasks", value());
     else if (a == "--no-stats") o.stats = false;
     else if (a == "--help" || a == "-h") usage(nullptr);
     else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
@@ -104,7 +113,8 @@ options parse(int argc, char **argv) {
   }
   for (; i < argc; ++i) o.args.push_back(argv[i]);
   if (o.threads && o.prefork) usage("--threads and --prefork do not combine");
-  if (o.freeze && !o.prefork) usage("--freeze applies to --prefork");
+  if ((o.freeze || o.worker_gc || o.tasks != 1) && !o.prefork)
+    usage("--freeze, --worker-gc, --gc-per-task and --tasks apply to --prefork");
   return o;
 }
 
@@ -137,21 +147,23 @@ rca_heap_t *make_rca_heap(const options &o) {
     std::exit(2);
   }
   const int mode = duk_rca_mode();
-  // Without a flag or RCA_PLACEMENT the library default (shared) fits handle builds; an inline
-  // build can only run inline.
-  if (mode == 0 && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_INLINE;
-  if (mode == 0 && cfg.placement != RCA_PLACEMENT_INLINE) {
+  const bool slots = has_slots();
+  // Without a flag or RCA_PLACEMENT the library default (shared) fits builds with slots; an
+  // inline build without side bits can only run inline.
+  if (!slots && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_INLINE;
+  if (!slots && cfg.placement != RCA_PLACEMENT_INLINE) {
     std::fprintf(stderr, "rca-duk: placement '%s' needs a handle build; %s runs inline only\n",
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
   }
-  if (mode != 0 && (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
+  if (slots && (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
     std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (shared|thread|padded)\n",
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
   }
   cfg.slot_bits = 32;
-  cfg.handle = mode == 2 ? RCA_HANDLE_INDEX : RCA_HANDLE_POINTER;
+  // The inline side-bits build keeps a 32-bit slot index for its position.
+  cfg.handle = mode == 1 ? RCA_HANDLE_POINTER : RCA_HANDLE_INDEX;
   if (!rca_backend_available(cfg.backend)) {
     std::fprintf(stderr, "rca-duk: backend '%s' is not available: %s\n", rca_backend_name(cfg.backend),
                  rca_last_error());
@@ -251,12 +263,19 @@ bool call(duk_context *ctx, const std::string &path, std::string *value) {
 
 // Exact accounting while the heap is live: Duktape's own lists, the patch's counter and (handle
 // builds, one heap per rca heap) rca's live slots must agree.
+// Outside a collection REACHABLE and TEMPROOT are clear on every object: their side planes
+// must be empty. The object walk must also read refzero_list as Duktape links it.
 bool check_live(duk_context *ctx, rca_heap_t *heap, bool compare_rca, const char *tag) {
   const size_t walked = duk_rca_count_objects(ctx), live = duk_rca_live(ctx);
   const size_t slots = live_slots(heap);
-  const bool ok = walked == live && (!compare_rca || slots == walked) && (compare_rca || duk_rca_mode() != 0 || slots == 0);
-  std::printf("rca-duk accounting when=%s duk_objects=%zu duk_live=%zu rca_live_slots=%zu ok=%d\n", tag, walked,
-              live, slots, ok ? 1 : 0);
+  const size_t reachable = duk_rca_side_set_bits(0), temproot = duk_rca_side_set_bits(1);
+  const int refzero_walk = duk_rca_check_refzero_walk(ctx);
+  const bool ok = walked == live && (!compare_rca || slots == walked) && (compare_rca || has_slots() || slots == 0) &&
+                  reachable == 0 && temproot == 0 && refzero_walk == 1;
+  std::printf("rca-duk accounting when=%s duk_objects=%zu duk_live=%zu rca_live_slots=%zu side_reachable=%zu "
+              "side_temproot=%zu side_finalizable=%zu side_finalized=%zu refzero_walk_ok=%d ok=%d\n",
+              tag, walked, live, slots, reachable, temproot, duk_rca_side_set_bits(2), duk_rca_side_set_bits(3),
+              refzero_walk, ok ? 1 : 0);
   return ok;
 }
 
@@ -264,8 +283,12 @@ bool destroy_and_check(duk_context *ctx, rca_heap_t *heap, bool check_rca) {
   duk_destroy_heap(ctx);
   const size_t left = duk_rca_last_destroyed_live();
   const size_t slots = live_slots(heap);
-  const bool ok = left == 0 && (!check_rca || slots == 0);
-  std::printf("rca-duk accounting when=destroyed duk_live=%zu rca_live_slots=%zu ok=%d\n", left, slots, ok ? 1 : 0);
+  // Every release clears its position's side bits: none may be left set.
+  size_t side = 0;
+  for (int p = 0; p < 4; ++p) side += duk_rca_side_set_bits(p);
+  const bool ok = left == 0 && (!check_rca || slots == 0) && side == 0;
+  std::printf("rca-duk accounting when=destroyed duk_live=%zu rca_live_slots=%zu side_bits_set=%zu ok=%d\n", left,
+              slots, side, ok ? 1 : 0);
   return ok;
 }
 
@@ -283,9 +306,9 @@ double cpu_ms(clockid_t which) {
 
 void print_header(const options &o, rca_heap_t *heap, const char *mode) {
   const rca_config_t *c = rca_heap_config(heap);
-  std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s backend=%s script=%s\n", mode, variant_name(),
-              rca_placement_name(c->placement), duk_rca_mode() ? rca_handle_name(c->handle) : "none",
-              rca_backend_name(c->backend), o.scripts[0].c_str());
+  std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s side_bits=%d backend=%s script=%s\n", mode,
+              variant_name(), rca_placement_name(c->placement), duk_rca_mode() ? rca_handle_name(c->handle) : "none",
+              duk_rca_side_bits(), rca_backend_name(c->backend), o.scripts[0].c_str());
 }
 
 // ---- modes ------------------------------------------------------------------------------------
@@ -309,7 +332,7 @@ int run_plain(const options &o, rca_heap_t *heap) {
     }
     std::printf("rca-duk result rep=%d ms=%.3f cpu_ms=%.3f minflt=%ld value=%s\n", r, ms, cpu,
                 ru1.ru_minflt - ru0.ru_minflt, value.c_str());
-    const bool acc = check_live(ctx, heap, duk_rca_mode() != 0, "after_run");
+    const bool acc = check_live(ctx, heap, has_slots(), "after_run");
     if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
   }
   return 0;
@@ -328,7 +351,7 @@ int run_threads(const options &o, rca_heap_t *heap) {
     size_t sum = 0;
     for (size_t x : objects) sum += x;
     const size_t slots = live_slots(heap);
-    all_live_ok = duk_rca_mode() == 0 ? slots == 0 : slots == sum;
+    all_live_ok = !has_slots() ? slots == 0 : slots == sum;
     std::printf("rca-duk accounting when=all_threads_live duk_objects=%zu rca_live_slots=%zu ok=%d\n", sum, slots,
                 all_live_ok ? 1 : 0);
   });
@@ -390,8 +413,8 @@ int run_prefork(const options &o, rca_heap_t *heap) {
     duk_destroy_heap(ctx);
     return 1;
   }
-  // Mappings rca makes while freezing (the counts it keeps aside, 8 bytes per slot position)
-  // are its bookkeeping, not the VM's heap: left out of the page counts, reported apart.
+  // Mappings made while freezing (the counts kept aside: rca's for slots, the patch's for
+  // inline counts) are bookkeeping, not the VM's heap: left out of the page counts, reported apart.
   static rca::vms::cow_range before[4096], after[4096];
   const std::size_t nbefore = rca::vms::list_mappings(before, 4096);
   long frozen = 0;
@@ -422,26 +445,50 @@ int run_prefork(const options &o, rca_heap_t *heap) {
     return 2;
   }
   if (!o.worker_gc) duk_rca_gc_prevent(ctx, 1);
-  void *lo = nullptr, *hi = nullptr;
-  if (handles) rca_heap_arena_range(heap, &lo, &hi);
-  std::printf("rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d duk_objects=%zu "
-              "freeze_new_mappings=%zu freeze_new_mapping_bytes=%zu method=pagemap_exclusive_bit56\n",
-              o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, duk_rca_count_objects(ctx), nskip,
-              aside_bytes);
+  void *lo = nullptr, *hi = nullptr, *side_lo = nullptr, *side_hi = nullptr;
+  if (has_slots()) rca_heap_arena_range(heap, &lo, &hi);
+  rca_side_range(heap, &side_lo, &side_hi);
+  std::printf("rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d gc_per_task=%d tasks=%d "
+              "side_bits=%d duk_objects=%zu freeze_new_mappings=%zu freeze_new_mapping_bytes=%zu "
+              "method=pagemap_exclusive_bit56\n",
+              o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, o.gc_per_task ? 1 : 0, o.tasks,
+              duk_rca_side_bits(), duk_rca_count_objects(ctx), nskip, aside_bytes);
   std::fflush(stdout);
 
+  size_t runs0 = 0, rejected0 = 0;
+  duk_rca_gc_counts(ctx, &runs0, &rejected0);
+  rca::vms::prefork_setup pages;
+  pages.rc = {reinterpret_cast<std::uintptr_t>(lo), reinterpret_cast<std::uintptr_t>(hi)};
+  pages.gc = {reinterpret_cast<std::uintptr_t>(side_lo), reinterpret_cast<std::uintptr_t>(side_hi)};
+  pages.skip = skip;
+  pages.nskip = nskip;
+  pages.tasks = o.tasks;
+  rca::vms::prefork_hooks hooks;
+  // What the worker's collector did: runs, and calls turned away while it was held off (each
+  // one an allocation that took the slow path).
+  hooks.child_done = [&](int id) {
+    size_t runs = 0, rejected = 0;
+    duk_rca_gc_counts(ctx, &runs, &rejected);
+    std::printf("rca-duk worker_gc id=%d ms_runs=%zu ms_rejected=%zu\n", id, runs - runs0, rejected - rejected0);
+  };
   const int failed = rca::vms::run_prefork_workers(
-      "rca-duk", o.prefork,
-      rca::vms::cow_range{reinterpret_cast<std::uintptr_t>(lo), reinterpret_cast<std::uintptr_t>(hi)}, skip,
-      nskip, [&] {
-        duk_dup_top(ctx);  // the compiled task; the parent's copy stays for the next worker
-        return call(ctx, o.scripts[1], nullptr);
-      });
+      "rca-duk", o.prefork, pages,
+      [&] {
+        duk_dup_top(ctx);  // the compiled task; the parent's copy stays for the next task
+        if (!call(ctx, o.scripts[1], nullptr)) return false;
+        if (o.gc_per_task) duk_gc(ctx, 0);
+        return true;
+      },
+      hooks);
   if (failed < 0) return 2;
-  duk_pop(ctx);  // the task
+  // Thaw before the task is popped: a decref of a frozen count is lost, and the task would
+  // then outlive its last reference.
+  long thawed = 0;
+  if (o.freeze) thawed = handles ? rca_heap_thaw(heap) : duk_rca_thaw_inline(ctx);
   if (!o.worker_gc) duk_rca_gc_prevent(ctx, 0);
-  if (o.freeze && handles) rca_heap_thaw(heap);
-  const bool acc = check_live(ctx, heap, handles, "after_prefork");
+  duk_pop(ctx);  // the task
+  std::printf("rca-duk thaw thawed=%ld\n", thawed);
+  const bool acc = check_live(ctx, heap, has_slots(), "after_prefork");
   if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
   return failed ? 4 : 0;
 }
@@ -459,7 +506,14 @@ int main(int argc, char **argv) {
     }
   }
   rca_heap_t *heap = make_rca_heap(o);
-  duk_rca_attach(heap);
+  if (duk_rca_attach(heap) != 0) {
+    std::fprintf(stderr, "rca-duk: cannot map the side bitmaps: %s\n", rca_last_error());
+    rca_heap_destroy(heap);
+    return 2;
+  }
+  // One Duktape heap per rca heap except in --threads: only then may a collection clear the
+  // shared REACHABLE plane in bulk.
+  duk_rca_side_bulk_clear(o.threads ? 0 : 1);
   int rc;
   if (o.prefork) rc = run_prefork(o, heap);
   else if (o.threads) rc = run_threads(o, heap);

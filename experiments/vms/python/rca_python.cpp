@@ -218,6 +218,8 @@ struct options {
   bool use_rca = true;
   int prefork = 0;
   bool freeze = false;
+  int tasks = 1;             // tasks per prefork worker
+  bool gc_per_task = false;  // a full gc.collect() after each task
   std::vector<std::string> scripts, args;
 };
 
@@ -225,8 +227,9 @@ struct options {
   if (msg) std::fprintf(stderr, "rca-python: %s\n", msg);
   std::fprintf(stderr,
                "usage: rca-python [--placement P] [--backend B] [--no-rca] script.py [args...]\n"
-               "       rca-python [...] --prefork K [--freeze] setup.py task.py [args...]\n"
-               "  --freeze: gc.freeze() and gc.disable() before forking (CPython's own tools)\n");
+               "       rca-python [...] --prefork K [--freeze] [--tasks T] [--gc-per-task] setup.py task.py [args...]\n"
+               "  --freeze: gc.freeze() and gc.disable() before forking (CPython's own tools)\n"
+               "  --tasks T: each worker runs the task T times; --gc-per-task: gc.collect() after each\n");
   std::exit(2);
 }
 
@@ -248,7 +251,14 @@ options parse(int argc, char **argv) {
       long k = std::strtol(v, &end, 10);
       if (*end || k < 1 || k > 256) usage("--prefork needs a count from 1 to 256");
       o.prefork = int(k);
-    } else if (a == "--freeze") o.freeze = true;
+    } else if (a == "--tasks") {
+      char *end = nullptr;
+      const char *v = value();
+      long t = std::strtol(v, &end, 10);
+      if (*end || t < 1 || t > 4096) usage("--tasks needs a count from 1 to 4096");
+      o.tasks = int(t);
+    } else if (a == "--gc-per-task") o.gc_per_task = true;
+    else if (a == "--freeze") o.freeze = true;
     else if (a == "--help" || a == "-h") usage(nullptr);
     else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
     else break;
@@ -258,7 +268,8 @@ options parse(int argc, char **argv) {
     o.scripts.push_back(argv[i]);
   }
   for (; i < argc; ++i) o.args.push_back(argv[i]);
-  if (o.freeze && !o.prefork) usage("--freeze applies to --prefork");
+  if ((o.freeze || o.tasks != 1 || o.gc_per_task) && !o.prefork)
+    usage("--freeze, --tasks and --gc-per-task apply to --prefork");
   return o;
 }
 
@@ -342,8 +353,14 @@ int run_prefork(const options &o) {
   PyObject *task = compile_file(o.scripts[1]);  // compiled before forking: workers only run it
   if (!task) return 1;
   if (o.freeze && PyRun_SimpleString("import gc; gc.collect(); gc.freeze(); gc.disable()") != 0) return 1;
-  std::printf("rca-python prefork workers=%d setup_ms=%.3f freeze=%d rca=%d method=pagemap_exclusive_bit56\n",
-              o.prefork, setup_ms, o.freeze ? 1 : 0, g_heap ? 1 : 0);
+  // A forced full collection: gc.collect() (CPython's collector writes the GC header of every
+  // tracked object it visits; after gc.freeze() the frozen objects are not visited).
+  PyObject *collect = o.gc_per_task ? Py_CompileString("import gc\ngc.collect()\n", "<gc>", Py_file_input)
+                                    : nullptr;
+  if (o.gc_per_task && !collect) return 1;
+  std::printf("rca-python prefork workers=%d setup_ms=%.3f freeze=%d rca=%d tasks=%d gc_per_task=%d "
+              "method=pagemap_exclusive_bit56\n",
+              o.prefork, setup_ms, o.freeze ? 1 : 0, g_heap ? 1 : 0, o.tasks, o.gc_per_task ? 1 : 0);
   std::fflush(stdout);
   // No refcount arena in CPython: every private page is an object page. The ownership set is
   // the host's, not CPython's heap: left out.
@@ -352,11 +369,17 @@ int run_prefork(const options &o) {
   hooks.before_fork = [] { PyOS_BeforeFork(); };
   hooks.after_fork_parent = [] { PyOS_AfterFork_Parent(); };
   hooks.after_fork_child = [] { PyOS_AfterFork_Child(); };
-  const int failed = rca::vms::run_prefork_workers("rca-python", o.prefork, rca::vms::cow_range{}, &own_range, 1,
-                                                   [&] { return eval(task, globals); }, hooks);
+  rca::vms::prefork_setup setup_pages;
+  setup_pages.skip = &own_range;
+  setup_pages.nskip = 1;
+  setup_pages.tasks = o.tasks;
+  const int failed = rca::vms::run_prefork_workers(
+      "rca-python", o.prefork, setup_pages,
+      [&] { return eval(task, globals) && (!collect || eval(collect, globals)); }, hooks);
   if (failed < 0) return 2;
   Py_DECREF(setup);
   Py_DECREF(task);
+  Py_XDECREF(collect);
   return failed ? 4 : 0;
 }
 
