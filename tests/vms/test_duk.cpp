@@ -276,6 +276,15 @@ TEST(DukErrors, FreezeNeedsTheFreezeCheck) {
   }
 }
 
+TEST(DukErrors, ThreadsWithSideBitsNeedTheThreadPlacement) {
+  for (const auto &v : kVariants) {
+    if (!is_side(v)) continue;
+    const result r = run(bin(v) + " --placement shared --threads 2 " + js("dict.js") + " 100");
+    EXPECT_EQ(r.status, 2) << v;
+    EXPECT_NE(r.out.find("needs --placement thread"), std::string::npos) << r.out;
+  }
+}
+
 TEST(DukBackends, ObjectMemoryFromEveryBackend) {
   for (const char *b : {"system", "mimalloc", "jemalloc"}) {
     SCOPED_TRACE(b);

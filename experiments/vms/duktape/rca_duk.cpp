@@ -339,6 +339,13 @@ int run_plain(const options &o, rca_heap_t *heap) {
 }
 
 int run_threads(const options &o, rca_heap_t *heap) {
+  // Side bits are set with plain read-modify-writes of 64-bit words: the threads' heaps must not
+  // share words, so each thread's slots (and thus positions) must come from its own pages.
+  if (duk_rca_side_bits() && rca_heap_config(heap)->placement != RCA_PLACEMENT_THREAD) {
+    std::fprintf(stderr, "rca-duk: --threads with side bits needs --placement thread (with %s the threads' "
+                 "positions share bitmap words)\n", rca_placement_name(rca_heap_config(heap)->placement));
+    return 2;
+  }
   print_header(o, heap, "threads");
   const int n = o.threads;
   std::vector<double> ms(n, 0), cpu(n, 0);
