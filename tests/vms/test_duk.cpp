@@ -352,7 +352,9 @@ TEST(DukSideBits, ForkedFullCollectionLeavesObjectPagesShared) {
           << "a collection made " << with.first << " of " << with.second << " object pages private ("
           << without.first << " without it)";
     } else if (is_inline(v) || has_slots(v)) {
-      EXPECT_GT(with.first, with.second / 2) << "header mark bits: every object page is written";
+      // Header mark bits: the collection writes every page holding an object (a fifth of the
+      // shared pages at least; sanitizer builds count their allocator's pages as shared too).
+      EXPECT_GT(with.first - without.first, with.second / 5) << "header mark bits: object pages written";
     }
   }
   if (!checked) GTEST_SKIP() << "pagemap not readable here";
