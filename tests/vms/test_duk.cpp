@@ -326,6 +326,11 @@ TEST(DukSideBits, FinalizerTranscriptIsTheSameInEveryBuild) {
 // forced collection makes (almost) the same object pages private. With the mark bits in the
 // header the collection writes every object page (the comparison that shows the test can fail).
 TEST(DukSideBits, ForkedFullCollectionLeavesObjectPagesShared) {
+#if defined(__SANITIZE_THREAD__)
+  // TSan's runtime makes a thousand object pages private in a fork child by itself (1309 of
+  // 6596 without a collection, 1617 with one): page counts mean nothing there.
+  GTEST_SKIP() << "page counts under ThreadSanitizer";
+#endif
   const std::string scripts = js("prefork_setup.js") + " " + js("prefork_task.js") + " 20000";
   auto private_pages = [&](const std::string &v, bool gc) {
     const result r = run(bin(v) + " --prefork 1 --freeze " + (gc ? "--gc-per-task " : "") + scripts);
