@@ -1,11 +1,11 @@
 // Error reporting: fatal misuse (message + abort) and the thread's last non-fatal error.
 #include "internal.h"
+#include "prim/prim.h"
 #include "placement/placement.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace rca::detail {
 
@@ -22,9 +22,8 @@ void fatal(const char *fmt, ...) noexcept {
   va_end(ap);
   if (n > static_cast<int>(sizeof msg) - 2) n = static_cast<int>(sizeof msg) - 2;
   msg[n++] = '\n';
-  // write(2), not stdio: the process may be in any state, and the line must come out whole.
-  ssize_t ignored = write(STDERR_FILENO, msg, static_cast<std::size_t>(n));
-  (void)ignored;
+  // Not stdio: the process may be in any state, and the line must come out whole.
+  prim::write_stderr(msg, static_cast<std::size_t>(n));
   std::abort();
 }
 

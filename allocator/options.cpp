@@ -2,6 +2,7 @@
 // rca_config_set (mimalloc's options.c habit).
 #include "internal.h"
 #include "placement/placement.h"
+#include "prim/prim.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -182,7 +183,7 @@ RCA_API int rca_config_from_env(rca_config_t *c) {
     char env[64] = "RCA_";
     for (std::size_t i = 0; o.name[i] && i < 58; ++i)
       env[4 + i] = static_cast<char>(o.name[i] >= 'a' && o.name[i] <= 'z' ? o.name[i] - 32 : o.name[i]);
-    const char *v = std::getenv(env);
+    const char *v = rca::prim::env(env);
     if (v && *v && o.set(c, o.name, v) != 0) {
       char msg[256];
       std::snprintf(msg, sizeof msg, "%s: %s", env, rca_last_error());
