@@ -259,6 +259,5 @@ struct rca_heap_s {
           &registry_memory)};
   void *saved_counts = nullptr;           // freeze: counts kept aside, indexed like the slots
   std::size_t saved_bytes = 0;            // size of that mapping
-  bool frozen_once = false;               // saved_counts may hold entries
   rca::detail::heap_counters counters;    // for threads without a pool (atomic adds)
 };

@@ -52,7 +52,4 @@ std::vector<sample> cpu_per_op(const std::vector<sample> &samples, double ops_pe
 /// Pins the calling thread to cpu (mod the online count). False when refused.
 bool pin_thread(unsigned cpu);
 
-/// Spread above which a series is flagged unstable in human-readable summaries.
-inline constexpr double kUnstableSpread = 0.25;
-
 }  // namespace rca::lab

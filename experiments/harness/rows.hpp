@@ -70,7 +70,6 @@ class sink {
   sink(std::string dir, format fmt);
   void write(const std::string &experiment, const row &r);
   std::size_t rows_written() const { return count_; }
-  const std::string &dir() const { return dir_; }
 
  private:
   struct files {

@@ -242,22 +242,22 @@ int run_alloc(context &ctx) {
       if (c.which == "jemalloc") {
         if (!exec_worker(c.which, n, T, opt, *msg)) std::snprintf(msg->why, sizeof msg->why, "worker process failed");
       } else {
-      pid_t pid = fork();
-      if (pid == 0) {
-        // glibc would hand freed memory back after every round and fault it in again (costly
-        // in this VM); keep it, as mimalloc and jemalloc do by default.
-        mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        allocator_if a;
-        std::unique_ptr<rca::heap> heap;
-        std::string why;
-        if (!make_allocator(c.which, c.l, c.backend, n * T, a, heap, why)) {
-          std::snprintf(msg->why, sizeof msg->why, "%s", why.c_str());
+        pid_t pid = fork();
+        if (pid == 0) {
+          // glibc would hand freed memory back after every round and fault it in again (costly
+          // in this VM); keep it, as mimalloc and jemalloc do by default.
+          mallopt(M_TRIM_THRESHOLD, 1 << 30);
+          allocator_if a;
+          std::unique_ptr<rca::heap> heap;
+          std::string why;
+          if (!make_allocator(c.which, c.l, c.backend, n * T, a, heap, why)) {
+            std::snprintf(msg->why, sizeof msg->why, "%s", why.c_str());
+            _exit(0);
+          }
+          workload(a, n, T, opt.warmup, opt.reps, opt.seed, *msg);
           _exit(0);
         }
-        workload(a, n, T, opt.warmup, opt.reps, opt.seed, *msg);
-        _exit(0);
-      }
-      waitpid(pid, &st, 0);
+        waitpid(pid, &st, 0);
       }
       row r = ctx.base("alloc", "-");
       const bool is_rca = c.which == "rca";

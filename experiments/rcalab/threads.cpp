@@ -28,9 +28,6 @@
 namespace rca::lab {
 namespace {
 
-template <class Count>
-using bias32 = rca::rc::biased<std::uint32_t>;
-
 // Shared-objects pass: the same step as pass(), on biased counts stored in the payload.
 [[gnu::noinline]] std::uint64_t biased_pass(void *const *objs, std::size_t n, std::size_t start) {
   using B = rca::rc::biased<std::uint32_t>;
