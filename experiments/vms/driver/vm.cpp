@@ -15,6 +15,7 @@
 // C3  N independent Duktape heaps in N threads sharing one rca heap: shared vs thread vs padded
 //     refcount pages vs inline, wall time.
 #include "rcalab/experiment.hpp"
+#include "harness/command.hpp"
 #include "harness/measure.hpp"
 #include "harness/progress.hpp"
 
@@ -44,39 +45,7 @@ namespace {
 #define RCA_VMS_PY_DIR ""
 #endif
 
-using kv = std::map<std::string, std::string>;
-
-struct output {
-  int status = -1;
-  std::string text;
-};
-
-output run_cmd(const std::string &cmd) {
-  output o;
-  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return o;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) o.text.append(buf, n);
-  const int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return o;
-}
-
-std::vector<kv> lines(const std::string &text, const std::string &prefix) {
-  std::vector<kv> v;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) != 0) continue;
-    kv m;
-    std::istringstream words(line.substr(prefix.size()));
-    for (std::string w; words >> w;) {
-      const auto eq = w.find('=');
-      if (eq != std::string::npos) m[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-    v.push_back(m);
-  }
-  return v;
-}
+using kv = key_values;
 
 double num(const kv &m, const std::string &k) {
   auto it = m.find(k);
@@ -153,14 +122,14 @@ int part_c7(context &ctx) {
         const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
                                 backend + " " + js(p.file) + " " + size;
         ctx.counters.start();
-        output o = run_cmd(cmd);
+        command_output o = run_command(cmd);
         counter_values cv = ctx.counters.stop();
-        const auto res = lines(o.text, "rca-duk result");
+        const auto res = key_value_lines(o.out, "rca-duk result");
         if (o.status != 0 || res.size() != 1) {
-          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
           return 1;
         }
-        const auto st = lines(o.text, "rca-duk stats");
+        const auto st = key_value_lines(o.out, "rca-duk stats");
         if (!st.empty()) last_stats[c] = st[0];
         if (rep >= 0) {
           samples[c].push_back(sample{num(res[0], "cpu_ms"), cv});
@@ -246,7 +215,7 @@ int part_c7sim(context &ctx) {
   const std::string cg = "valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 "
                          "--LL=33554432,16,64 --cachegrind-out-file=" + std::string(cg_file) + " ";
   const char *method = "cachegrind I1=32K/8 D1=32K/8 LL=32M/16 line 64";
-  if (run_cmd("valgrind --version").status != 0) {
+  if (run_command("valgrind --version").status != 0) {
     ctx.note("vm: valgrind not found: no simulated C7");
     return 0;
   }
@@ -269,17 +238,17 @@ int part_c7sim(context &ctx) {
     for (const auto &c : configs) {
       const std::string cmd = cg + duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " " +
                               js(p.file) + " " + p.size;
-      output o = run_cmd(cmd);
-      auto m = cachegrind_summary(o.text);
+      command_output o = run_command(cmd);
+      auto m = cachegrind_summary(o.out);
       if (o.status != 0 || !m.count("Irefs")) {
-        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
         return 1;
       }
       // Where the instructions went: rca's own functions, and the mutexes they take (Duktape
       // and glibc malloc take none), from cg_annotate's per-function table.
-      output ann = run_cmd("cg_annotate --show=Ir --threshold=0 --auto=no --show-percs=no " + std::string(cg_file));
+      command_output ann = run_command("cg_annotate --show=Ir --threshold=0 --auto=no --show-percs=no " + std::string(cg_file));
       double in_rca = 0, in_mutex = 0;
-      std::istringstream al(ann.text);
+      std::istringstream al(ann.out);
       for (std::string line; std::getline(al, line);) {
         std::size_t i = 0;
         while (i < line.size() && line[i] == ' ') ++i;
@@ -386,10 +355,10 @@ int part_c5(context &ctx) {
       const std::string cmd = duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " --prefork " +
                               std::to_string(workers) + (frozen ? " --freeze " : " ") + js("prefork_setup.js") + " " +
                               js("prefork_task.js") + " " + records;
-      output o = run_cmd(cmd);
-      const auto ws = lines(o.text, "rca-duk worker");
+      command_output o = run_command(cmd);
+      const auto ws = key_value_lines(o.out, "rca-duk worker");
       if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
-        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
         return 1;
       }
       summary s;
@@ -408,10 +377,10 @@ int part_c5(context &ctx) {
       const std::string cmd = py + (on_rca ? " --backend " + backend : std::string(" --no-rca")) + " --prefork " +
                               std::to_string(workers) + " " + RCA_VMS_PY_DIR + "/cow_setup.py " + RCA_VMS_PY_DIR +
                               "/cow_task.py " + n;
-      output o = run_cmd(cmd);
-      const auto ws = lines(o.text, "rca-python worker");
+      command_output o = run_command(cmd);
+      const auto ws = key_value_lines(o.out, "rca-python worker");
       if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
-        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
         return 1;
       }
       summary s;
@@ -443,11 +412,11 @@ int part_c3(context &ctx) {
         const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
                                 backend + " --threads " + std::to_string(n) + " " + js("binary_trees.js") + " " + size;
         ctx.counters.start();
-        output o = run_cmd(cmd);
+        command_output o = run_command(cmd);
         counter_values cv = ctx.counters.stop();
-        const auto t = lines(o.text, "rca-duk threads");
+        const auto t = key_value_lines(o.out, "rca-duk threads");
         if (o.status != 0 || t.size() != 1) {
-          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
           return 1;
         }
         if (rep >= 0) {

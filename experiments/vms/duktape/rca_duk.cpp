@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/cli.h"
 #include "../common/cow_probe.h"
 #include "../common/prefork.h"
 #include "duk_rca.h"
@@ -66,43 +67,23 @@ struct options {
   std::exit(2);
 }
 
-int parse_count(const char *flag, const char *v) {
-  char *end = nullptr;
-  long n = v ? std::strtol(v, &end, 10) : 0;
-  if (!v || *end || n < 1 || n > 4096) {
-    std::fprintf(stderr, "rca-duk: %s needs a count from 1 to 4096, not '%s'\n", flag, v ? v : "");
-    std::exit(2);
-  }
-  return int(n);
-}
-
 options parse(int argc, char **argv) {
   options o;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char * {
-      if (i + 1 >= argc) usage((a + " needs a value").c_str());
-      return argv[++i];
-    };
-    if (a == "--placement") o.placement = value();
-    else if (a == "--backend") o.backend = value();
-    else if (a == "--repeat") o.repeat = parse_count("--repeat", value());
-    else if (a == "--threads") o.threads = parse_count("--threads", value());
-    else if (a == "--prefork") o.prefork = parse_count("--prefork", value());
+  rca::vms::command_line cl(argc, argv, usage);
+  for (std::string a; !(a = cl.next_option()).empty();) {
+    if (a == "--placement") o.placement = cl.value();
+    else if (a == "--backend") o.backend = cl.value();
+    else if (a == "--repeat") o.repeat = cl.count(1, 4096);
+    else if (a == "--threads") o.threads = cl.count(1, 4096);
+    else if (a == "--prefork") o.prefork = cl.count(1, 4096);
     else if (a == "--freeze") o.freeze = true;
     else if (a == "--worker-gc") o.worker_gc = true;
     else if (a == "--no-stats") o.stats = false;
-    else if (a == "--help" || a == "-h") usage(nullptr);
-    else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
-    else break;
+    else cl.unknown();
   }
-  const int nscripts = o.prefork ? 2 : 1;
-  for (int k = 0; k < nscripts; ++k, ++i) {
-    if (i >= argc) usage(o.prefork ? "--prefork needs a setup script and a task script" : "no script given");
-    o.scripts.push_back(argv[i]);
-  }
-  for (; i < argc; ++i) o.args.push_back(argv[i]);
+  o.scripts = cl.take(o.prefork ? 2 : 1, o.prefork ? "--prefork needs a setup script and a task script"
+                                                   : "no script given");
+  o.args = cl.rest();
   if (o.threads && o.prefork) usage("--threads and --prefork do not combine");
   if (o.freeze && !o.prefork) usage("--freeze applies to --prefork");
   return o;
