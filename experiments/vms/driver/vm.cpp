@@ -455,10 +455,10 @@ int part_c6(context &ctx) {
   const std::string backend = backend_of(opt);
   const std::string cmd = py + " --backend " + backend + " " + RCA_VMS_PY_DIR + "/ipc_pickle.py " + records + " " +
                           std::to_string(opt.reps) + " " + std::to_string(opt.warmup);
-  output o = run_cmd(cmd);
-  const auto reps = lines(o.text, "rca-python ipc");
+  command_output o = run_command(cmd);
+  const auto reps = key_value_lines(o.out, "rca-python ipc");
   if (o.status != 0 || reps.size() != 2 * static_cast<std::size_t>(opt.reps)) {
-    ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+    ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
     return 1;
   }
   std::map<std::string, std::vector<sample>> series;
