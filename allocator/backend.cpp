@@ -102,6 +102,15 @@ void *je_realloc_(void *p, std::size_t n) {
 std::size_t je_usable_(const void *p) { return rca_je_sallocx(p, 0); }
 #endif
 
+// ---- rca ------------------------------------------------------------------------------------
+// rca's span allocator needs its heap: heap.cpp routes every call of a heap with has_spans to
+// spans.cpp. These entry points are never called; reaching one is a routing bug.
+[[noreturn]] void unrouted() { fatal("internal error: backend rca called without its heap"); }
+void *rca_malloc_(std::size_t) { unrouted(); }
+void rca_free_(void *) { unrouted(); }
+void *rca_realloc_(void *, std::size_t) { unrouted(); }
+std::size_t rca_usable_(const void *) { unrouted(); }
+
 }  // namespace
 
 int backend_load(rca_backend_t b, backend_ops *out) noexcept {
@@ -124,6 +133,9 @@ int backend_load(rca_backend_t b, backend_ops *out) noexcept {
       set_error(ENOTSUP, "backend jemalloc unavailable: rca was built with RCA_WITH_JEMALLOC=OFF");
       return ENOTSUP;
 #endif
+    case RCA_BACKEND_RCA:
+      *out = {rca_malloc_, rca_free_, rca_realloc_, rca_usable_};
+      return 0;
     default:
       set_error(EINVAL, "backend %d out of range", static_cast<int>(b));
       return EINVAL;

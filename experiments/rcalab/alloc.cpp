@@ -130,6 +130,13 @@ bool make_allocator(const std::string &which, const layout *l, rca_backend_t bac
     }
     heap = std::make_unique<rca::heap>(make_config(*l, n * 8, backend));
     a.ctx = heap->get();
+    if (l->placement == RCA_PLACEMENT_COMPUTED) {
+      // No header: the object is the size the mix asks for, all of it the caller's.
+      a.touch = 0;
+      a.alloc = [](void *h, std::size_t s) { return rca_obj_alloc(static_cast<rca_heap_t *>(h), s); };
+      a.free = [](void *h, void *p) { rca_obj_free(static_cast<rca_heap_t *>(h), p); };
+      return true;
+    }
     a.touch = kPayloadOffset;
     a.alloc = [](void *h, std::size_t s) { return rca_obj_alloc(static_cast<rca_heap_t *>(h), std::max<std::size_t>(s, kPayloadOffset + 8)); };
     a.free = [](void *h, void *p) { rca_obj_free(static_cast<rca_heap_t *>(h), p); };
@@ -218,7 +225,7 @@ int run_alloc(context &ctx) {
       ? std::vector<rca_backend_t>{RCA_BACKEND_SYSTEM, RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC} : opt.backends;
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
-  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED});
+  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED});
 
   struct config {
     std::string which;
@@ -229,7 +236,11 @@ int run_alloc(context &ctx) {
   // The bare counterpart of each selected backend: system -> malloc, mimalloc, jemalloc.
   for (auto b : backends) configs.push_back({b == RCA_BACKEND_SYSTEM ? "malloc" : rca_backend_name(b), nullptr, b});
   for (auto b : backends)
-    for (const auto &l : layouts) configs.push_back({"rca", &l, b});
+    for (const auto &l : layouts)
+      if (l.placement != RCA_PLACEMENT_COMPUTED) configs.push_back({"rca", &l, b});
+  // Computed heaps always take their objects from rca's span allocator: once each.
+  for (const auto &l : layouts)
+    if (l.placement == RCA_PLACEMENT_COMPUTED) configs.push_back({"rca", &l, RCA_BACKEND_RCA});
 
   progress bar("alloc", configs.size() * threads.size());
   for (unsigned T : threads) {

@@ -3,13 +3,15 @@
 # Read from two directories (each gets its own variables), so no include_guard.
 
 # Duktape variants: what must be compiled in (count location x freeze check). Placement and
-# backend are run-time choices of each build. Names: <inline|ptr|idx>-<freeze|nofreeze>.
-set(RCA_DUK_ALL_VARIANTS inline-freeze inline-nofreeze ptr-freeze ptr-nofreeze idx-freeze idx-nofreeze)
+# backend are run-time choices of each build. Names: <inline|ptr|idx|computed>-<freeze|nofreeze>
+# (computed: no count in the header; counts found from the object's address, placement computed).
+set(RCA_DUK_ALL_VARIANTS inline-freeze inline-nofreeze ptr-freeze ptr-nofreeze idx-freeze idx-nofreeze
+    computed-freeze computed-nofreeze)
 # Under sanitizers only three: sanitizers check memory and thread safety of the patch, not its
-# speed, and three builds cover every code path of the patch (inline count, pointer handle,
-# index handle; freeze check on and off) while halving the preset's build and test time.
+# speed, and these builds cover every code path of the patch (inline count, pointer handle,
+# index handle, computed; freeze check on and off) while halving the preset's build and test time.
 if(RCA_SANITIZE)
-  set(_rca_duk_default inline-freeze ptr-nofreeze idx-freeze)
+  set(_rca_duk_default inline-freeze ptr-nofreeze idx-freeze computed-freeze)
 else()
   set(_rca_duk_default ${RCA_DUK_ALL_VARIANTS})
 endif()

@@ -64,6 +64,7 @@ struct config {
   std::string variant, placement;
   std::string name() const { return variant + "/" + placement; }
   std::string handle() const {
+    if (variant.rfind("computed", 0) == 0) return "span";  // the address function, no handle
     return variant.rfind("idx", 0) == 0 ? "index" : variant.rfind("ptr", 0) == 0 ? "pointer" : "none";
   }
   std::string semantics() const {
@@ -74,8 +75,14 @@ struct config {
 row vm_row(context &ctx, const char *claim, const config &c, const std::string &backend) {
   row r = ctx.base("vm", claim);
   r.set("variant", c.variant).set("placement", c.placement).set("handle", c.handle());
-  r.set("slot_bits", 32).set("semantics", c.semantics()).set("backend", backend);
+  r.set("slot_bits", 32).set("semantics", c.semantics()).set("backend", c.placement == "computed" ? "rca" : backend);
   return r;
+}
+
+// The computed builds (no count in the header), where they were built: `variants` in that order.
+void add_computed(std::vector<config> &configs, std::initializer_list<const char *> variants) {
+  for (const char *v : variants)
+    if (exists(duk(v))) configs.push_back({v, "computed"});
 }
 
 std::string backend_of(const options &opt) {
@@ -109,6 +116,7 @@ int part_c7(context &ctx) {
   }
   configs.push_back({"ptr-nofreeze", "shared"});
   configs.push_back({"ptr-freeze", "shared"});
+  add_computed(configs, {"computed-nofreeze", "computed-freeze"});
   const config &baseline = configs.front();
 
   std::map<std::pair<std::string, std::string>, summary> med;  // (config, program)
@@ -229,6 +237,7 @@ int part_c7sim(context &ctx) {
   configs.push_back({"idx-nofreeze", "shared"});
   configs.push_back({"ptr-nofreeze", "shared"});
   configs.push_back({"ptr-freeze", "shared"});
+  add_computed(configs, {"computed-nofreeze", "computed-freeze"});
   const std::vector<std::pair<const char *, const char *>> metrics = {
       {"Irefs", "instructions"}, {"D1misses", "d1_misses"}, {"LLmisses", "ll_misses"},
       {"InRca", "instructions_in_rca"}, {"InMutex", "instructions_in_pthread_mutex"}};
@@ -350,6 +359,7 @@ int part_c5(context &ctx) {
   std::vector<config> configs = {{"inline-freeze", "inline"}};
   for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
   configs.push_back({"ptr-freeze", "shared"});
+  add_computed(configs, {"computed-freeze"});
   for (const auto &c : configs) {
     for (bool frozen : {false, true}) {
       const std::string cmd = duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " --prefork " +
@@ -405,6 +415,7 @@ int part_c3(context &ctx) {
   const std::string size = opt.quick ? "9" : "11";
   std::vector<config> configs = {{"inline-freeze", "inline"}};
   for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
+  add_computed(configs, {"computed-freeze"});
   for (unsigned n : threads) {
     std::vector<std::vector<sample>> samples(configs.size()), cpu(configs.size());
     for (int rep = -opt.warmup; rep < opt.reps; ++rep) {

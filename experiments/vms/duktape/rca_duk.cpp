@@ -36,11 +36,15 @@ using clk = std::chrono::steady_clock;
 
 const char *variant_name() {
   static char buf[32];
-  static const char *modes[] = {"inline", "ptr", "idx"};
+  static const char *modes[] = {"inline", "ptr", "idx", "computed"};
   std::snprintf(buf, sizeof buf, "%s-%s", modes[duk_rca_mode()],
                 duk_rca_freeze_check() ? "freeze" : "nofreeze");
   return buf;
 }
+
+// Handle builds keep one rca slot per heap object; computed builds keep counts found from the
+// object's address (no slot); both keep their counts out of line.
+bool has_slots() { return duk_rca_mode() == 1 || duk_rca_mode() == 2; }
 
 struct options {
   std::string placement, backend;
@@ -108,7 +112,7 @@ rca_heap_t *make_rca_heap(const options &o) {
     std::exit(2);
   }
   if (!o.placement.empty() && rca_config_set(&cfg, "placement", o.placement.c_str()) != 0) {
-    std::fprintf(stderr, "rca-duk: unknown placement '%s' (inline|shared|thread|padded): %s\n",
+    std::fprintf(stderr, "rca-duk: unknown placement '%s' (inline|shared|thread|padded|computed): %s\n",
                  o.placement.c_str(), rca_last_error());
     std::exit(2);
   }
@@ -121,6 +125,12 @@ rca_heap_t *make_rca_heap(const options &o) {
   // Without a flag or RCA_PLACEMENT the library default (shared) fits handle builds; an inline
   // build can only run inline.
   if (mode == 0 && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_INLINE;
+  if (mode == 3 && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_COMPUTED;
+  if ((mode == 3) != (cfg.placement == RCA_PLACEMENT_COMPUTED)) {
+    std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (computed builds run computed only)\n",
+                 rca_placement_name(cfg.placement), variant_name());
+    std::exit(2);
+  }
   if (mode == 0 && cfg.placement != RCA_PLACEMENT_INLINE) {
     std::fprintf(stderr, "rca-duk: placement '%s' needs a handle build; %s runs inline only\n",
                  rca_placement_name(cfg.placement), variant_name());
@@ -235,7 +245,7 @@ bool call(duk_context *ctx, const std::string &path, std::string *value) {
 bool check_live(duk_context *ctx, rca_heap_t *heap, bool compare_rca, const char *tag) {
   const size_t walked = duk_rca_count_objects(ctx), live = duk_rca_live(ctx);
   const size_t slots = live_slots(heap);
-  const bool ok = walked == live && (!compare_rca || slots == walked) && (compare_rca || duk_rca_mode() != 0 || slots == 0);
+  const bool ok = walked == live && (!compare_rca || slots == walked) && (compare_rca || has_slots() || slots == 0);
   std::printf("rca-duk accounting when=%s duk_objects=%zu duk_live=%zu rca_live_slots=%zu ok=%d\n", tag, walked,
               live, slots, ok ? 1 : 0);
   return ok;
@@ -265,7 +275,7 @@ double cpu_ms(clockid_t which) {
 void print_header(const options &o, rca_heap_t *heap, const char *mode) {
   const rca_config_t *c = rca_heap_config(heap);
   std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s backend=%s script=%s\n", mode, variant_name(),
-              rca_placement_name(c->placement), duk_rca_mode() ? rca_handle_name(c->handle) : "none",
+              rca_placement_name(c->placement), duk_rca_mode() == 3 ? rca_address_name(c->address) : duk_rca_mode() ? rca_handle_name(c->handle) : "none",
               rca_backend_name(c->backend), o.scripts[0].c_str());
 }
 
@@ -290,7 +300,7 @@ int run_plain(const options &o, rca_heap_t *heap) {
     }
     std::printf("rca-duk result rep=%d ms=%.3f cpu_ms=%.3f minflt=%ld value=%s\n", r, ms, cpu,
                 ru1.ru_minflt - ru0.ru_minflt, value.c_str());
-    const bool acc = check_live(ctx, heap, duk_rca_mode() != 0, "after_run");
+    const bool acc = check_live(ctx, heap, has_slots(), "after_run");
     if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
   }
   return 0;
@@ -309,7 +319,7 @@ int run_threads(const options &o, rca_heap_t *heap) {
     size_t sum = 0;
     for (size_t x : objects) sum += x;
     const size_t slots = live_slots(heap);
-    all_live_ok = duk_rca_mode() == 0 ? slots == 0 : slots == sum;
+    all_live_ok = !has_slots() ? slots == 0 : slots == sum;
     std::printf("rca-duk accounting when=all_threads_live duk_objects=%zu rca_live_slots=%zu ok=%d\n", sum, slots,
                 all_live_ok ? 1 : 0);
   });
@@ -422,7 +432,7 @@ int run_prefork(const options &o, rca_heap_t *heap) {
   duk_pop(ctx);  // the task
   if (!o.worker_gc) duk_rca_gc_prevent(ctx, 0);
   if (o.freeze && handles) rca_heap_thaw(heap);
-  const bool acc = check_live(ctx, heap, handles, "after_prefork");
+  const bool acc = check_live(ctx, heap, has_slots(), "after_prefork");
   if (!destroy_and_check(ctx, heap, true) || !acc) return 3;
   return failed ? 4 : 0;
 }
