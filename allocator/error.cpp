@@ -39,7 +39,9 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
   const rca_config_t &c = heap->config;
   std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
                 static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),
-                heap->placement->has_handle ? rca_handle_name(c.handle) : "no handle",
+                heap->counts_in_spans        ? rca_address_name(c.address)
+                : heap->placement->has_handle ? rca_handle_name(c.handle)
+                                              : "no handle",
                 c.slot_bits, rca_backend_name(c.backend));
   return buf;
 }
