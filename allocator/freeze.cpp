@@ -158,6 +158,19 @@ RCA_API long rca_heap_thaw(rca_heap_t *heap) {
 }
 
 RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, void *arg) {
+  if (heap->counts_in_spans) {
+    // Computed: the pages of the spans' count windows that hold live counts (each window is
+    // whole pages, and the sweep visits a span's counts in address order).
+    std::vector<std::pair<char *, std::size_t>> pages;
+    spans_for_each_count(heap, [](void *count, void *out) {
+      auto &v = *static_cast<std::vector<std::pair<char *, std::size_t>> *>(out);
+      char *page = reinterpret_cast<char *>(reinterpret_cast<std::uintptr_t>(count) & ~(kPageSize - 1));
+      if (!v.empty() && v.back().first == page) ++v.back().second;
+      else v.emplace_back(page, 1);
+    }, &pages);
+    for (auto &[page, live] : pages) visit(page, kPageSize, live, arg);
+    return;
+  }
   if (!heap->placement->has_refcount_pages) return;
   arena &a = heap->arena;
   std::vector<std::pair<char *, std::size_t>> pages;
