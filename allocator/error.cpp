@@ -64,7 +64,7 @@ extern "C" RCA_API void rca_rc_fail(int op, const void *slot) {
     for (rca_heap_t *h : live_heaps()) {
       if (h->placement->has_refcount_pages && arena_page_of(h->arena, slot)) {
         describe(h, desc, sizeof desc);
-        index = (static_cast<const char *>(slot) - h->arena.base) / h->slot_bytes;
+        index = (static_cast<const char *>(slot) - h->arena.base) / h->slot_width;
         break;
       }
     }

@@ -19,7 +19,7 @@ namespace {
 int ensure_saved_counts(rca_heap_t *heap) {
   if (heap->saved_counts) return 0;
   // 8 bytes per slot position of the arena, whatever the slot width.
-  const std::size_t bytes = heap->arena.reserved / heap->slot_bytes * 8;
+  const std::size_t bytes = heap->arena.reserved / heap->slot_width * 8;
   void *p = nullptr;
   int e = rca::prim::reserve(bytes, &p);
   if (e == 0) e = rca::prim::commit(p, bytes);

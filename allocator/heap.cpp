@@ -176,8 +176,8 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   heap->config = cfg;
   heap->placement = &placement_of(cfg.placement);
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
-  heap->slot_bytes = cfg.slot_bits / 8;
-  heap->slot_stride = heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_bytes;
+  heap->slot_width = cfg.slot_bits / 8;
+  heap->slot_stride = heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_width;
   heap->slot_shift = static_cast<unsigned>(__builtin_ctz(heap->slot_stride));
   heap->tracking = cfg.track_objects != 0;
   heap->backend = backend;
@@ -185,7 +185,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   heap->has_spans = cfg.backend == RCA_BACKEND_RCA;
   heap->counts_in_spans = cfg.placement == RCA_PLACEMENT_COMPUTED;
   if (heap->placement->has_refcount_pages) {
-    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_bytes)) {
+    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_width)) {
       destroy_heap_memory(heap);
       errno = e;
       return nullptr;
@@ -261,14 +261,14 @@ RCA_API uint64_t rca_obj_count(const rca_heap_t *heap, const void *obj) {
 RCA_API void rca_obj_incref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
   void *s = heap->placement->obj_slot(heap, obj);
-  if (heap->slot_bytes == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
+  if (heap->slot_width == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
   else rca_rc64_incref(static_cast<std::uint64_t *>(s), f);
 }
 
 RCA_API int rca_obj_decref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
   void *s = heap->placement->obj_slot(heap, obj);
-  return heap->slot_bytes == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
+  return heap->slot_width == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
                                : rca_rc64_decref(static_cast<std::uint64_t *>(s), f);
 }
 

@@ -21,7 +21,7 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
 int resolve_config(rca_config_t *cfg) noexcept;
 
 // ---- arena.cpp ------------------------------------------------------------------------------
-int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_bytes) noexcept;
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width) noexcept;
 void arena_destroy(arena &a) noexcept;
 /// An empty, committed page with its descriptor reset (capacity slots, all free), or null.
 page_desc *arena_take_page(rca_heap_t *heap) noexcept;
@@ -175,12 +175,12 @@ void print_stats_at_exit_if_asked() noexcept;
 
 // ---- slot helpers shared by several files -------------------------------------------------------
 inline std::uint64_t slot_load(const rca_heap_t *heap, const void *slot) noexcept {
-  return heap->slot_bytes == 4
+  return heap->slot_width == 4
              ? __atomic_load_n(static_cast<const std::uint32_t *>(slot), __ATOMIC_RELAXED)
              : __atomic_load_n(static_cast<const std::uint64_t *>(slot), __ATOMIC_RELAXED);
 }
 inline void slot_store(const rca_heap_t *heap, void *slot, std::uint64_t v) noexcept {
-  if (heap->slot_bytes == 4)
+  if (heap->slot_width == 4)
     __atomic_store_n(static_cast<std::uint32_t *>(slot), static_cast<std::uint32_t>(v),
                      __ATOMIC_RELAXED);
   else
@@ -191,13 +191,13 @@ inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) n
   const std::size_t off =
       static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
   return reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
-                                           off / heap->slot_bytes * 8);
+                                           off / heap->slot_width * 8);
 }
 inline bool count_is_frozen(const rca_heap_t *heap, std::uint64_t c) noexcept {
-  return heap->slot_bytes == 4 ? (c & RCA_RC_FROZEN_BIT32) != 0 : (c & RCA_RC_FROZEN_BIT64) != 0;
+  return heap->slot_width == 4 ? (c & RCA_RC_FROZEN_BIT32) != 0 : (c & RCA_RC_FROZEN_BIT64) != 0;
 }
 inline std::uint64_t frozen_value(const rca_heap_t *heap) noexcept {
-  return heap->slot_bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
+  return heap->slot_width == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
 }
 
 }  // namespace rca::detail

@@ -349,8 +349,8 @@ struct rca_heap_s {
   rca_config_t config;                    // as resolved at creation
   const rca::detail::placement_ops *placement;  // config.placement's operations
   std::uint64_t id;                       // unique for the process's lifetime
-  unsigned slot_bytes;                    // 4 or 8
-  unsigned slot_stride;                   // bytes between slots: slot_bytes, or 64 when padded
+  unsigned slot_width;                    // bytes of one slot: 4 or 8 (slot_bits / 8)
+  unsigned slot_stride;                   // bytes between slots: slot_width, or 64 when padded
   unsigned slot_shift;                    // log2(slot_stride): offsets to slot numbers without a divide
   std::size_t header_size;                // bytes of each object that belong to rca
   bool tracking;                          // registry of live objects on
