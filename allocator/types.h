@@ -335,6 +335,21 @@ using registry_map =
     std::unordered_map<void *, registry_entry, std::hash<void *>, std::equal_to<void *>,
                        side_allocator<std::pair<void *const, registry_entry>>>;
 
+// Side bitmaps (rca_side_bits, side_bits.cpp): `planes` bitmaps of one bit per slot position,
+// in one mapping apart from objects and refcount pages, made on the first request and released
+// with the heap. A VM keeps there the collector flags it changes on every object during a
+// collection, so that a forked worker that collects writes these pages and not its objects'.
+struct side_bitmaps {
+  side_bitmaps() = default;
+  side_bitmaps(const side_bitmaps &) = delete;
+  side_bitmaps &operator=(const side_bitmaps &) = delete;
+  ~side_bitmaps();
+  void *base = nullptr;         // plane p starts at base + p * plane_bytes
+  std::size_t bytes = 0;        // size of the mapping
+  std::size_t plane_bytes = 0;  // one plane, whole OS pages
+  unsigned planes = 0;          // 0: not made
+};
+
 struct backend_ops {
   void *(*malloc)(std::size_t);
   void (*free)(void *);
@@ -374,4 +389,5 @@ struct rca_heap_s {
   bool counts_in_spans = false;           // computed: counts in the spans' count windows
   rca::detail::span_region spans;         // that allocator's memory
   rca::detail::span_cache shared_spans;   // for threads without a pool (under pool_lock)
+  rca::detail::side_bitmaps side_bits;    // rca_side_bits: collector flags out of the objects
 };

@@ -202,6 +202,53 @@ RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, v
  * (embedded slots excepted). */
 RCA_API void rca_heap_arena_range(const rca_heap_t *heap, void **lo, void **hi);
 
+/* --------------------------------------------------------------------------------------------
+ * Side bitmaps: per-object flags that a VM's collector changes on every object it visits (mark
+ * bits), kept out of the objects in `planes` bitmaps with one bit per slot position, in pages
+ * rca maps apart from objects and refcount pages. A forked worker that collects then writes
+ * these pages, not its object pages. Heaps with refcount pages only (shared, thread, padded):
+ * an object's slot gives its position. The VM clears a position's bits before it frees the slot.
+ * ------------------------------------------------------------------------------------------ */
+
+#define RCA_SIDE_PLANES_MAX 8
+
+typedef struct rca_side_bits_s {
+  uint64_t *plane[RCA_SIDE_PLANES_MAX]; /* bit i of plane p: plane[p][i / 64] >> (i % 64) */
+  uintptr_t slot_base;                  /* a slot's position: (address - slot_base) >> shift */
+  unsigned shift;                       /* log2 of the bytes between two slot positions */
+  size_t positions;                     /* positions of each plane (the arena's slot positions) */
+} rca_side_bits_t;
+
+/* Maps `planes` (1..RCA_SIDE_PLANES_MAX) bitmaps, all bits 0, on the first call; later calls
+ * describe the same ones and must ask for as many. Fills *out. 0, or -1 with errno = ENOTSUP
+ * (no refcount pages), EINVAL (planes) or ENOMEM. */
+RCA_API int rca_side_bits(rca_heap_t *heap, unsigned planes, rca_side_bits_t *out);
+/* The position of the slot a handle names. */
+RCA_API size_t rca_side_position(const rca_heap_t *heap, rca_handle_t handle);
+/* Clears one plane in bulk up to the arena's high-water mark, writing only the words that hold a
+ * set bit: a page of the plane that a fork child never set stays shared with its parent. */
+RCA_API void rca_side_clear(rca_heap_t *heap, unsigned plane);
+/* Bits set in one plane (0 when the heap has no side bitmaps). */
+RCA_API size_t rca_side_count(const rca_heap_t *heap, unsigned plane);
+/* The address range [*lo, *hi) of every plane ({NULL, NULL} before rca_side_bits). */
+RCA_API void rca_side_range(const rca_heap_t *heap, void **lo, void **hi);
+
+static inline size_t rca_side_pos_of_slot(const rca_side_bits_t *s, const void *slot) {
+  return (size_t)(((uintptr_t)slot - s->slot_base) >> s->shift);
+}
+static inline int rca_side_test(const rca_side_bits_t *s, unsigned plane, size_t i) {
+  return (int)((s->plane[plane][i >> 6] >> (i & 63)) & 1u);
+}
+static inline void rca_side_set(const rca_side_bits_t *s, unsigned plane, size_t i) {
+  s->plane[plane][i >> 6] |= (uint64_t)1 << (i & 63);
+}
+/* Writes only when the bit is set (a clear bit leaves its page untouched). */
+static inline void rca_side_reset(const rca_side_bits_t *s, unsigned plane, size_t i) {
+  uint64_t *w = &s->plane[plane][i >> 6];
+  const uint64_t m = (uint64_t)1 << (i & 63);
+  if (*w & m) *w &= ~m;
+}
+
 typedef struct rca_stats_s {
   size_t live_objects;      /* objects from rca_obj_alloc not yet freed */
   size_t live_slots;        /* slots handed out and not freed (objects' slots included) */
