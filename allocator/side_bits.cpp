@@ -5,6 +5,7 @@
 // slot's address and the planes never move. Plane p of a heap whose arena reserves R bytes with
 // slots S bytes apart holds R / S bits.
 #include "internal.h"
+#include "placement/placement.h"
 #include "prim/prim.h"
 
 #include <cerrno>
@@ -51,7 +52,7 @@ void describe_planes(const rca_heap_t *heap, rca_side_bits_t *out) noexcept {
 extern "C" {
 
 RCA_API int rca_side_bits(rca_heap_t *heap, unsigned planes, rca_side_bits_t *out) {
-  if (!heap->has_refcount_pages) {
+  if (!heap->placement->has_refcount_pages) {
     set_error(ENOTSUP, "rca_side_bits: an %s heap has no slots to give positions",
               rca_placement_name(heap->config.placement));
     return -1;
