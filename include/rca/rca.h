@@ -233,6 +233,10 @@ RCA_API size_t rca_side_count(const rca_heap_t *heap, unsigned plane);
 /* The address range [*lo, *hi) of every plane ({NULL, NULL} before rca_side_bits). */
 RCA_API void rca_side_range(const rca_heap_t *heap, void **lo, void **hi);
 
+/* The helpers below are plain read-modify-writes of one 64-bit word (a collector's hot path):
+ * threads that set bits of positions sharing a word (slots of the shared and padded placements
+ * interleave on pages) need their own synchronisation; the thread placement keeps each thread's
+ * positions on its own pages. */
 static inline size_t rca_side_pos_of_slot(const rca_side_bits_t *s, const void *slot) {
   return (size_t)(((uintptr_t)slot - s->slot_base) >> s->shift);
 }
