@@ -36,7 +36,7 @@ int ensure_saved_counts(rca_heap_t *heap) {
 // per count position), so the sweep writes refcount pages and that mapping only.
 int ensure_computed_saved(rca_heap_t *heap) {
   if (heap->saved_counts) return 0;
-  const std::size_t bytes = heap->spans.counts_reserved / heap->slot_bytes * 8;
+  const std::size_t bytes = heap->spans.counts_reserved / heap->slot_width * 8;
   void *p = nullptr;
   int e = rca::prim::reserve(bytes, &p);
   if (e == 0) e = rca::prim::commit(p, bytes);
@@ -61,7 +61,7 @@ void computed_visit(void *count, void *arg) {
   const std::size_t off =
       static_cast<std::size_t>(static_cast<char *>(count) - heap->spans.counts);
   auto *saved = reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
-                                                  off / heap->slot_bytes * 8);
+                                                  off / heap->slot_width * 8);
   const std::uint64_t c = slot_load(heap, count);
   if (s.freeze) {
     if (count_is_frozen(heap, c)) return;

@@ -195,7 +195,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
     // A computed heap lays its counts out for its address function; other heaps use the span
     // layout for the free marks alone (count memory in proportion to blocks).
     const bool granule = heap->counts_in_spans && cfg.address == RCA_ADDRESS_GRANULE;
-    if (int e = spans_init(heap->spans, cfg.object_limit, granule, heap->slot_bytes,
+    if (int e = spans_init(heap->spans, cfg.object_limit, granule, heap->slot_width,
                            cfg.retain_pages)) {
       arena_destroy(heap->arena);
       destroy_heap_memory(heap);
