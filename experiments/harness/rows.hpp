@@ -14,7 +14,7 @@
 
 namespace rca::lab {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: ci_lo, ci_hi
 
 /// Every column, in output order. Adding a column bumps kSchemaVersion.
 const std::vector<std::string> &schema_columns();

@@ -120,6 +120,7 @@ int part_c7(context &ctx) {
   const config &baseline = configs.front();
 
   std::map<std::pair<std::string, std::string>, summary> med;  // (config, program)
+  std::map<std::pair<std::string, std::string>, std::vector<double>> cpu;  // its repetitions
   progress bar("vm C7", programs.size());
   for (const auto &p : programs) {
     const char *size = opt.quick ? p.quick_size : p.size;
@@ -152,23 +153,28 @@ int part_c7(context &ctx) {
       r.param("refcount_pages_peak", num(last_stats[c], "refcount_pages_peak"));
       r.param("slots_allocated", num(last_stats[c], "slots_allocated"));
       med[{configs[c].name(), p.file}] = emit_series(ctx.out, "vm", r, "run_cpu_ms", "ms", samples[c]);
+      for (const sample &s : samples[c]) cpu[{configs[c].name(), p.file}].push_back(s.value);
       r.set("method", "vm_wall_clock");
       emit_series(ctx.out, "vm", r, "run_wall_ms", "ms", wall[c]);
     }
     bar.step(p.file);
   }
 
-  // Per program ratio to the baseline, and the geomean of the ratios, per configuration.
+  // Per program ratio to the baseline, and the geomean of the ratios, per configuration; each with
+  // its bootstrap interval, paired by repetition (every configuration ran in each repetition).
   for (const auto &c : configs) {
     double logsum = 0;
     int n = 0, beyond = 0;
+    std::vector<compared_series> all;
     for (const auto &p : programs) {
       const summary &a = med[{c.name(), p.file}], &b = med[{baseline.name(), p.file}];
       const double ratio = a.median / b.median;
+      all.push_back({cpu[{c.name(), p.file}], cpu[{baseline.name(), p.file}]});
+      const interval ci = bootstrap_ratio({all.back()}, /*paired=*/true);
       row r = vm_row(ctx, "C7", c, backend);
       r.set("threads", 1).set("method", "ratio_of_medians").param("program", p.file).param("baseline", baseline.name());
       r.set("stat", "ratio").set("metric", "time_vs_inline").set("value", ratio).set("unit", "x");
-      r.set("min", a.min / b.max).set("max", a.max / b.min);
+      r.set("min", a.min / b.max).set("max", a.max / b.min).set("ci_lo", ci.lo).set("ci_hi", ci.hi);
       ctx.out.write("vm", r);
       logsum += std::log(ratio);
       beyond += beyond_noise(a, b);
@@ -179,6 +185,8 @@ int part_c7(context &ctx) {
     r.set("threads", 1).set("method", "geomean_of_ratios").param("baseline", baseline.name());
     r.param("programs_beyond_noise", static_cast<double>(beyond));
     r.set("stat", "geomean").set("n", n).set("metric", "time_vs_inline").set("value", geo).set("unit", "x");
+    const interval ci = bootstrap_ratio(all, /*paired=*/true);
+    r.set("ci_lo", ci.lo).set("ci_hi", ci.hi);
     ctx.out.write("vm", r);
     ctx.note("C7 %-22s geomean %.4fx vs %s (%d of %d programs beyond noise)", c.name().c_str(), geo,
              baseline.name().c_str(), beyond, n);
@@ -316,6 +324,7 @@ int part_c7sim(context &ctx) {
       row r = vm_row(ctx, "C7", c, backend);
       r.set("threads", 1).set("method", method).param("baseline", baseline.name());
       r.set("stat", "geomean").set("n", n).set("metric", std::string(metric) + "_vs_inline").set("value", geo).set("unit", "x");
+      r.set("ci_lo", geo).set("ci_hi", geo);  // one simulated run each: an exact measure
       ctx.out.write("vm", r);
       ctx.note("C7s %-22s %-12s geomean %.4fx vs %s", c.name().c_str(), metric, geo, baseline.name().c_str());
     }
