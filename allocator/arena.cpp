@@ -9,14 +9,14 @@
 
 namespace rca::detail {
 
-int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_bytes) noexcept {
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width) noexcept {
   a.retain = retain_pages;
   if (prim::page_size() != kPageSize) {
     set_error(ENOTSUP, "rca needs 4 KiB OS pages (this system has %zu)", prim::page_size());
     return ENOTSUP;
   }
   // A 32-bit index must reach every slot: cap the arena at 2^32 slots.
-  const std::size_t index_cap = (std::size_t(1) << 32) * slot_bytes;
+  const std::size_t index_cap = (std::size_t(1) << 32) * slot_width;
   std::size_t pages = (limit_bytes + kPageSize - 1) / kPageSize;
   if (pages * kPageSize > index_cap - kPageSize) pages = index_cap / kPageSize - 1;
   a.page_limit = pages + 1;  // + the guard page

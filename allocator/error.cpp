@@ -1,11 +1,11 @@
 // Error reporting: fatal misuse (message + abort) and the thread's last non-fatal error.
 #include "internal.h"
+#include "prim/prim.h"
 #include "placement/placement.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace rca::detail {
 
@@ -22,9 +22,8 @@ void fatal(const char *fmt, ...) noexcept {
   va_end(ap);
   if (n > static_cast<int>(sizeof msg) - 2) n = static_cast<int>(sizeof msg) - 2;
   msg[n++] = '\n';
-  // write(2), not stdio: the process may be in any state, and the line must come out whole.
-  ssize_t ignored = write(STDERR_FILENO, msg, static_cast<std::size_t>(n));
-  (void)ignored;
+  // Not stdio: the process may be in any state, and the line must come out whole.
+  prim::write_stderr(msg, static_cast<std::size_t>(n));
   std::abort();
 }
 
@@ -40,7 +39,9 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
   const rca_config_t &c = heap->config;
   std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
                 static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),
-                heap->placement->has_handle ? rca_handle_name(c.handle) : "no handle",
+                heap->counts_in_spans        ? rca_address_name(c.address)
+                : heap->placement->has_handle ? rca_handle_name(c.handle)
+                                              : "no handle",
                 c.slot_bits, rca_backend_name(c.backend));
   return buf;
 }
@@ -63,7 +64,7 @@ extern "C" RCA_API void rca_rc_fail(int op, const void *slot) {
     for (rca_heap_t *h : live_heaps()) {
       if (h->placement->has_refcount_pages && arena_page_of(h->arena, slot)) {
         describe(h, desc, sizeof desc);
-        index = (static_cast<const char *>(slot) - h->arena.base) / h->slot_bytes;
+        index = (static_cast<const char *>(slot) - h->arena.base) / h->slot_width;
         break;
       }
     }

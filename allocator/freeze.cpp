@@ -19,7 +19,7 @@ namespace {
 int ensure_saved_counts(rca_heap_t *heap) {
   if (heap->saved_counts) return 0;
   // 8 bytes per slot position of the arena, whatever the slot width.
-  const std::size_t bytes = heap->arena.reserved / heap->slot_bytes * 8;
+  const std::size_t bytes = heap->arena.reserved / heap->slot_width * 8;
   void *p = nullptr;
   int e = rca::prim::reserve(bytes, &p);
   if (e == 0) e = rca::prim::commit(p, bytes);
@@ -32,6 +32,51 @@ int ensure_saved_counts(rca_heap_t *heap) {
   return 0;
 }
 
+// Computed heaps: counts kept aside in a mapping laid out like the spans' count windows (8 bytes
+// per count position), so the sweep writes refcount pages and that mapping only.
+int ensure_computed_saved(rca_heap_t *heap) {
+  if (heap->saved_counts) return 0;
+  const std::size_t bytes = heap->spans.counts_reserved / heap->slot_width * 8;
+  void *p = nullptr;
+  int e = rca::prim::reserve(bytes, &p);
+  if (e == 0) e = rca::prim::commit(p, bytes);
+  if (e) {
+    set_error(e, "cannot map %zu bytes for saved counts", bytes);
+    return e;
+  }
+  heap->saved_counts = p;
+  heap->saved_bytes = bytes;
+  return 0;
+}
+
+struct computed_sweep {
+  rca_heap_t *heap;
+  long *n;
+  bool freeze;
+};
+
+void computed_visit(void *count, void *arg) {
+  auto &s = *static_cast<computed_sweep *>(arg);
+  rca_heap_t *heap = s.heap;
+  const std::size_t off =
+      static_cast<std::size_t>(static_cast<char *>(count) - heap->spans.counts);
+  auto *saved = reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
+                                                  off / heap->slot_width * 8);
+  const std::uint64_t c = slot_load(heap, count);
+  if (s.freeze) {
+    if (count_is_frozen(heap, c)) return;
+    *saved = c;
+    slot_store(heap, count, frozen_value(heap));
+    ++*s.n;
+  } else {
+    if (*saved && count_is_frozen(heap, c)) {
+      slot_store(heap, count, *saved);
+      ++*s.n;
+    }
+    *saved = 0;
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -39,6 +84,12 @@ extern "C" {
 RCA_API long rca_heap_freeze(rca_heap_t *heap) {
   long n = 0;
   const std::uint64_t frozen = frozen_value(heap);
+  if (heap->counts_in_spans) {  // computed: a sweep of the spans' count windows
+    if (int e = ensure_computed_saved(heap)) return errno = e, -1;
+    computed_sweep ctx{heap, &n, true};
+    spans_for_each_count(heap, computed_visit, &ctx);
+    return n;
+  }
   if (heap->placement->has_refcount_pages) {
     if (int e = ensure_saved_counts(heap)) return errno = e, -1;
     for_each_live_slot(heap, [&](char *slot) {
@@ -70,6 +121,12 @@ RCA_API long rca_heap_freeze(rca_heap_t *heap) {
 
 RCA_API long rca_heap_thaw(rca_heap_t *heap) {
   long n = 0;
+  if (heap->counts_in_spans) {
+    if (!heap->saved_counts) return 0;
+    computed_sweep ctx{heap, &n, false};
+    spans_for_each_count(heap, computed_visit, &ctx);
+    return n;
+  }
   if (heap->placement->has_refcount_pages) {
     if (!heap->saved_counts) return 0;
     for_each_live_slot(heap, [&](char *slot) {
@@ -101,6 +158,19 @@ RCA_API long rca_heap_thaw(rca_heap_t *heap) {
 }
 
 RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, void *arg) {
+  if (heap->counts_in_spans) {
+    // Computed: the pages of the spans' count windows that hold live counts (each window is
+    // whole pages, and the sweep visits a span's counts in address order).
+    std::vector<std::pair<char *, std::size_t>> pages;
+    spans_for_each_count(heap, [](void *count, void *out) {
+      auto &v = *static_cast<std::vector<std::pair<char *, std::size_t>> *>(out);
+      char *page = reinterpret_cast<char *>(reinterpret_cast<std::uintptr_t>(count) & ~(kPageSize - 1));
+      if (!v.empty() && v.back().first == page) ++v.back().second;
+      else v.emplace_back(page, 1);
+    }, &pages);
+    for (auto &[page, live] : pages) visit(page, kPageSize, live, arg);
+    return;
+  }
   if (!heap->placement->has_refcount_pages) return;
   arena &a = heap->arena;
   std::vector<std::pair<char *, std::size_t>> pages;
@@ -122,6 +192,11 @@ RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, v
 }
 
 RCA_API void rca_heap_arena_range(const rca_heap_t *heap, void **lo, void **hi) {
+  if (heap->counts_in_spans) {
+    *lo = heap->spans.counts;
+    *hi = heap->spans.counts + heap->spans.counts_reserved;
+    return;
+  }
   *lo = heap->arena.base;
   *hi = heap->arena.base ? heap->arena.base + heap->arena.reserved : nullptr;
 }

@@ -63,6 +63,7 @@ thread_pools::~thread_pools() {
     if (std::find(heaps.begin(), heaps.end(), e.heap) == heaps.end() || e.heap->id != e.heap_id)
       continue;  // destroyed (heaps_lock keeps it from being destroyed while we work)
     if (e.heap->placement->slots_per_thread) pool_abandon(e.heap, e.p);
+    if (e.heap->has_spans) spans_abandon(e.heap, &e.p->spans);
     std::lock_guard<spin_lock> pg(e.heap->pool_lock);
     e.p->active = false;
     e.heap->free_pools.push_back(e.p);
@@ -175,14 +176,28 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   heap->config = cfg;
   heap->placement = &placement_of(cfg.placement);
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
-  heap->slot_bytes = cfg.slot_bits / 8;
-  heap->slot_stride = heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_bytes;
+  heap->slot_width = cfg.slot_bits / 8;
+  heap->slot_stride = heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_width;
   heap->slot_shift = static_cast<unsigned>(__builtin_ctz(heap->slot_stride));
   heap->tracking = cfg.track_objects != 0;
   heap->backend = backend;
   heap->header_size = heap->placement->header_size(cfg);
+  heap->has_spans = cfg.backend == RCA_BACKEND_RCA;
+  heap->counts_in_spans = cfg.placement == RCA_PLACEMENT_COMPUTED;
   if (heap->placement->has_refcount_pages) {
-    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_bytes)) {
+    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_width)) {
+      destroy_heap_memory(heap);
+      errno = e;
+      return nullptr;
+    }
+  }
+  if (heap->has_spans) {
+    // A computed heap lays its counts out for its address function; other heaps use the span
+    // layout for the free marks alone (count memory in proportion to blocks).
+    const bool granule = heap->counts_in_spans && cfg.address == RCA_ADDRESS_GRANULE;
+    if (int e = spans_init(heap->spans, cfg.object_limit, granule, heap->slot_width,
+                           cfg.retain_pages)) {
+      arena_destroy(heap->arena);
       destroy_heap_memory(heap);
       errno = e;
       return nullptr;
@@ -208,9 +223,11 @@ RCA_API void rca_heap_destroy(rca_heap_t *heap) {
   }
   if (heap->config.show_stats) rca_heap_print_stats(heap, stderr);
   // Objects and raw blocks the heap knows of go back to the backend; slots go with the arena.
-  for (auto &[p, e] : heap->registry) heap->backend.free(p);
+  if (!heap->has_spans)  // span memory goes with its region
+    for (auto &[p, e] : heap->registry) heap->backend.free(p);
   heap->registry.clear();
   arena_destroy(heap->arena);
+  spans_destroy(heap->spans);
   if (heap->saved_counts) rca::prim::release(heap->saved_counts, heap->saved_bytes);
   for (pool *p : heap->pools) p->~pool();  // their memory goes with pool_memory
   destroy_heap_memory(heap);
@@ -244,14 +261,14 @@ RCA_API uint64_t rca_obj_count(const rca_heap_t *heap, const void *obj) {
 RCA_API void rca_obj_incref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
   void *s = heap->placement->obj_slot(heap, obj);
-  if (heap->slot_bytes == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
+  if (heap->slot_width == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
   else rca_rc64_incref(static_cast<std::uint64_t *>(s), f);
 }
 
 RCA_API int rca_obj_decref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
   void *s = heap->placement->obj_slot(heap, obj);
-  return heap->slot_bytes == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
+  return heap->slot_width == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
                                : rca_rc64_decref(static_cast<std::uint64_t *>(s), f);
 }
 
@@ -275,19 +292,27 @@ RCA_API void *rca_slot_ptr(const rca_heap_t *heap, rca_handle_t h) {
 
 RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) { heap->placement->slot_free(heap, h); }
 
-RCA_API void *rca_slot_base(const rca_heap_t *heap) { return heap->arena.base; }
+RCA_API void *rca_slot_base(const rca_heap_t *heap) {
+  return heap->counts_in_spans ? heap->spans.counts : heap->arena.base;
+}
+
+RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap) {
+  return heap->counts_in_spans && heap->spans.granule ? heap->spans.granule_bias : 0;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Raw memory
 // ---------------------------------------------------------------------------------------------
 
 RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
-  void *p = heap->backend.malloc(size ? size : 1);
+  pool *mine = thread_pool(heap);
+  void *p = heap->has_spans ? span_alloc(heap, mine, size ? size : 1, true)
+                            : heap->backend.malloc(size ? size : 1);
   if (!p) {
-    backend_out_of_memory(heap, size);
+    if (!heap->has_spans) backend_out_of_memory(heap, size);  // (spans say why themselves)
     return nullptr;
   }
-  account_alloc(heap, thread_pool(heap), p);
+  account_alloc(heap, mine, p);
   if (heap->config.checks) registry_add(heap, p, block_kind::raw);
   return p;
 }
@@ -295,7 +320,12 @@ RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
 RCA_API void rca_free(rca_heap_t *heap, void *p) {
   if (!p) return;
   if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_free");
-  account_free(heap, thread_pool(heap), p);
+  pool *mine = thread_pool(heap);
+  if (heap->has_spans) {
+    account_bytes(heap, mine, -static_cast<std::int64_t>(span_free(heap, mine, p, "rca_free")));
+    return;
+  }
+  account_free(heap, mine, p);
   heap->backend.free(p);
 }
 
@@ -306,22 +336,23 @@ RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
     return nullptr;
   }
   if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_realloc");
-  const std::size_t old_usable = heap->backend.usable_size(p);
-  void *q = heap->backend.realloc(p, size);
+  const std::size_t old_usable = object_usable_size(heap, p);
+  void *q = heap->has_spans ? span_realloc(heap, thread_pool(heap), p, size)
+                            : heap->backend.realloc(p, size);
   if (!q) {  // p is still valid and still ours
     if (heap->config.checks) registry_add(heap, p, block_kind::raw);
-    backend_out_of_memory(heap, size);
+    if (!heap->has_spans) backend_out_of_memory(heap, size);
     return nullptr;
   }
   account_bytes(heap, thread_pool(heap),
-                static_cast<std::int64_t>(heap->backend.usable_size(q)) -
+                static_cast<std::int64_t>(object_usable_size(heap, q)) -
                     static_cast<std::int64_t>(old_usable));
   if (heap->config.checks) registry_add(heap, q, block_kind::raw);
   return q;
 }
 
 RCA_API size_t rca_usable_size(const rca_heap_t *heap, const void *p) {
-  return p ? heap->backend.usable_size(p) : 0;
+  return p ? object_usable_size(heap, p) : 0;
 }
 
 }  // extern "C"

@@ -21,7 +21,7 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
 int resolve_config(rca_config_t *cfg) noexcept;
 
 // ---- arena.cpp ------------------------------------------------------------------------------
-int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_bytes) noexcept;
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width) noexcept;
 void arena_destroy(arena &a) noexcept;
 /// An empty, committed page with its descriptor reset (capacity slots, all free), or null.
 page_desc *arena_take_page(rca_heap_t *heap) noexcept;
@@ -65,6 +65,40 @@ bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept;
 /// Calls fn(slot) for every live slot of the heap (quiescent heap only).
 template <class Fn>
 void for_each_live_slot(rca_heap_t *heap, Fn &&fn);
+
+// ---- spans.cpp ------------------------------------------------------------------------------
+/// Count values that never occur in a live count (both in the frozen range, far from the frozen
+/// value, so racing increments of a frozen count cannot reach them): the count of a free block,
+/// and of a raw block (rca_malloc, or any block of backend `rca`), which has no count.
+inline constexpr std::uint64_t kFreeMark32 = 0xDEADBEEFu, kFreeMark64 = 0xDEADBEEFDEADBEEFull;
+inline constexpr std::uint64_t kRawMark32 = 0xFEEDFACEu, kRawMark64 = 0xFEEDFACEFEEDFACEull;
+/// Reserves the object region (object_limit bytes), its count windows and descriptors.
+/// 0, or an errno with set_error.
+int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_bytes,
+               std::size_t retain_pages) noexcept;
+void spans_destroy(span_region &r) noexcept;
+/// A block of at least `size` bytes whose count holds `initial` (or the raw mark), or null with
+/// errno = ENOMEM and a message when the region is exhausted.
+void *span_alloc(rca_heap_t *heap, pool *mine, std::size_t size, bool raw) noexcept;
+/// Frees a block; aborts with a one-line message naming `what`, the pointer and the heap when p
+/// is not a live block of this heap (foreign, interior, or already free). Returns its size.
+std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) noexcept;
+/// realloc for a raw block: p itself when size still fits and wastes less than half the block,
+/// else a new block with the contents and p freed; null (p untouched) when memory is exhausted.
+void *span_realloc(rca_heap_t *heap, pool *mine, void *p, std::size_t size) noexcept;
+/// The block's usable size (p a live block).
+std::size_t span_usable_size(const rca_heap_t *heap, const void *p) noexcept;
+/// The count of the block at p, by the heap's address function.
+void *span_count_of(const rca_heap_t *heap, const void *p) noexcept;
+/// Thread exit: the cache's spans with live blocks go to the region for adoption.
+void spans_abandon(rca_heap_t *heap, span_cache *c) noexcept;
+/// The same in a fork child for a thread that did not survive the fork: spans are found by
+/// descriptor and their used counts recomputed from the lists (see pool_abandon_after_fork).
+void spans_abandon_after_fork(rca_heap_t *heap, span_cache *c) noexcept;
+/// Calls fn(count) for every live counted block (not free, not raw; quiescent heap only).
+void spans_for_each_count(rca_heap_t *heap, void (*fn)(void *count, void *arg), void *arg);
+/// Refcount pages the live spans' counts occupy (rca_heap_stats), and their peak.
+std::size_t spans_count_pages(rca_heap_t *heap, std::size_t *peak) noexcept;
 
 // ---- registry.cpp ---------------------------------------------------------------------------
 void registry_add(rca_heap_t *heap, void *p, block_kind kind) noexcept;
@@ -118,11 +152,16 @@ inline void count_event(rca_heap_t *heap, pool *mine, std::atomic<T> heap_counte
 inline void account_bytes(rca_heap_t *heap, pool *mine, std::int64_t n) noexcept {
   count_event(heap, mine, &heap_counters::object_bytes, n);
 }
+/// A block's usable bytes: the backend's, or rca's span allocator's (backend rca, which needs
+/// its heap; heap.cpp and placement.h route every call of a heap with has_spans there).
+inline std::size_t object_usable_size(const rca_heap_t *heap, const void *p) noexcept {
+  return heap->has_spans ? span_usable_size(heap, p) : heap->backend.usable_size(p);
+}
 inline void account_alloc(rca_heap_t *heap, pool *mine, void *p) noexcept {
-  account_bytes(heap, mine, static_cast<std::int64_t>(heap->backend.usable_size(p)));
+  account_bytes(heap, mine, static_cast<std::int64_t>(object_usable_size(heap, p)));
 }
 inline void account_free(rca_heap_t *heap, pool *mine, void *p) noexcept {
-  account_bytes(heap, mine, -static_cast<std::int64_t>(heap->backend.usable_size(p)));
+  account_bytes(heap, mine, -static_cast<std::int64_t>(object_usable_size(heap, p)));
 }
 /// set_error for a backend that had no memory for `size` bytes (ENOMEM).
 void backend_out_of_memory(const rca_heap_t *heap, std::size_t size) noexcept;
@@ -136,12 +175,12 @@ void print_stats_at_exit_if_asked() noexcept;
 
 // ---- slot helpers shared by several files -------------------------------------------------------
 inline std::uint64_t slot_load(const rca_heap_t *heap, const void *slot) noexcept {
-  return heap->slot_bytes == 4
+  return heap->slot_width == 4
              ? __atomic_load_n(static_cast<const std::uint32_t *>(slot), __ATOMIC_RELAXED)
              : __atomic_load_n(static_cast<const std::uint64_t *>(slot), __ATOMIC_RELAXED);
 }
 inline void slot_store(const rca_heap_t *heap, void *slot, std::uint64_t v) noexcept {
-  if (heap->slot_bytes == 4)
+  if (heap->slot_width == 4)
     __atomic_store_n(static_cast<std::uint32_t *>(slot), static_cast<std::uint32_t>(v),
                      __ATOMIC_RELAXED);
   else
@@ -152,13 +191,13 @@ inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) n
   const std::size_t off =
       static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
   return reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
-                                           off / heap->slot_bytes * 8);
+                                           off / heap->slot_width * 8);
 }
 inline bool count_is_frozen(const rca_heap_t *heap, std::uint64_t c) noexcept {
-  return heap->slot_bytes == 4 ? (c & RCA_RC_FROZEN_BIT32) != 0 : (c & RCA_RC_FROZEN_BIT64) != 0;
+  return heap->slot_width == 4 ? (c & RCA_RC_FROZEN_BIT32) != 0 : (c & RCA_RC_FROZEN_BIT64) != 0;
 }
 inline std::uint64_t frozen_value(const rca_heap_t *heap) noexcept {
-  return heap->slot_bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
+  return heap->slot_width == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
 }
 
 }  // namespace rca::detail

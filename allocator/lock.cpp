@@ -6,21 +6,11 @@
 
 namespace rca::detail {
 
-namespace {
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-}  // namespace
-
 void spin_lock::lock_contended() noexcept {
   for (unsigned spins = 0;;) {
     while (flag_.load(std::memory_order_relaxed)) {
       if (++spins < 128)
-        cpu_relax();
+        prim::spin_pause();
       else
         prim::yield();
     }

@@ -2,6 +2,7 @@
 // rca_config_set (mimalloc's options.c habit).
 #include "internal.h"
 #include "placement/placement.h"
+#include "prim/prim.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -24,7 +25,10 @@ const auto placement_names = [] {
   return names;
 }();
 const char *const handle_names[] = {"pointer", "index"};
-const char *const backend_names[] = {"system", "mimalloc", "jemalloc"};
+const char *const backend_names[] = {"system", "mimalloc", "jemalloc", "rca"};
+const char *const address_names[] = {"span", "granule"};
+static_assert(std::size(backend_names) == RCA_BACKEND_COUNT);
+static_assert(std::size(address_names) == RCA_ADDRESS_COUNT);
 
 template <class Names>
 int parse_name(const Names &names, const char *what, const char *value, int *out) {
@@ -87,6 +91,10 @@ struct option {
 int set_placement(rca_config_t *c, const char *, const char *v) { return rca_placement_parse(v, &c->placement); }
 int set_handle(rca_config_t *c, const char *, const char *v) { return rca_handle_parse(v, &c->handle); }
 int set_backend(rca_config_t *c, const char *, const char *v) { return rca_backend_parse(v, &c->backend); }
+int set_address(rca_config_t *c, const char *, const char *v) { return rca_address_parse(v, &c->address); }
+int set_object_limit(rca_config_t *c, const char *n, const char *v) {
+  return parse_size(n, v, &c->object_limit);
+}
 int set_slot_bits(rca_config_t *c, const char *n, const char *v) {
   if (std::strcmp(v, "32") == 0) return c->slot_bits = 32, 0;
   if (std::strcmp(v, "64") == 0) return c->slot_bits = 64, 0;
@@ -113,6 +121,7 @@ const option options[] = {
     {"arena_limit", set_arena_limit}, {"retain_pages", set_retain_pages},
     {"checks", set_checks},
     {"track_objects", set_track},     {"show_stats", set_show_stats},
+    {"address", set_address},         {"object_limit", set_object_limit},
 };
 
 }  // namespace
@@ -126,6 +135,8 @@ int resolve_config(rca_config_t *c) noexcept {
     return set_error(EINVAL, "backend %d out of range", c->backend), EINVAL;
   if (c->slot_bits != 32 && c->slot_bits != 64)
     return set_error(EINVAL, "slot_bits must be 32 or 64, not %u", c->slot_bits), EINVAL;
+  if (static_cast<unsigned>(c->address) >= RCA_ADDRESS_COUNT)
+    return set_error(EINVAL, "address function %d out of range", c->address), EINVAL;
   const placement_ops &placement = placement_of(c->placement);
   if (int e = placement.resolve(c)) return e;
   if (c->arena_limit == 0) c->arena_limit = kDefaultArenaLimit;
@@ -143,6 +154,11 @@ int resolve_config(rca_config_t *c) noexcept {
   if (c->track_objects < 0)
     c->track_objects = c->checks || placement.tracks_objects_by_default;
   if (c->show_stats < 0) c->show_stats = 0;
+  if (c->object_limit == 0) c->object_limit = kDefaultObjectLimit;  // (computed: its resolve)
+  if (c->object_limit < kSpanBytes)
+    return set_error(EINVAL, "object_limit %zu is below one span (%zu bytes)", c->object_limit,
+                     kSpanBytes),
+           EINVAL;
   return 0;
 }
 
@@ -162,6 +178,8 @@ RCA_API void rca_config_init(rca_config_t *c) {
   c->checks = -1;
   c->track_objects = -1;
   c->show_stats = -1;
+  c->address = RCA_ADDRESS_SPAN;
+  c->object_limit = 0;
 }
 
 RCA_API int rca_config_set(rca_config_t *c, const char *name, const char *value) {
@@ -182,7 +200,7 @@ RCA_API int rca_config_from_env(rca_config_t *c) {
     char env[64] = "RCA_";
     for (std::size_t i = 0; o.name[i] && i < 58; ++i)
       env[4 + i] = static_cast<char>(o.name[i] >= 'a' && o.name[i] <= 'z' ? o.name[i] - 32 : o.name[i]);
-    const char *v = std::getenv(env);
+    const char *v = rca::prim::env(env);
     if (v && *v && o.set(c, o.name, v) != 0) {
       char msg[256];
       std::snprintf(msg, sizeof msg, "%s: %s", env, rca_last_error());
@@ -201,6 +219,15 @@ RCA_API const char *rca_handle_name(rca_handle_kind_t h) {
 }
 RCA_API const char *rca_backend_name(rca_backend_t b) {
   return static_cast<unsigned>(b) < RCA_BACKEND_COUNT ? backend_names[b] : "?";
+}
+RCA_API const char *rca_address_name(rca_address_t a) {
+  return static_cast<unsigned>(a) < RCA_ADDRESS_COUNT ? address_names[a] : "?";
+}
+RCA_API int rca_address_parse(const char *name, rca_address_t *out) {
+  int x;
+  if (parse_name(address_names, "address function", name, &x)) return -1;
+  *out = static_cast<rca_address_t>(x);
+  return 0;
 }
 RCA_API int rca_placement_parse(const char *name, rca_placement_t *out) {
   int x;

@@ -201,7 +201,7 @@ void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexc
   if (d->state.load(std::memory_order_acquire) == page_state::unused ||
       (d->free_bits[w].load(std::memory_order_relaxed) & m))
     fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
-          static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_bytes,
+          static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_width,
           describe(heap, desc, sizeof desc));
   count_event(heap, mine, &heap_counters::slots_freed, std::uint64_t(1));
 
@@ -218,7 +218,7 @@ void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexc
   const std::uint64_t before = d->remote_bits[w].fetch_or(m, std::memory_order_seq_cst);
   if (before & m)
     fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
-          static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_bytes,
+          static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_width,
           describe(heap, desc, sizeof desc));
   if (d->state.load(std::memory_order_seq_cst) == page_state::abandoned) {
     // Its thread is gone: nobody would collect it, so do it here (abandon marks the page before

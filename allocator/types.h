@@ -2,6 +2,7 @@
 // Nothing here is part of the public API.
 #pragma once
 
+#include <rca/computed.h>
 #include <rca/rca.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@ inline constexpr std::size_t kLineSize = 64;    // one cache line (padded placem
 inline constexpr std::size_t kBitmapWords = kPageSize / sizeof(std::uint32_t) / 64;  // 16
 inline constexpr std::size_t kDefaultArenaLimit = std::size_t(1) << 30;               // 1 GiB
 inline constexpr std::size_t kDefaultRetainPages = 1024;  // empty pages kept committed (4 MiB)
+inline constexpr std::size_t kDefaultObjectLimit = std::size_t(16) << 30;  // backend rca
 
 struct pool;
 struct placement_ops;  // placement/placement.h
@@ -112,6 +114,113 @@ struct arena {
 };
 
 // ---------------------------------------------------------------------------------------------
+// rca's own object allocator (spans.cpp): the object memory of computed heaps and of backend
+// `rca`. One reservation per heap, carved into 64 KiB units; a span is one unit (small size
+// classes) or several (one large block). Beside it, a reservation of counts laid out like the
+// objects (one count per 16-byte granule), so each span's counts lie together in refcount pages
+// outside the span. Mutable span state lives in descriptors in a third mapping: an object page
+// holds objects, free-list links of free blocks, and the span's read-only header.
+// ---------------------------------------------------------------------------------------------
+
+inline constexpr std::size_t kSpanShift = RCA_SPAN_SHIFT;
+inline constexpr std::size_t kSpanBytes = RCA_SPAN_BYTES;
+inline constexpr std::size_t kGranule = std::size_t(1) << RCA_GRANULE_SHIFT;
+inline constexpr std::size_t kSmallBlockMax = 8192;  // larger blocks get a span of their own
+inline constexpr unsigned kSizeClasses = 32;         // 16..128 by 16, then 4 per doubling
+inline constexpr unsigned kLargeClass = kSizeClasses;  // spans of one large block
+
+// A free block's first word: the next free block of its span.
+struct free_block_link {
+  free_block_link *next;
+};
+
+enum class span_state : std::uint8_t {
+  unused,     // free unit (or never used)
+  owned,      // first unit of a span owned by a thread's span cache
+  abandoned,  // its thread exited with live blocks; waits in the region for adoption
+  tail,       // a later unit of a multi-unit span (first unit: `head` says where)
+};
+
+struct span_cache;
+
+struct span_desc {
+  free_block_link *local_free;                  // freed by the owner, ready for reuse
+  std::atomic<free_block_link *> thread_free;   // freed by other threads (pushed atomically)
+  char *first;                                  // block 0
+  char *counts;                                 // block 0's count in span layout (window start)
+  std::atomic<std::uint32_t> bump;              // blocks [0, bump) have been handed out once
+  std::uint32_t used;                           // blocks live, as far as the owner knows
+  std::uint32_t capacity;                       // blocks in the span
+  std::uint32_t block_size;                     // bytes per block
+  std::uint32_t reciprocal;                     // ceil(2^32 / block_size)
+  std::uint32_t units;                          // 64 KiB units the span covers
+  std::uint32_t head;                           // tail units: index of the span's first unit
+  std::uint8_t size_class;                      // kLargeClass for large spans
+  bool in_full;                                 // in the cache's full list (owner only)
+  bool committed_free;                          // free unit whose memory is still committed
+  std::atomic<bool> full_flag;                  // same, for remote freers (see span_free)
+  std::atomic<span_state> state;
+  std::atomic<span_cache *> owner;              // null while unused or abandoned
+  span_desc *next, *prev;                       // owner's list, or the region's abandoned list
+};
+
+struct span_list {
+  span_desc *head = nullptr;
+  std::size_t count = 0;
+  void push_front(span_desc *s) noexcept {
+    s->prev = nullptr;
+    s->next = head;
+    if (head) head->prev = s;
+    head = s;
+    ++count;
+  }
+  void remove(span_desc *s) noexcept {
+    if (s->prev) s->prev->next = s->next;
+    else head = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = nullptr;
+    --count;
+  }
+};
+
+// What one thread keeps of a heap's spans (in its pool), or the heap's locked fallback for a
+// thread without a pool.
+struct span_cache {
+  span_list avail[kSizeClasses + 1];   // spans with a free or never-used block (+ large: unused)
+  span_list full[kSizeClasses + 1];    // spans with none, and large spans in use
+  std::atomic<std::uint64_t> remote_pending{0};  // frees into full spans since the last look
+};
+
+struct span_run {
+  std::uint32_t first, units;
+};
+
+struct span_region {
+  void *reservation = nullptr;       // the object reservation as mapped (base aligns inside it)
+  std::size_t reservation_bytes = 0;
+  char *base = nullptr;              // object units (64 KiB-aligned)
+  std::size_t units_limit = 0;       // units reserved
+  char *counts = nullptr;            // count windows: unit u's at counts + u * window_bytes
+  std::size_t counts_reserved = 0;
+  std::size_t window_bytes = 0;      // (kSpanBytes / kGranule) * slot_bytes
+  std::uintptr_t granule_bias = 0;   // count = bias + (obj >> 4) * slot_bytes
+  span_desc *descs = nullptr;        // one per unit, separate mapping
+  std::size_t descs_bytes = 0;
+  unsigned slot_bytes = 4;           // count width (also the free marker's width)
+  bool granule = false;              // counts by granule (else by span index)
+  std::size_t retain_units = 0;      // free units kept committed before decommitting
+  std::mutex lock;                   // guards everything below
+  std::size_t next_fresh = 0;        // units [0, next_fresh) have been committed once
+  std::vector<std::uint32_t> free_units;  // free single units, most recent last
+  std::vector<span_run> free_runs;   // free runs of several units
+  span_list abandoned[kSizeClasses + 1];
+  std::size_t units_in_use = 0, units_peak = 0, spans_in_use = 0;
+  std::size_t count_pages_in_use = 0;  // refcount pages of live spans' counts (all blocks')
+  std::size_t count_pages_peak = 0;
+  std::size_t committed_free_units = 0;  // free units whose memory is still committed
+};
+
+// ---------------------------------------------------------------------------------------------
 // Event counters (rca_heap_stats). Every thread counts into its own pool's block (see pool),
 // which it alone writes: a plain load and store on a line no other thread writes. One block per
 // heap, bumped with three locked adds per object allocation and three per free, was a line that
@@ -141,6 +250,7 @@ struct pool {
   bool active = false;                    // a live thread uses it
   std::uint64_t thread_tag = 0;           // which thread (for fork handling)
   heap_counters counters;                 // written by the pool's thread only
+  span_cache spans;                       // this thread's spans (computed placement, backend rca)
 };
 
 // The heap's registry of live objects and raw blocks (track_objects): used to freeze inline
@@ -254,8 +364,8 @@ struct rca_heap_s {
   rca_config_t config;                    // as resolved at creation
   const rca::detail::placement_ops *placement;  // config.placement's operations
   std::uint64_t id;                       // unique for the process's lifetime
-  unsigned slot_bytes;                    // 4 or 8
-  unsigned slot_stride;                   // bytes between slots: slot_bytes, or 64 when padded
+  unsigned slot_width;                    // bytes of one slot: 4 or 8 (slot_bits / 8)
+  unsigned slot_stride;                   // bytes between slots: slot_width, or 64 when padded
   unsigned slot_shift;                    // log2(slot_stride): offsets to slot numbers without a divide
   std::size_t header_size;                // bytes of each object that belong to rca
   bool tracking;                          // registry of live objects on
@@ -274,7 +384,10 @@ struct rca_heap_s {
           &registry_memory)};
   void *saved_counts = nullptr;           // freeze: counts kept aside, indexed like the slots
   std::size_t saved_bytes = 0;            // size of that mapping
-  bool frozen_once = false;               // saved_counts may hold entries
   rca::detail::heap_counters counters;    // for threads without a pool (atomic adds)
+  bool has_spans = false;                 // object memory from rca's span allocator
+  bool counts_in_spans = false;           // computed: counts in the spans' count windows
+  rca::detail::span_region spans;         // that allocator's memory
+  rca::detail::span_cache shared_spans;   // for threads without a pool (under pool_lock)
   rca::detail::side_bitmaps side_bits;    // rca_side_bits: collector flags out of the objects
 };

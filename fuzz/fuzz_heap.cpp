@@ -61,7 +61,9 @@ struct reader {
   }
 };
 
-unsigned g_allowed = (1u << RCA_PLACEMENT_COUNT) - 1;  // placements an input may pick
+// Placements an input may pick: not yet `computed` (its model is still to be written; keeping
+// it out also keeps byte 0 of the existing corpus meaning what it meant).
+unsigned g_allowed = (1u << RCA_PLACEMENT_COMPUTED) - 1;
 
 // Foreign heaps: their objects and slots are never ours. Made once, never changed.
 struct foreign_set {

@@ -16,7 +16,7 @@ for arg in "$@"; do
 done
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO=sudo
-pkgs=(cmake ninja-build g++ gcc clang-14 libclang-rt-14-dev pkg-config binutils
+pkgs=(cmake ninja-build g++ gcc clang-14 libclang-rt-14-dev clang-format-14 pkg-config binutils
       libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev libjemalloc-dev
       duktape-dev libpython3.11-dev python3.11 python3-matplotlib valgrind linux-perf)
 if ((paper)); then

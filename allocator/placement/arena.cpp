@@ -24,7 +24,7 @@ struct arena_policy {
 
   static void *slot_ptr(const rca_heap_t *heap, rca_handle_t handle) noexcept {
     if (heap->config.handle == RCA_HANDLE_INDEX)
-      return heap->arena.base + std::size_t(handle) * heap->slot_bytes;
+      return heap->arena.base + std::size_t(handle) * heap->slot_width;
     return reinterpret_cast<void *>(handle);
   }
 
@@ -32,7 +32,7 @@ struct arena_policy {
     if (heap->config.handle != RCA_HANDLE_INDEX) return reinterpret_cast<rca_handle_t>(slot);
     return static_cast<std::uint32_t>(
         static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) >>
-        (heap->slot_bytes == 4 ? 2 : 3));
+        (heap->slot_width == 4 ? 2 : 3));
   }
 
   static void *obj_slot(const rca_heap_t *heap, const void *obj) noexcept {
@@ -69,7 +69,7 @@ struct arena_policy {
 
   static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
     if (heap->config.handle == RCA_HANDLE_INDEX &&
-        (handle == 0 || std::size_t(handle) * heap->slot_bytes >= heap->arena.reserved)) {
+        (handle == 0 || std::size_t(handle) * heap->slot_width >= heap->arena.reserved)) {
       char desc[128];
       fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
             static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "internal.h"
+#include "spans.h"
 
 namespace rca::detail {
 
@@ -101,6 +102,12 @@ constexpr placement_ops make_placement_ops() noexcept {
 /// The backend's memory for an object, its usable bytes accounted; null with ENOMEM and a message.
 /// Inline: the placement's obj_alloc is the only call between rca_obj_alloc and the backend.
 inline void *backend_object_alloc(rca_heap_t *heap, std::size_t size, pool *mine) noexcept {
+  if (heap->has_spans) {  // backend rca: a raw block of rca's span allocator
+    std::size_t bytes;
+    void *obj = span_alloc_inline(heap, mine, size, true, &bytes);
+    if (obj) account_bytes(heap, mine, static_cast<std::int64_t>(bytes));
+    return obj;
+  }
   void *obj = heap->backend.malloc(size);
   if (!obj) [[unlikely]] {
     backend_out_of_memory(heap, size);
@@ -111,6 +118,10 @@ inline void *backend_object_alloc(rca_heap_t *heap, std::size_t size, pool *mine
 }
 /// Gives it back, its bytes unaccounted.
 inline void backend_object_free(rca_heap_t *heap, void *obj, pool *mine) noexcept {
+  if (heap->has_spans) {
+    account_bytes(heap, mine, -static_cast<std::int64_t>(span_free_inline(heap, mine, obj, "rca_obj_free")));
+    return;
+  }
   account_free(heap, mine, obj);
   heap->backend.free(obj);
 }

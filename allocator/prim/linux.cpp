@@ -2,6 +2,9 @@
 #include "prim/prim.h"
 
 #include <cerrno>
+#include <cstdlib>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -33,10 +36,40 @@ int decommit(void *p, std::size_t bytes) noexcept {
 
 int release(void *p, std::size_t bytes) noexcept { return munmap(p, bytes) == 0 ? 0 : errno; }
 
+std::size_t system_usable_size(const void *p) noexcept {
+  return malloc_usable_size(const_cast<void *>(p));
+}
+
+void spin_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 void yield() noexcept { sched_yield(); }
 
 int atfork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
   return pthread_atfork(prepare, parent, child);
+}
+
+const char *env(const char *name) noexcept { return std::getenv(name); }
+
+void write_stderr(const char *msg, std::size_t len) noexcept {
+  while (len > 0) {
+    const ssize_t n = write(STDERR_FILENO, msg, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    msg += n;
+    len -= static_cast<std::size_t>(n);
+  }
+}
+
+void *library_open(const char *file) noexcept { return dlopen(file, RTLD_NOW | RTLD_LOCAL); }
+
+void *library_symbol(void *library, const char *symbol) noexcept {
+  return dlsym(library, symbol);
 }
 
 }  // namespace rca::prim

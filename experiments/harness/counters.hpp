@@ -46,16 +46,17 @@ class counter_group {
   counter_group(const counter_group &) = delete;
   counter_group &operator=(const counter_group &) = delete;
 
-  /// Enable every open event and remember where it stands. Regions are measured as differences,
-  /// not by PERF_EVENT_IOC_RESET: a reset does not clear what exited child threads and processes
-  /// (inherit) have added, so after the first fork or thread exit reset-based reads are wrong.
+  /// Reset and enable every open event, and remember where it stands. Regions are measured as
+  /// differences from that point: a reset does not clear what exited child threads and
+  /// processes (inherit) have added, so after the first fork or thread exit the reset alone
+  /// would read wrong. (The reset makes the kernel's enabled/running times start afresh.)
   void start();
   counter_values stop();  ///< read and disable; unopened or never-scheduled events are nullopt
 
   bool available(event e) const { return fd_[static_cast<std::size_t>(e)] >= 0; }
   /// Why an event is unavailable ("" when it is available), e.g. "ENOENT (not supported)".
   const std::string &why(event e) const { return why_[static_cast<std::size_t>(e)]; }
-  /// "cycles,instructions,..." of the events that opened, or "none".
+  /// "cycles instructions ..." (space-separated) of the events that opened, or "none".
   std::string available_list(bool hardware) const;
 
  private:

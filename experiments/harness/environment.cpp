@@ -45,17 +45,6 @@ void environment::apply(row &r) const {
   for (const auto &[k, v] : fields) r.set(k, v);
 }
 
-std::string run_capture(const std::string &cmd) {
-  FILE *p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
 namespace {
 
 std::string read_first_line(const char *path) {

@@ -2,6 +2,8 @@
 // settings, and which measurement methods work here (probed at run time, not assumed).
 #pragma once
 
+#include "command.hpp"  // run_capture
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,8 +34,5 @@ std::string git_revision();
 /// the one-line reason for a refusal, or "" when out_dir may be written.
 std::string paper_rows_refusal(const std::string &out_dir, const std::string &source_dir,
                                const std::string &git_rev, bool scratch);
-
-/// Runs a shell command and returns its stdout with the trailing newline removed ("" on error).
-std::string run_capture(const std::string &cmd);
 
 }  // namespace rca::lab

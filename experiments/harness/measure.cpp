@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <ctime>
+#include <random>
 #include <stdexcept>
 
 namespace rca::lab {
@@ -25,6 +28,52 @@ summary summarize(std::vector<double> v) {
   s.min = v.front();
   s.max = v.back();
   return s;
+}
+
+interval bootstrap_ratio(const std::vector<compared_series> &series, bool paired, int resamples) {
+  constexpr double kConfidence = 0.95;
+  constexpr std::uint64_t kSeed = 20151021;
+  if (series.empty()) return {NAN, NAN};
+  for (const auto &s : series)
+    if (s.a.empty() || s.b.empty()) return {NAN, NAN};
+  std::mt19937_64 rng(kSeed);
+  auto draw = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  auto median_of = [](std::vector<double> &v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  std::vector<double> geomeans, ra, rb;
+  geomeans.reserve(static_cast<std::size_t>(resamples));
+  for (int r = 0; r < resamples; ++r) {
+    double logsum = 0;
+    bool ok = true;
+    for (const auto &s : series) {
+      const bool pair = paired && s.a.size() == s.b.size();
+      ra.clear();
+      rb.clear();
+      for (std::size_t i = 0; i < s.a.size(); ++i) {
+        const std::size_t k = draw(s.a.size());
+        ra.push_back(s.a[k]);
+        if (pair) rb.push_back(s.b[k]);
+      }
+      if (!pair)
+        for (std::size_t i = 0; i < s.b.size(); ++i) rb.push_back(s.b[draw(s.b.size())]);
+      const double ma = median_of(ra), mb = median_of(rb);
+      if (!(ma > 0 && mb > 0)) {
+        ok = false;
+        break;
+      }
+      logsum += std::log(ma / mb);
+    }
+    if (ok) geomeans.push_back(std::exp(logsum / static_cast<double>(series.size())));
+  }
+  if (geomeans.empty()) return {NAN, NAN};
+  std::sort(geomeans.begin(), geomeans.end());
+  const double tail = (1 - kConfidence) / 2, n = static_cast<double>(geomeans.size());
+  const auto lo = static_cast<std::size_t>(std::floor(tail * n));
+  const auto hi = std::min(geomeans.size(), static_cast<std::size_t>(std::ceil((1 - tail) * n))) - 1;
+  return {geomeans[lo], geomeans[hi]};
 }
 
 std::vector<sample> repeat(counter_group &counters, int warmup, int reps, const std::function<double()> &body) {

@@ -26,6 +26,20 @@ struct summary {
 };
 summary summarize(std::vector<double> v);  ///< v must not be empty
 
+/// Repetitions of one configuration beside those of the configuration it is compared with.
+struct compared_series {
+  std::vector<double> a, b;
+};
+struct interval {
+  double lo = 0, hi = 0;
+};
+/// 95 % percentile-bootstrap interval of the geometric mean over `series` of median(a)/median(b)
+/// (one series: the ratio of medians). Paired: a[i] and b[i] ran back to back (interleaved), so one
+/// index is drawn for both and noise shared by a repetition cancels; otherwise each is resampled
+/// alone. Fixed seed, so the same rows give the same interval (the rule is experiments/plots/
+/// verdicts.py's bootstrap_ratio). NaN bounds when a series is empty.
+interval bootstrap_ratio(const std::vector<compared_series> &series, bool paired, int resamples = 2000);
+
 /// Runs `body` warmup times unmeasured, then reps times between counters.start/stop.
 /// body returns the metric's value for that run (e.g. ns per op).
 std::vector<sample> repeat(counter_group &counters, int warmup, int reps,
@@ -51,8 +65,5 @@ std::vector<sample> cpu_per_op(const std::vector<sample> &samples, double ops_pe
 
 /// Pins the calling thread to cpu (mod the online count). False when refused.
 bool pin_thread(unsigned cpu);
-
-/// Spread above which a series is flagged unstable in human-readable summaries.
-inline constexpr double kUnstableSpread = 0.25;
 
 }  // namespace rca::lab

@@ -1,7 +1,6 @@
 #include "memory.hpp"
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,12 +13,6 @@
 #include <sstream>
 
 namespace rca::lab {
-
-usage rusage_self() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return {ru.ru_maxrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw};
-}
 
 std::map<std::string, std::uint64_t> smaps_rollup(int pid) {
   std::map<std::string, std::uint64_t> out;

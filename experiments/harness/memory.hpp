@@ -1,4 +1,4 @@
-// Process memory snapshots: getrusage and /proc/self/smaps_rollup.
+// Process memory snapshots from /proc/<pid>/smaps_rollup.
 #pragma once
 
 #include <cstdint>
@@ -8,11 +8,6 @@
 #include <string>
 
 namespace rca::lab {
-
-struct usage {
-  long max_rss_kb = 0, minor_faults = 0, major_faults = 0, vol_switches = 0, invol_switches = 0;
-};
-usage rusage_self();
 
 /// Fields of /proc/<pid>/smaps_rollup in bytes ("Rss", "Pss", "Private_Dirty", ...); empty when
 /// the file cannot be read. pid 0 = this process.

@@ -1,5 +1,7 @@
 #include "pages.hpp"
 
+#include "measure.hpp"  // now_ns
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -22,12 +24,6 @@ constexpr std::uint64_t kPresent = 1ull << 63;
 constexpr std::uint64_t kExclusive = 1ull << 56;
 constexpr std::uint64_t kSoftDirty = 1ull << 55;
 constexpr std::uintptr_t kMaxScan = 16ull << 30;
-
-double now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
 
 // Reads pagemap entries through a caller-owned buffer: the child must not allocate.
 struct pagemap_reader {
@@ -122,12 +118,6 @@ void page_set::finish() {
   runs_ = std::move(merged);
 }
 
-std::size_t page_set::pages() const {
-  std::size_t n = 0;
-  for (auto [lo, hi] : runs_) n += (hi - lo) / page_size();
-  return n;
-}
-
 page_report account_writes(const page_set &objects, const page_set &refcounts,
                            const std::function<void()> &op) {
   // Scratch for the child, mapped and touched before fork: [result page | pagemap buffer | maps text].
@@ -195,7 +185,6 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   page_report out = *result;
-  out.exit_status = status;
   munmap(result, ps);
   munmap(scratch, scratch_bytes);
   if (status != 0) throw std::runtime_error("account_writes: child failed, wait status " + std::to_string(status));

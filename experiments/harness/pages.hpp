@@ -23,7 +23,6 @@ class page_set {
   void add_range(std::uintptr_t lo, std::uintptr_t hi);
   void finish();  ///< sort and merge; call once before use
   const std::vector<std::pair<std::uintptr_t, std::uintptr_t>> &runs() const { return runs_; }
-  std::size_t pages() const;
 
  private:
   std::vector<std::pair<std::uintptr_t, std::uintptr_t>> runs_;
@@ -40,8 +39,6 @@ struct page_report {
   std::uint64_t skipped_mappings = 0;    ///< mappings over 16 GiB not scanned (sanitizer shadow)
   long minor_faults = 0;                 ///< getrusage in the child, op only
   double op_ns = 0;                      ///< wall time of the op in the child
-  int exit_status = 0;                   ///< child's wait status (0 = clean)
-  std::uint64_t total_private() const { return object_private + refcount_private + other_private; }
 };
 
 /// Forks; the child records what is present, runs `op`, and counts the pages that became

@@ -12,7 +12,6 @@ class progress {
   progress(std::string label, std::size_t total);
   ~progress();
   void step(const std::string &what = {});  ///< one unit done
-  bool enabled() const { return enabled_; }
 
  private:
   std::string label_;

@@ -23,7 +23,7 @@ const std::vector<std::string> &schema_columns() {
         "semantics", "backend", "objects", "object_bytes", "working_set_bytes", "threads",
         "params", "method",
         // what was measured
-        "rep", "stat", "n", "metric", "value", "unit", "min", "max", "spread",
+        "rep", "stat", "n", "metric", "value", "unit", "min", "max", "spread", "ci_lo", "ci_hi",
         // counters of the measured region (NA when unavailable)
         "cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses",
         "dtlb_misses", "page_faults", "minor_faults", "major_faults", "context_switches",

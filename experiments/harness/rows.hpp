@@ -14,7 +14,7 @@
 
 namespace rca::lab {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: ci_lo, ci_hi
 
 /// Every column, in output order. Adding a column bumps kSchemaVersion.
 const std::vector<std::string> &schema_columns();
@@ -70,7 +70,6 @@ class sink {
   sink(std::string dir, format fmt);
   void write(const std::string &experiment, const row &r);
   std::size_t rows_written() const { return count_; }
-  const std::string &dir() const { return dir_; }
 
  private:
   struct files {

@@ -130,6 +130,13 @@ bool make_allocator(const std::string &which, const layout *l, rca_backend_t bac
     }
     heap = std::make_unique<rca::heap>(make_config(*l, n * 8, backend));
     a.ctx = heap->get();
+    if (l->placement == RCA_PLACEMENT_COMPUTED) {
+      // No header: the object is the size the mix asks for, all of it the caller's.
+      a.touch = 0;
+      a.alloc = [](void *h, std::size_t s) { return rca_obj_alloc(static_cast<rca_heap_t *>(h), s); };
+      a.free = [](void *h, void *p) { rca_obj_free(static_cast<rca_heap_t *>(h), p); };
+      return true;
+    }
     a.touch = kPayloadOffset;
     a.alloc = [](void *h, std::size_t s) { return rca_obj_alloc(static_cast<rca_heap_t *>(h), std::max<std::size_t>(s, kPayloadOffset + 8)); };
     a.free = [](void *h, void *p) { rca_obj_free(static_cast<rca_heap_t *>(h), p); };
@@ -218,7 +225,7 @@ int run_alloc(context &ctx) {
       ? std::vector<rca_backend_t>{RCA_BACKEND_SYSTEM, RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC} : opt.backends;
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
-  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED});
+  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED});
 
   struct config {
     std::string which;
@@ -229,7 +236,11 @@ int run_alloc(context &ctx) {
   // The bare counterpart of each selected backend: system -> malloc, mimalloc, jemalloc.
   for (auto b : backends) configs.push_back({b == RCA_BACKEND_SYSTEM ? "malloc" : rca_backend_name(b), nullptr, b});
   for (auto b : backends)
-    for (const auto &l : layouts) configs.push_back({"rca", &l, b});
+    for (const auto &l : layouts)
+      if (l.placement != RCA_PLACEMENT_COMPUTED) configs.push_back({"rca", &l, b});
+  // Computed heaps always take their objects from rca's span allocator: once each.
+  for (const auto &l : layouts)
+    if (l.placement == RCA_PLACEMENT_COMPUTED) configs.push_back({"rca", &l, RCA_BACKEND_RCA});
 
   progress bar("alloc", configs.size() * threads.size());
   for (unsigned T : threads) {
@@ -242,22 +253,22 @@ int run_alloc(context &ctx) {
       if (c.which == "jemalloc") {
         if (!exec_worker(c.which, n, T, opt, *msg)) std::snprintf(msg->why, sizeof msg->why, "worker process failed");
       } else {
-      pid_t pid = fork();
-      if (pid == 0) {
-        // glibc would hand freed memory back after every round and fault it in again (costly
-        // in this VM); keep it, as mimalloc and jemalloc do by default.
-        mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        allocator_if a;
-        std::unique_ptr<rca::heap> heap;
-        std::string why;
-        if (!make_allocator(c.which, c.l, c.backend, n * T, a, heap, why)) {
-          std::snprintf(msg->why, sizeof msg->why, "%s", why.c_str());
+        pid_t pid = fork();
+        if (pid == 0) {
+          // glibc would hand freed memory back after every round and fault it in again (costly
+          // in this VM); keep it, as mimalloc and jemalloc do by default.
+          mallopt(M_TRIM_THRESHOLD, 1 << 30);
+          allocator_if a;
+          std::unique_ptr<rca::heap> heap;
+          std::string why;
+          if (!make_allocator(c.which, c.l, c.backend, n * T, a, heap, why)) {
+            std::snprintf(msg->why, sizeof msg->why, "%s", why.c_str());
+            _exit(0);
+          }
+          workload(a, n, T, opt.warmup, opt.reps, opt.seed, *msg);
           _exit(0);
         }
-        workload(a, n, T, opt.warmup, opt.reps, opt.seed, *msg);
-        _exit(0);
-      }
-      waitpid(pid, &st, 0);
+        waitpid(pid, &st, 0);
       }
       row r = ctx.base("alloc", "-");
       const bool is_rca = c.which == "rca";

@@ -103,7 +103,7 @@ int run_cow(context &ctx) {
         }
         row r = ctx.base("cow", "C5");
         r.set("variant", w.name).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-        r.set("slot_bits", l.slot_bits).set("semantics", "plain").set("backend", "system").set("objects", n);
+        r.set("slot_bits", l.slot_bits).set("semantics", "plain").set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system").set("objects", n);
         r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
         r.set("method", kPageMethod);
         r.param("frozen", frozen ? "yes" : "no").param("frozen_counts", static_cast<double>(frozen_count));

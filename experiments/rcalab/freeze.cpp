@@ -33,7 +33,7 @@ int run_freeze(context &ctx) {
   std::vector<std::string> sems = opt.semantics.empty() ? std::vector<std::string>{"plain"} : opt.semantics;
   for (const auto &s : sems)
     if (s == "biased") throw std::invalid_argument("freeze: semantics 'biased' applies to threads only");
-  const auto layouts = select_layouts(opt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED}, {32});
+  const auto layouts = select_layouts(opt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED}, {32});
   const std::vector<int> fractions = {0, 50, 100};
 
   progress bar("freeze", sizes.size() * layouts.size() * fractions.size());
@@ -87,7 +87,7 @@ int run_freeze(context &ctx) {
             const auto &cv = kVariants[vi];
             row r = ctx.base("freeze", "C2");
             r.set("variant", cv.name).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-            r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", n);
+            r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system").set("objects", n);
             r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1).set("method", "wall_clock");
             r.param("frozen_pct", static_cast<double>(frac)).param("frozen_objects", static_cast<double>(frozen));
             r.param("freeze_check", cv.check ? "on" : "off").param("expect", cv.expect ? "on" : "off");

@@ -160,7 +160,7 @@ int run_indirection(context &ctx) {
         const layout &l = *keys[i].l;
         row r = ctx.base("indirection", "C1");
         r.set("variant", keys[i].order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-        r.set("slot_bits", l.slot_bits).set("semantics", keys[i].sem).set("backend", "system");
+        r.set("slot_bits", l.slot_bits).set("semantics", keys[i].sem).set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");
         r.set("objects", n).set("object_bytes", object_bytes).set("working_set_bytes", n * object_bytes).set("threads", 1);
         r.set("method", "wall_clock");
         r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n)).param("seed", static_cast<double>(opt.seed));

@@ -10,15 +10,18 @@ namespace rca::lab {
 std::string layout::name() const {
   std::string s = rca_placement_name(placement);
   if (placement == RCA_PLACEMENT_INLINE || placement == RCA_PLACEMENT_EMBEDDED) return s;
+  if (placement == RCA_PLACEMENT_COMPUTED) return s + "/" + rca_address_name(address);
   return s + (handle == RCA_HANDLE_INDEX ? "/idx" : "/ptr");
 }
 
 const char *layout::handle_name() const {
+  if (placement == RCA_PLACEMENT_COMPUTED) return rca_address_name(address);
   return placement == RCA_PLACEMENT_INLINE ? "none" : rca_handle_name(handle);
 }
 
 std::vector<rca_placement_t> all_placements() {
-  return {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED};
+  return {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED,
+          RCA_PLACEMENT_COMPUTED};
 }
 
 std::vector<layout> select_layouts(const options &opt, const std::vector<rca_placement_t> &placements,
@@ -33,6 +36,11 @@ std::vector<layout> select_layouts(const options &opt, const std::vector<rca_pla
       if (p == RCA_PLACEMENT_INLINE || p == RCA_PLACEMENT_EMBEDDED) {
         // inline has no handle, embedded takes pointers only: one layout each.
         out.push_back({p, RCA_HANDLE_POINTER, b});
+        continue;
+      }
+      if (p == RCA_PLACEMENT_COMPUTED) {
+        // No handle: one layout per address function.
+        for (auto a : {RCA_ADDRESS_SPAN, RCA_ADDRESS_GRANULE}) out.push_back({p, RCA_HANDLE_POINTER, b, a});
         continue;
       }
       for (auto h : hs) out.push_back({p, h, b});
@@ -62,6 +70,9 @@ rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend, b
   // Room for n slots even when padded (a 64-byte line each), plus slack for partial pages.
   std::size_t need = n * 64 + (n * 64) / 4 + (64u << 20);
   c.arena_limit(std::max(c.raw().arena_limit, need));
+  c.raw().address = l.address;
+  // Computed heaps: room for n objects of any size the experiments use (address space only).
+  if (l.placement == RCA_PLACEMENT_COMPUTED) c.raw().object_limit = std::size_t(32) << 30;
   return c;
 }
 
@@ -76,7 +87,13 @@ population::population(const layout &l, std::size_t n, std::size_t bytes, bool t
     std::memset(static_cast<char *>(o) + kPayloadOffset, 0, bytes - kPayloadOffset);
     objs.push_back(o);
   }
-  base = heap.slot_base();
+  base = count_base(heap, l);
+}
+
+void *count_base(const rca::heap &heap, const layout &l) {
+  if (l.placement == RCA_PLACEMENT_COMPUTED && l.address == RCA_ADDRESS_GRANULE)
+    return reinterpret_cast<void *>(rca_computed_bias(heap.get()));
+  return heap.slot_base();
 }
 
 population::~population() {

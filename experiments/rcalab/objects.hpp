@@ -25,9 +25,11 @@ struct layout {
   rca_placement_t placement = RCA_PLACEMENT_INLINE;
   rca_handle_kind_t handle = RCA_HANDLE_POINTER;
   unsigned slot_bits = 32;
-  /// "inline", "embedded", "shared/ptr", "thread/idx", ...
+  rca_address_t address = RCA_ADDRESS_SPAN;  ///< computed: the address function
+  /// "inline", "embedded", "shared/ptr", "thread/idx", "computed/span", ...
   std::string name() const;
-  const char *handle_name() const;  ///< "none" for inline
+  /// "none" for inline; computed: its address function ("span", "granule")
+  const char *handle_name() const;
 };
 
 /// The layouts selected by the flags: --placement (default `placements`), --handle (default
@@ -46,6 +48,10 @@ std::vector<rca_placement_t> all_placements();
 rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend = RCA_BACKEND_SYSTEM,
                         bool track_objects = false);
 
+/// What the compiled kernels take as `base`: the slot base (index handles), or the bias of a
+/// computed heap with the granule address function.
+void *count_base(const rca::heap &heap, const layout &l);
+
 /// A heap holding n objects of object_bytes each, counts at 1, payload zeroed.
 struct population {
   population(const layout &l, std::size_t n, std::size_t object_bytes, bool track_objects = false);
@@ -57,7 +63,7 @@ struct population {
   std::size_t object_bytes;
   rca::heap heap;
   std::vector<void *> objs;
-  void *base = nullptr;  ///< slot base (index handles)
+  void *base = nullptr;  ///< slot base (index handles); the bias (computed/granule)
 
   page_set object_pages() const;    ///< every page holding part of an object
   page_set refcount_pages() const;  ///< the heap's refcount arena
@@ -68,6 +74,11 @@ template <class F>
 decltype(auto) with_layout(const layout &l, F &&f) {
   auto pick = [&]<class Slot>() -> decltype(auto) {
     if (l.placement == RCA_PLACEMENT_INLINE) return f.template operator()<Slot, rca::rc::inline_handle<Slot>>();
+    if (l.placement == RCA_PLACEMENT_COMPUTED) {
+      if (l.address == RCA_ADDRESS_GRANULE)
+        return f.template operator()<Slot, rca::rc::computed_granule_handle<Slot>>();
+      return f.template operator()<Slot, rca::rc::computed_span_handle<Slot>>();
+    }
     if (l.handle == RCA_HANDLE_INDEX) return f.template operator()<Slot, rca::rc::index_handle<Slot>>();
     return f.template operator()<Slot, rca::rc::pointer_handle<Slot>>();
   };

@@ -50,7 +50,7 @@ bool parse_int(const std::string &s, long lo, long hi, long &out) {
 const char *options_help() {
   return "Flags (lists are comma-separated; every subcommand accepts every flag, and ignores\n"
          "those it has no use for):\n"
-         "  --placement LIST   inline,embedded,shared,thread,padded (default: all that apply)\n"
+         "  --placement LIST   inline,embedded,shared,thread,padded,computed (default: all that apply)\n"
          "  --handle LIST      pointer,index (default: both where the placement allows)\n"
          "  --slot-bits LIST   32,64 (default: 32; cow: 32,64)\n"
          "  --semantics LIST   plain,atomic,biased (default: per experiment)\n"

@@ -1,6 +1,6 @@
 // The one place that lists rcalab's subcommands.
 //
-// To add a subcommand (e.g. `vm` from experiments/vms/):
+// To add a subcommand:
 //   1. write a source file with `int run_<name>(rca::lab::context &ctx)` in namespace rca::lab
 //      (see indirection.cpp for the pattern: read ctx.opt, write rows with ctx.out; a claim it
 //      decides gets a rule in experiments/plots/verdicts.py);
@@ -17,6 +17,7 @@ int run_aliasing(context &);
 int run_cow(context &);
 int run_ipc(context &);
 int run_alloc(context &);
+// Beside the VMs it runs, linked into rcalab (a named exception of the layers, docs/DESIGN.md).
 int run_vm(context &);  // experiments/vms/driver/vm.cpp
 
 const std::vector<subcommand> &subcommands() {

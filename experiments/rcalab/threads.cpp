@@ -28,9 +28,6 @@
 namespace rca::lab {
 namespace {
 
-template <class Count>
-using bias32 = rca::rc::biased<std::uint32_t>;
-
 // Shared-objects pass: the same step as pass(), on biased counts stored in the payload.
 [[gnu::noinline]] std::uint64_t biased_pass(void *const *objs, std::size_t n, std::size_t start) {
   using B = rca::rc::biased<std::uint32_t>;
@@ -137,7 +134,7 @@ void simulate_threads(context &ctx, const std::vector<layout> &layouts, const st
       if (it == counts.end()) continue;
       row r = ctx.base("threads", "C3");
       r.set("variant", "own_objects").set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-      r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", per_thread);
+      r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system").set("objects", per_thread);
       r.set("object_bytes", ctx.opt.object_bytes).set("working_set_bytes", per_thread * ctx.opt.object_bytes);
       r.set("threads", 1).param("objects_per_thread", static_cast<double>(per_thread)).param("passes", static_cast<double>(passes));
       emit_sim(ctx.out, "threads", r, it->second, 2.0 * static_cast<double>(per_thread) * static_cast<double>(passes));
@@ -160,7 +157,8 @@ int run_threads(context &ctx) {
   const std::size_t passes = std::max<std::size_t>(1, ops_per_rep / (2 * per_thread));
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
-  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED});
+  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED,
+                                              RCA_PLACEMENT_COMPUTED});
 
   progress bar("threads", threads.size() * (layouts.size() + 1));
   // ---- Part 1: each thread on its own objects ------------------------------------------------
@@ -183,7 +181,7 @@ int run_threads(context &ctx) {
             turn.store(my + 1, std::memory_order_release);
           }
         };
-        void *base = heap.slot_base();
+        void *base = count_base(heap, l);
         // One thread: the same work under callgrind's simulated caches (simulate_threads below).
         const std::string label = T == 1 ? l.name() + "|" + sem : "";
         auto work = [&](unsigned t) {
@@ -204,7 +202,7 @@ int run_threads(context &ctx) {
         for (auto &s : rr.wall) s.value /= ops;
         row r = ctx.base("threads", "C3");
         r.set("variant", "own_objects").set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-        r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", per_thread * T);
+        r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", rca_backend_name(heap.cfg().backend)).set("objects", per_thread * T);
         r.set("object_bytes", opt.object_bytes).set("working_set_bytes", per_thread * T * opt.object_bytes).set("threads", T);
         r.set("method", "wall_clock").param("objects_per_thread", static_cast<double>(per_thread)).param("passes", static_cast<double>(passes));
         r.param("allocation", "interleaved").param("pinned", opt.pin ? "yes" : "no");

@@ -6,6 +6,8 @@
  *   shared    handle -> slot in refcount pages shared by all threads (threads' slots interleave)
  *   thread    handle -> slot in the allocating thread's own refcount pages
  *   padded    handle -> slot alone on its 64-byte line
+ *   computed  no handle: the count's address is a function of the object's address (objects
+ *             come from rca's own span allocator; rca/computed.h, rca_count_of below)
  * Handles are a pointer to the slot, or a 32-bit index into the heap's slot space
  * (slot = rca_slot_base(heap) + index). Refcount pages hold counts and nothing else.
  *
@@ -14,6 +16,7 @@
  *   index handle:      uint32_t index (4 bytes)
  *   pointer handle:    the slot's address (8 bytes)
  *   embedded:          the slot's address (8 bytes), then the slot itself (8 bytes reserved)
+ *   computed:          nothing (rca_header_size is 0)
  *
  * Errors: functions that can fail for a reason the caller may handle return NULL/0/-1, set
  * errno, and leave a message in rca_last_error(). Misuse that would corrupt memory (double
@@ -27,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rca/computed.h>
 #include <rca/refcount.h>
 
 #ifdef __cplusplus
@@ -54,6 +58,7 @@ typedef enum rca_placement_e {
   RCA_PLACEMENT_SHARED,
   RCA_PLACEMENT_THREAD,
   RCA_PLACEMENT_PADDED,
+  RCA_PLACEMENT_COMPUTED,
   RCA_PLACEMENT_COUNT
 } rca_placement_t;
 
@@ -67,8 +72,17 @@ typedef enum rca_backend_e {
   RCA_BACKEND_SYSTEM = 0, /* the process's malloc */
   RCA_BACKEND_MIMALLOC,   /* Debian's libmimalloc, loaded privately (does not replace malloc) */
   RCA_BACKEND_JEMALLOC,   /* Debian's jemalloc, linked in with its symbols hidden */
+  RCA_BACKEND_RCA,        /* rca's own span allocator (the computed placement's memory) */
   RCA_BACKEND_COUNT
 } rca_backend_t;
+
+/* How a computed heap lays out its counts, i.e. which address function finds them
+ * (rca/computed.h): by span header (one load) or by granule (arithmetic only). */
+typedef enum rca_address_e {
+  RCA_ADDRESS_SPAN = 0,
+  RCA_ADDRESS_GRANULE,
+  RCA_ADDRESS_COUNT
+} rca_address_t;
 
 typedef struct rca_config_s {
   rca_placement_t placement; /* RCA_PLACEMENT: inline|embedded|shared|thread|padded */
@@ -83,6 +97,11 @@ typedef struct rca_config_s {
                         inline and embedded heaps); -1 = when checks are on or the placement
                         has no refcount pages */
   int show_stats;    /* RCA_SHOW_STATS: print the heap's stats to stderr when it is destroyed */
+  rca_address_t address; /* RCA_ADDRESS: span|granule (computed placement) */
+  size_t object_limit;   /* RCA_OBJECT_LIMIT: bytes of object memory rca's span allocator may
+                            use (computed placement, backend rca); 0 = from arena_limit for a
+                            computed heap (as many objects as arena_limit bytes of counts
+                            serve), 16 GiB of address space for backend rca */
 } rca_config_t;
 
 /* Defaults: shared placement, pointer handles, 32-bit slots, system backend, 1 GiB arena,
@@ -96,9 +115,11 @@ RCA_API int rca_config_set(rca_config_t *cfg, const char *name, const char *valu
 RCA_API const char *rca_placement_name(rca_placement_t p);
 RCA_API const char *rca_handle_name(rca_handle_kind_t h);
 RCA_API const char *rca_backend_name(rca_backend_t b);
+RCA_API const char *rca_address_name(rca_address_t a);
 RCA_API int rca_placement_parse(const char *name, rca_placement_t *out); /* 0 or -1 */
 RCA_API int rca_handle_parse(const char *name, rca_handle_kind_t *out);
 RCA_API int rca_backend_parse(const char *name, rca_backend_t *out);
+RCA_API int rca_address_parse(const char *name, rca_address_t *out);
 /* 1 when the backend can run in this process, 0 (with a message) when not. */
 RCA_API int rca_backend_available(rca_backend_t b);
 
@@ -289,6 +310,17 @@ static inline void rca_count_set(rca_count_t *slot, rca_count_t v) { RCA__RC_FN(
 static inline void rca_count_freeze(rca_count_t *slot) { RCA__RC_FN(freeze)(slot, RCA_RC_FLAGS); }
 /* Slot of an index handle. */
 #define RCA_SLOT_AT(base, index) ((rca_count_t *)(base) + (index))
+
+/* Computed heaps: the count of an object from rca_obj_alloc or rca_malloc (a VM with its own
+ * header allocates its objects with rca_obj_alloc and keeps no handle). Compile in one:
+ *   RCA_COUNT_OF_SPAN(obj)            heaps with address=span: one load, no heap argument
+ *   RCA_COUNT_OF_GRANULE(bias, obj)   heaps with address=granule: bias = rca_computed_bias(heap)
+ */
+#define RCA_COUNT_OF_SPAN(obj) ((rca_count_t *)rca_computed_span_count((obj), RCA_SLOT_BITS / 8))
+#define RCA_COUNT_OF_GRANULE(bias, obj)                                                          \
+  ((rca_count_t *)rca_computed_granule_count((bias), (obj), RCA_SLOT_BITS / 8))
+/* The granule function's one constant for this heap (0 for other heaps). */
+RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap);
 
 #ifdef __cplusplus
 }

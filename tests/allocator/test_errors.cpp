@@ -111,9 +111,9 @@ TEST(Errors, UnknownPlacementOrBackendName) {
   EXPECT_EQ(rca_config_set(&c, "placement", "sideways"), -1);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_STREQ(rca_last_error(),
-               "unknown placement 'sideways' (expected inline|embedded|shared|thread|padded)");
+               "unknown placement 'sideways' (expected inline|embedded|shared|thread|padded|computed)");
   EXPECT_EQ(rca_config_set(&c, "backend", "tcmalloc"), -1);
-  EXPECT_STREQ(rca_last_error(), "unknown backend 'tcmalloc' (expected system|mimalloc|jemalloc)");
+  EXPECT_STREQ(rca_last_error(), "unknown backend 'tcmalloc' (expected system|mimalloc|jemalloc|rca)");
   EXPECT_EQ(rca_config_set(&c, "colour", "red"), -1);
   EXPECT_NE(std::string(rca_last_error()).find("unknown option 'colour'"), std::string::npos);
 }
@@ -124,7 +124,7 @@ TEST(Errors, BadEnvironmentFailsHeapCreation) {
   EXPECT_EQ(rca_heap_new(nullptr), nullptr);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_STREQ(rca_last_error(),
-               "RCA_PLACEMENT: unknown placement 'sideways' (expected inline|embedded|shared|thread|padded)");
+               "RCA_PLACEMENT: unknown placement 'sideways' (expected inline|embedded|shared|thread|padded|computed)");
   unsetenv("RCA_PLACEMENT");
   setenv("RCA_BACKEND", "nope", 1);
   EXPECT_THROW(rca::config::from_env(), std::invalid_argument);

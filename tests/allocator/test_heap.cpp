@@ -49,6 +49,19 @@ TEST_P(HeapTest, HeaderHoldsTheHandleAndTheCountStartsAtOne) {
       EXPECT_EQ(*static_cast<void **>(obj), slot);
       EXPECT_EQ(heap_->header_size(), 16u);
       break;
+    case RCA_PLACEMENT_COMPUTED: {
+      // No header: the count is found from the object's address, in refcount pages apart.
+      EXPECT_EQ(heap_->header_size(), 0u);
+      auto [lo, hi] = heap_->arena_range();
+      EXPECT_GE(slot, lo);
+      EXPECT_LT(slot, hi);
+      EXPECT_TRUE(obj < lo || obj >= hi);
+      const unsigned sb = c.slot_bits / 8;
+      EXPECT_EQ(slot, c.address == RCA_ADDRESS_SPAN
+                          ? rca_computed_span_count(obj, sb)
+                          : rca_computed_granule_count(rca_computed_bias(heap_->get()), obj, sb));
+      break;
+    }
     default: {
       auto [lo, hi] = heap_->arena_range();
       EXPECT_GE(slot, static_cast<char *>(lo) + 4096) << "page 0 is the guard page";
@@ -111,6 +124,16 @@ TEST_P(OutOfLineHeapTest, FreedSlotsAreReused) {
 }
 
 TEST_P(HeapTest, PageAccountingFollowsLiveSlots) {
+  if (GetParam().computed()) {
+    // The counts of a span's blocks: one refcount page for 16-byte blocks by span (4096
+    // blocks x 4 or 8 bytes need 4 or 8 pages by granule).
+    void *o = heap_->alloc(16);
+    const std::size_t pages = heap_->stats().refcount_pages;
+    EXPECT_GE(pages, 1u);
+    EXPECT_EQ(heap_->stats().live_slots, 0u);
+    heap_->free(o);
+    return;
+  }
   if (!GetParam().has_refcount_pages()) {
     void *o = heap_->alloc(16);
     EXPECT_EQ(heap_->stats().refcount_pages, 0u);
@@ -183,6 +206,11 @@ TEST_P(HeapTest, SlotsAloneForVmManagedHeaders) {
   if (GetParam().placement == RCA_PLACEMENT_INLINE) {
     EXPECT_EQ(rca_slot_alloc(h, nullptr), 0u);
     EXPECT_NE(std::string(rca_last_error()).find("inline heap has no slots"), std::string::npos);
+    return;
+  }
+  if (GetParam().computed()) {
+    EXPECT_EQ(rca_slot_alloc(h, nullptr), 0u);
+    EXPECT_NE(std::string(rca_last_error()).find("computed heap has no slots"), std::string::npos);
     return;
   }
   alignas(8) std::uint64_t embedded = 0;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 namespace rca::lab {
@@ -81,6 +82,45 @@ TEST(LabCounters, UnavailableCountersAreNAInRowsNotZero) {
       if (k == "instructions") EXPECT_EQ(v.k, test::json_value::kind::null);
   }
   EXPECT_EQ(n, 4);
+}
+
+
+// The bootstrap interval of a ratio of medians (rows' ci_lo, ci_hi) on data whose answer is known.
+TEST(LabBootstrap, ConstantSeriesGiveTheExactRatio) {
+  const interval ci = bootstrap_ratio({{{3, 3, 3, 3, 3}, {1, 1, 1, 1, 1}}}, /*paired=*/false);
+  EXPECT_DOUBLE_EQ(ci.lo, 3);
+  EXPECT_DOUBLE_EQ(ci.hi, 3);
+  // Two programs at 2x and 8x: the geometric mean, 4x.
+  const interval geo = bootstrap_ratio({{{2, 2, 2}, {1, 1, 1}}, {{8, 8, 8}, {1, 1, 1}}}, true);
+  EXPECT_DOUBLE_EQ(geo.lo, 4);
+  EXPECT_DOUBLE_EQ(geo.hi, 4);
+}
+
+TEST(LabBootstrap, PairingCancelsNoiseSharedByARepetition) {
+  // Every repetition of a is 1.1x the repetition of b that ran beside it; the machine's load moves
+  // both from 10 to 18.
+  const std::vector<double> b = {14, 10, 17, 12, 18, 11, 16, 13, 15};
+  std::vector<double> a;
+  for (double x : b) a.push_back(1.1 * x);
+  const interval paired = bootstrap_ratio({{a, b}}, true);
+  EXPECT_NEAR(paired.lo, 1.1, 1e-12);
+  EXPECT_NEAR(paired.hi, 1.1, 1e-12);
+  const interval unpaired = bootstrap_ratio({{a, b}}, false);
+  EXPECT_LT(unpaired.lo, 1.05);
+  EXPECT_GT(unpaired.hi, 1.15);
+  EXPECT_GE(unpaired.lo, 11.0 / 18);  // never beyond min(a)/max(b) .. max(a)/min(b)
+  EXPECT_LE(unpaired.hi, 1.1 * 18 / 10);
+}
+
+TEST(LabBootstrap, SameRowsSameIntervalAndEmptyIsNA) {
+  const compared_series s = {{5, 7, 6, 9, 5.5, 6.5}, {5, 6, 5, 7, 6, 5.5}};
+  const interval x = bootstrap_ratio({s}, true), y = bootstrap_ratio({s}, true);
+  EXPECT_EQ(x.lo, y.lo);
+  EXPECT_EQ(x.hi, y.hi);
+  EXPECT_LE(x.lo, 6.25 / 5.75);  // the ratio of the medians lies inside
+  EXPECT_GE(x.hi, 6.25 / 5.75);
+  EXPECT_TRUE(std::isnan(bootstrap_ratio({{{}, {1, 2}}}, true).lo));
+  EXPECT_TRUE(std::isnan(bootstrap_ratio({}, false).hi));
 }
 
 }  // namespace

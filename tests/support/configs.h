@@ -14,18 +14,26 @@ struct heap_case {
   rca_handle_kind_t handle;
   unsigned slot_bits;
   rca_backend_t backend;
+  rca_address_t address = RCA_ADDRESS_SPAN;  // computed placement only
 
   rca::config config() const {
     rca::config c;
     c.placement(placement).handle(handle).slot_bits(slot_bits).backend(backend).checks(true);
+    c.raw().address = address;
     return c;
   }
-  bool has_slots() const { return placement != RCA_PLACEMENT_INLINE; }
+  bool computed() const { return placement == RCA_PLACEMENT_COMPUTED; }
+  /// The heap hands out slots of its own (rca_slot_alloc).
+  bool has_slots() const {
+    return placement != RCA_PLACEMENT_INLINE && placement != RCA_PLACEMENT_COMPUTED;
+  }
   bool has_refcount_pages() const {
     return placement == RCA_PLACEMENT_SHARED || placement == RCA_PLACEMENT_THREAD ||
            placement == RCA_PLACEMENT_PADDED;
   }
   std::string name() const {
+    if (computed())
+      return std::string("computed_") + rca_address_name(address) + "_" + std::to_string(slot_bits);
     return std::string(rca_placement_name(placement)) + "_" + rca_handle_name(handle) + "_" +
            std::to_string(slot_bits) + "_" + rca_backend_name(backend);
   }
@@ -34,7 +42,7 @@ struct heap_case {
 inline void PrintTo(const heap_case &c, std::ostream *os) { *os << c.name(); }
 
 // Every placement x handle kind x slot width on the system backend, plus every placement on
-// the other two backends.
+// the other backends; computed heaps (always on rca's span allocator) with each address function.
 inline std::vector<heap_case> all_cases() {
   std::vector<heap_case> v;
   for (int p = 0; p < RCA_PLACEMENT_COUNT; ++p)
@@ -44,11 +52,18 @@ inline std::vector<heap_case> all_cases() {
         auto hk = static_cast<rca_handle_kind_t>(h);
         if (pl == RCA_PLACEMENT_INLINE && hk == RCA_HANDLE_INDEX) continue;     // no handle
         if (pl == RCA_PLACEMENT_EMBEDDED && hk == RCA_HANDLE_INDEX) continue;   // pointer only
+        if (pl == RCA_PLACEMENT_COMPUTED) {
+          if (hk == RCA_HANDLE_INDEX) continue;  // no handle
+          for (int a = 0; a < RCA_ADDRESS_COUNT; ++a)
+            v.push_back({pl, hk, bits, RCA_BACKEND_RCA, static_cast<rca_address_t>(a)});
+          continue;
+        }
         v.push_back({pl, hk, bits, RCA_BACKEND_SYSTEM});
       }
-  for (rca_backend_t b : {RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC})
+  for (rca_backend_t b : {RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC, RCA_BACKEND_RCA})
     for (int p = 0; p < RCA_PLACEMENT_COUNT; ++p)
-      v.push_back({static_cast<rca_placement_t>(p), RCA_HANDLE_POINTER, 32, b});
+      if (p != RCA_PLACEMENT_COMPUTED)
+        v.push_back({static_cast<rca_placement_t>(p), RCA_HANDLE_POINTER, 32, b});
   return v;
 }
 
@@ -59,7 +74,7 @@ inline std::vector<heap_case> all_cases() {
 inline std::vector<heap_case> system_cases() {
   std::vector<heap_case> v;
   for (const heap_case &c : all_cases())
-    if (c.backend == RCA_BACKEND_SYSTEM) v.push_back(c);
+    if (c.backend == RCA_BACKEND_SYSTEM || c.computed()) v.push_back(c);
   return v;
 }
 

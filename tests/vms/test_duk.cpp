@@ -27,10 +27,19 @@ std::vector<std::string> split_lines(const std::string &text) {
 std::string bin(const std::string &variant) { return std::string(RCA_VMS_BIN_DIR) + "/rca-duk-" + variant; }
 std::string js(const std::string &name) { return std::string(RCA_VMS_JS_DIR) + "/" + name; }
 bool is_inline(const std::string &v) { return v.rfind("inline", 0) == 0; }
+// Computed builds: no count in the header, no slot; counts in refcount pages all the same.
+bool is_computed(const std::string &v) { return v.rfind("computed", 0) == 0; }
 bool has_freeze(const std::string &v) { return v.find("nofreeze") == std::string::npos; }
 bool is_side(const std::string &v) { return v.size() > 5 && v.compare(v.size() - 5, 5, "-side") == 0; }
-// Every heap object holds a slot: for its count, or (inline side-bits build) for its position.
-bool has_slots(const std::string &v) { return !is_inline(v) || is_side(v); }
+// Every heap object of a handle build holds a slot for its count, and of the inline side-bits
+// build one for its position; computed builds (no side-bits variant) hold none.
+bool has_slots(const std::string &v) { return (!is_inline(v) && !is_computed(v)) || is_side(v); }
+// The placements a build runs under (the first is its default).
+std::vector<std::string> placements_of(const std::string &v) {
+  if (is_computed(v)) return {"computed"};
+  if (!has_slots(v)) return {"inline"};
+  return {"shared", "thread", "padded"};
+}
 
 // Programs and a small size each (test mode): semantics, not speed.
 struct program {
@@ -40,7 +49,7 @@ const program kPrograms[] = {{"binary_trees.js", "6"}, {"richards.js", "2"}, {"s
                              {"sort.js", "3000"},      {"dict.js", "6000"},  {"numeric.js", "1"}};
 
 // The run's accounting lines must say: Duktape's lists == the patch's counter == rca's live slots
-// (handle builds; inline builds have no slots), and zero of both after destroy.
+// (handle builds; inline and computed builds have no slots), and zero of both after destroy.
 void expect_exact_accounting(const result &r, const std::string &variant) {
   const auto live = lines(r.out, "rca-duk accounting when=after_run");
   ASSERT_EQ(live.size(), 1u) << r.out;
@@ -82,9 +91,7 @@ TEST_P(DukVariant, EveryProgramPassesItsSelfCheckWithExactAccounting) {
 
 TEST_P(DukVariant, EveryPlacementOfTheBuildRuns) {
   const std::string v = GetParam();
-  const std::vector<std::string> placements =
-      !has_slots(v) ? std::vector<std::string>{"inline"} : std::vector<std::string>{"shared", "thread", "padded"};
-  for (const auto &pl : placements) {
+  for (const auto &pl : placements_of(v)) {
     SCOPED_TRACE(pl);
     const result r = run(bin(v) + " --placement " + pl + " --repeat 2 " + js("richards.js") + " 1");
     ASSERT_EQ(r.status, 0) << r.out;
@@ -98,7 +105,7 @@ TEST_P(DukVariant, EveryPlacementOfTheBuildRuns) {
 
 TEST_P(DukVariant, PlacementFromTheEnvironment) {
   const std::string v = GetParam();
-  const std::string pl = has_slots(v) ? "padded" : "inline";
+  const std::string pl = is_computed(v) ? "computed" : has_slots(v) ? "padded" : "inline";
   const result r = run("RCA_PLACEMENT=" + pl + " " + bin(v) + " " + js("dict.js") + " 500");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(lines(r.out, "rca-duk run").at(0).at("placement"), pl);
@@ -121,9 +128,9 @@ TEST_P(DukVariant, PreforkReportsEveryWorker) {
       EXPECT_LE(num(w, "obj_pages_private"), num(w, "obj_pages_shared"));
       EXPECT_LE(num(w, "rc_pages_private"), num(w, "rc_pages_shared"));
       EXPECT_GE(num(w, "minflt"), 0);
-      // Handle builds keep every count in refcount pages; inline builds have none (the inline
-      // side-bits build has slots for positions only).
-      if (!has_slots(v)) {
+      // Handle and computed builds keep every count in refcount pages; inline builds have none
+      // (the inline side-bits build has slots for positions only).
+      if (is_inline(v) && !is_side(v)) {
         EXPECT_EQ(num(w, "rc_pages_shared"), 0);
       } else {
         EXPECT_GT(num(w, "rc_pages_shared"), 0);
@@ -144,7 +151,7 @@ TEST_P(DukVariant, PreforkReportsEveryWorker) {
 
 TEST_P(DukVariant, ThreadsShareOneRcaHeapWithExactAccounting) {
   const std::string v = GetParam();
-  const std::string pl = has_slots(v) ? "thread" : "inline";
+  const std::string pl = is_computed(v) ? "computed" : has_slots(v) ? "thread" : "inline";
   const result r = run(bin(v) + " --placement " + pl + " --threads 3 " + js("dict.js") + " 2000");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto ts = lines(r.out, "rca-duk thread ");
@@ -356,7 +363,7 @@ TEST(DukSideBits, ForkedFullCollectionLeavesObjectPagesShared) {
       EXPECT_LE(with.first - without.first, with.second / 50 + 8)
           << "a collection made " << with.first << " of " << with.second << " object pages private ("
           << without.first << " without it)";
-    } else if (is_inline(v) || has_slots(v)) {
+    } else {
       // Header mark bits: the collection writes every page holding an object (a fifth of the
       // shared pages at least; sanitizer builds count their allocator's pages as shared too).
       EXPECT_GT(with.first - without.first, with.second / 5) << "header mark bits: object pages written";

@@ -20,6 +20,7 @@
 // C3  N independent Duktape heaps in N threads sharing one rca heap: shared vs thread vs padded
 //     refcount pages vs inline, wall time.
 #include "rcalab/experiment.hpp"
+#include "harness/command.hpp"
 #include "harness/measure.hpp"
 #include "harness/progress.hpp"
 
@@ -49,39 +50,7 @@ namespace {
 #define RCA_VMS_PY_DIR ""
 #endif
 
-using kv = std::map<std::string, std::string>;
-
-struct output {
-  int status = -1;
-  std::string text;
-};
-
-output run_cmd(const std::string &cmd) {
-  output o;
-  FILE *p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return o;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) o.text.append(buf, n);
-  const int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return o;
-}
-
-std::vector<kv> lines(const std::string &text, const std::string &prefix) {
-  std::vector<kv> v;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) != 0) continue;
-    kv m;
-    std::istringstream words(line.substr(prefix.size()));
-    for (std::string w; words >> w;) {
-      const auto eq = w.find('=');
-      if (eq != std::string::npos) m[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-    v.push_back(m);
-  }
-  return v;
-}
+using kv = key_values;
 
 double num(const kv &m, const std::string &k) {
   auto it = m.find(k);
@@ -100,6 +69,7 @@ struct config {
   std::string variant, placement;
   std::string name() const { return variant + "/" + placement; }
   std::string handle() const {
+    if (variant.rfind("computed", 0) == 0) return "span";  // the address function, no handle
     return variant.rfind("idx", 0) == 0 ? "index" : variant.rfind("ptr", 0) == 0 ? "pointer" : "none";
   }
   std::string semantics() const {
@@ -110,8 +80,14 @@ struct config {
 row vm_row(context &ctx, const char *claim, const config &c, const std::string &backend) {
   row r = ctx.base("vm", claim);
   r.set("variant", c.variant).set("placement", c.placement).set("handle", c.handle());
-  r.set("slot_bits", 32).set("semantics", c.semantics()).set("backend", backend);
+  r.set("slot_bits", 32).set("semantics", c.semantics()).set("backend", c.placement == "computed" ? "rca" : backend);
   return r;
+}
+
+// The computed builds (no count in the header), where they were built: `variants` in that order.
+void add_computed(std::vector<config> &configs, std::initializer_list<const char *> variants) {
+  for (const char *v : variants)
+    if (exists(duk(v))) configs.push_back({v, "computed"});
 }
 
 std::string backend_of(const options &opt) {
@@ -145,9 +121,11 @@ int part_c7(context &ctx) {
   }
   configs.push_back({"ptr-nofreeze", "shared"});
   configs.push_back({"ptr-freeze", "shared"});
+  add_computed(configs, {"computed-nofreeze", "computed-freeze"});
   const config &baseline = configs.front();
 
   std::map<std::pair<std::string, std::string>, summary> med;  // (config, program)
+  std::map<std::pair<std::string, std::string>, std::vector<double>> cpu;  // its repetitions
   progress bar("vm C7", programs.size());
   for (const auto &p : programs) {
     const char *size = opt.quick ? p.quick_size : p.size;
@@ -158,14 +136,14 @@ int part_c7(context &ctx) {
         const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
                                 backend + " " + js(p.file) + " " + size;
         ctx.counters.start();
-        output o = run_cmd(cmd);
+        command_output o = run_command(cmd);
         counter_values cv = ctx.counters.stop();
-        const auto res = lines(o.text, "rca-duk result");
+        const auto res = key_value_lines(o.out, "rca-duk result");
         if (o.status != 0 || res.size() != 1) {
-          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
           return 1;
         }
-        const auto st = lines(o.text, "rca-duk stats");
+        const auto st = key_value_lines(o.out, "rca-duk stats");
         if (!st.empty()) last_stats[c] = st[0];
         if (rep >= 0) {
           samples[c].push_back(sample{num(res[0], "cpu_ms"), cv});
@@ -180,23 +158,28 @@ int part_c7(context &ctx) {
       r.param("refcount_pages_peak", num(last_stats[c], "refcount_pages_peak"));
       r.param("slots_allocated", num(last_stats[c], "slots_allocated"));
       med[{configs[c].name(), p.file}] = emit_series(ctx.out, "vm", r, "run_cpu_ms", "ms", samples[c]);
+      for (const sample &s : samples[c]) cpu[{configs[c].name(), p.file}].push_back(s.value);
       r.set("method", "vm_wall_clock");
       emit_series(ctx.out, "vm", r, "run_wall_ms", "ms", wall[c]);
     }
     bar.step(p.file);
   }
 
-  // Per program ratio to the baseline, and the geomean of the ratios, per configuration.
+  // Per program ratio to the baseline, and the geomean of the ratios, per configuration; each with
+  // its bootstrap interval, paired by repetition (every configuration ran in each repetition).
   for (const auto &c : configs) {
     double logsum = 0;
     int n = 0, beyond = 0;
+    std::vector<compared_series> all;
     for (const auto &p : programs) {
       const summary &a = med[{c.name(), p.file}], &b = med[{baseline.name(), p.file}];
       const double ratio = a.median / b.median;
+      all.push_back({cpu[{c.name(), p.file}], cpu[{baseline.name(), p.file}]});
+      const interval ci = bootstrap_ratio({all.back()}, /*paired=*/true);
       row r = vm_row(ctx, "C7", c, backend);
       r.set("threads", 1).set("method", "ratio_of_medians").param("program", p.file).param("baseline", baseline.name());
       r.set("stat", "ratio").set("metric", "time_vs_inline").set("value", ratio).set("unit", "x");
-      r.set("min", a.min / b.max).set("max", a.max / b.min);
+      r.set("min", a.min / b.max).set("max", a.max / b.min).set("ci_lo", ci.lo).set("ci_hi", ci.hi);
       ctx.out.write("vm", r);
       logsum += std::log(ratio);
       beyond += beyond_noise(a, b);
@@ -207,6 +190,8 @@ int part_c7(context &ctx) {
     r.set("threads", 1).set("method", "geomean_of_ratios").param("baseline", baseline.name());
     r.param("programs_beyond_noise", static_cast<double>(beyond));
     r.set("stat", "geomean").set("n", n).set("metric", "time_vs_inline").set("value", geo).set("unit", "x");
+    const interval ci = bootstrap_ratio(all, /*paired=*/true);
+    r.set("ci_lo", ci.lo).set("ci_hi", ci.hi);
     ctx.out.write("vm", r);
     ctx.note("C7 %-22s geomean %.4fx vs %s (%d of %d programs beyond noise)", c.name().c_str(), geo,
              baseline.name().c_str(), beyond, n);
@@ -251,7 +236,7 @@ int part_c7sim(context &ctx) {
   const std::string cg = "valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 "
                          "--LL=33554432,16,64 --cachegrind-out-file=" + std::string(cg_file) + " ";
   const char *method = "cachegrind I1=32K/8 D1=32K/8 LL=32M/16 line 64";
-  if (run_cmd("valgrind --version").status != 0) {
+  if (run_command("valgrind --version").status != 0) {
     ctx.note("vm: valgrind not found: no simulated C7");
     return 0;
   }
@@ -265,6 +250,7 @@ int part_c7sim(context &ctx) {
   configs.push_back({"idx-nofreeze", "shared"});
   configs.push_back({"ptr-nofreeze", "shared"});
   configs.push_back({"ptr-freeze", "shared"});
+  add_computed(configs, {"computed-nofreeze", "computed-freeze"});
   const std::vector<std::pair<const char *, const char *>> metrics = {
       {"Irefs", "instructions"}, {"D1misses", "d1_misses"}, {"LLmisses", "ll_misses"},
       {"InRca", "instructions_in_rca"}, {"InMutex", "instructions_in_pthread_mutex"}};
@@ -274,17 +260,17 @@ int part_c7sim(context &ctx) {
     for (const auto &c : configs) {
       const std::string cmd = cg + duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " " +
                               js(p.file) + " " + p.size;
-      output o = run_cmd(cmd);
-      auto m = cachegrind_summary(o.text);
+      command_output o = run_command(cmd);
+      auto m = cachegrind_summary(o.out);
       if (o.status != 0 || !m.count("Irefs")) {
-        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
         return 1;
       }
       // Where the instructions went: rca's own functions, and the mutexes they take (Duktape
       // and glibc malloc take none), from cg_annotate's per-function table.
-      output ann = run_cmd("cg_annotate --show=Ir --threshold=0 --auto=no --show-percs=no " + std::string(cg_file));
+      command_output ann = run_command("cg_annotate --show=Ir --threshold=0 --auto=no --show-percs=no " + std::string(cg_file));
       double in_rca = 0, in_mutex = 0;
-      std::istringstream al(ann.text);
+      std::istringstream al(ann.out);
       for (std::string line; std::getline(al, line);) {
         std::size_t i = 0;
         while (i < line.size() && line[i] == ' ') ++i;
@@ -343,6 +329,7 @@ int part_c7sim(context &ctx) {
       row r = vm_row(ctx, "C7", c, backend);
       r.set("threads", 1).set("method", method).param("baseline", baseline.name());
       r.set("stat", "geomean").set("n", n).set("metric", std::string(metric) + "_vs_inline").set("value", geo).set("unit", "x");
+      r.set("ci_lo", geo).set("ci_hi", geo);  // one simulated run each: an exact measure
       ctx.out.write("vm", r);
       ctx.note("C7s %-22s %-12s geomean %.4fx vs %s", c.name().c_str(), metric, geo, baseline.name().c_str());
     }
@@ -386,15 +373,16 @@ int part_c5(context &ctx) {
   std::vector<config> configs = {{"inline-freeze", "inline"}};
   for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
   configs.push_back({"ptr-freeze", "shared"});
+  add_computed(configs, {"computed-freeze"});
   for (const auto &c : configs) {
     for (bool frozen : {false, true}) {
       const std::string cmd = duk(c.variant) + " --placement " + c.placement + " --backend " + backend + " --prefork " +
                               std::to_string(workers) + (frozen ? " --freeze " : " ") + js("prefork_setup.js") + " " +
                               js("prefork_task.js") + " " + records;
-      output o = run_cmd(cmd);
-      const auto ws = lines(o.text, "rca-duk worker ");
+      command_output o = run_command(cmd);
+      const auto ws = key_value_lines(o.out, "rca-duk worker ");
       if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
-        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
         return 1;
       }
       summary s;
@@ -413,10 +401,10 @@ int part_c5(context &ctx) {
       const std::string cmd = py + (on_rca ? " --backend " + backend : std::string(" --no-rca")) + " --prefork " +
                               std::to_string(workers) + " " + RCA_VMS_PY_DIR + "/cow_setup.py " + RCA_VMS_PY_DIR +
                               "/cow_task.py " + n;
-      output o = run_cmd(cmd);
-      const auto ws = lines(o.text, "rca-python worker");
+      command_output o = run_command(cmd);
+      const auto ws = key_value_lines(o.out, "rca-python worker ");
       if (o.status != 0 || ws.size() != std::size_t(workers) || !ws[0].count("heap_private_pct")) {
-        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+        ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
         return 1;
       }
       summary s;
@@ -509,11 +497,11 @@ int part_c5k(context &ctx) {
                                 " --prefork " + std::to_string(k) + " --freeze " + flag + " --tasks " +
                                 std::to_string(tasks) + " " + js("prefork_setup.js") + " " + js("prefork_task.js") +
                                 " " + records;
-        output o = run_cmd(cmd);
-        const auto ws = lines(o.text, "rca-duk worker ");
-        const auto mem = lines(o.text, "rca-duk prefork_memory");
+        command_output o = run_command(cmd);
+        const auto ws = key_value_lines(o.out, "rca-duk worker ");
+        const auto mem = key_value_lines(o.out, "rca-duk prefork_memory");
         if (o.status != 0 || ws.size() != std::size_t(k) || !ws[0].count("heap_private_pct") || mem.size() != 1) {
-          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
           return 1;
         }
         const prefork_result r = emit_prefork(ctx, c, backend, "duktape", gc, records, tasks, k, true, ws, mem[0]);
@@ -544,11 +532,11 @@ int part_c5k(context &ctx) {
         const std::string cmd = py + " --backend " + backend + " --prefork " + std::to_string(k) +
                                 (freeze ? " --freeze" : "") + " --gc-per-task --tasks " + std::to_string(tasks) + " " +
                                 RCA_VMS_PY_DIR + "/cow_setup.py " + RCA_VMS_PY_DIR + "/cow_task.py " + n;
-        output o = run_cmd(cmd);
-        const auto ws = lines(o.text, "rca-python worker ");
-        const auto mem = lines(o.text, "rca-python prefork_memory");
+        command_output o = run_command(cmd);
+        const auto ws = key_value_lines(o.out, "rca-python worker ");
+        const auto mem = key_value_lines(o.out, "rca-python prefork_memory");
         if (o.status != 0 || ws.size() != std::size_t(k) || !ws[0].count("heap_private_pct") || mem.size() != 1) {
-          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
           return 1;
         }
         config c{freeze ? "cpython-on-rca-gcfreeze" : "cpython-on-rca", "inline"};
@@ -583,6 +571,7 @@ int part_c3(context &ctx) {
   const std::string size = opt.quick ? "9" : "11";
   std::vector<config> configs = {{"inline-freeze", "inline"}};
   for (const auto &pl : handle_placements(opt, {"shared", "thread", "padded"})) configs.push_back({"idx-freeze", pl});
+  add_computed(configs, {"computed-freeze"});
   for (unsigned n : threads) {
     std::vector<std::vector<sample>> samples(configs.size()), cpu(configs.size());
     for (int rep = -opt.warmup; rep < opt.reps; ++rep) {
@@ -590,11 +579,11 @@ int part_c3(context &ctx) {
         const std::string cmd = duk(configs[c].variant) + " --placement " + configs[c].placement + " --backend " +
                                 backend + " --threads " + std::to_string(n) + " " + js("binary_trees.js") + " " + size;
         ctx.counters.start();
-        output o = run_cmd(cmd);
+        command_output o = run_command(cmd);
         counter_values cv = ctx.counters.stop();
-        const auto t = lines(o.text, "rca-duk threads");
+        const auto t = key_value_lines(o.out, "rca-duk threads");
         if (o.status != 0 || t.size() != 1) {
-          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+          ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
           return 1;
         }
         if (rep >= 0) {
@@ -633,10 +622,10 @@ int part_c6(context &ctx) {
   const std::string backend = backend_of(opt);
   const std::string cmd = py + " --backend " + backend + " " + RCA_VMS_PY_DIR + "/ipc_pickle.py " + records + " " +
                           std::to_string(opt.reps) + " " + std::to_string(opt.warmup);
-  output o = run_cmd(cmd);
-  const auto reps = lines(o.text, "rca-python ipc");
+  command_output o = run_command(cmd);
+  const auto reps = key_value_lines(o.out, "rca-python ipc");
   if (o.status != 0 || reps.size() != 2 * static_cast<std::size_t>(opt.reps)) {
-    ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.text.c_str());
+    ctx.note("vm: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
     return 1;
   }
   std::map<std::string, std::vector<sample>> series;

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/cli.h"
 #include "../common/cow_probe.h"
 #include "../common/prefork.h"
 #include "duk_rca.h"
@@ -35,15 +36,16 @@ using clk = std::chrono::steady_clock;
 
 const char *variant_name() {
   static char buf[32];
-  static const char *modes[] = {"inline", "ptr", "idx"};
+  static const char *modes[] = {"inline", "ptr", "idx", "computed"};
   std::snprintf(buf, sizeof buf, "%s-%s%s", modes[duk_rca_mode()],
                 duk_rca_freeze_check() ? "freeze" : "nofreeze", duk_rca_side_bits() ? "-side" : "");
   return buf;
 }
 
-// Every heap object holds an rca slot: for its count (handle builds), or for the position of its
-// side bits alone (inline build with side bits).
-bool has_slots() { return duk_rca_mode() != 0 || duk_rca_side_bits(); }
+// Every heap object of a handle build holds an rca slot for its count, and every object of the
+// inline build with side bits one for the position of its side bits alone; computed builds keep
+// counts found from the object's address (no slot; side bits are not built for them).
+bool has_slots() { return duk_rca_mode() == 1 || duk_rca_mode() == 2 || duk_rca_side_bits(); }
 
 struct options {
   std::string placement, backend;
@@ -73,45 +75,25 @@ struct options {
   std::exit(2);
 }
 
-int parse_count(const char *flag, const char *v) {
-  char *end = nullptr;
-  long n = v ? std::strtol(v, &end, 10) : 0;
-  if (!v || *end || n < 1 || n > 4096) {
-    std::fprintf(stderr, "rca-duk: %s needs a count from 1 to 4096, not '%s'\n", flag, v ? v : "");
-    std::exit(2);
-  }
-  return int(n);
-}
-
 options parse(int argc, char **argv) {
   options o;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char * {
-      if (i + 1 >= argc) usage((a + " needs a value").c_str());
-      return argv[++i];
-    };
-    if (a == "--placement") o.placement = value();
-    else if (a == "--backend") o.backend = value();
-    else if (a == "--repeat") o.repeat = parse_count("--repeat", value());
-    else if (a == "--threads") o.threads = parse_count("--threads", value());
-    else if (a == "--prefork") o.prefork = parse_count("--prefork", value());
+  rca::vms::command_line cl(argc, argv, usage);
+  for (std::string a; !(a = cl.next_option()).empty();) {
+    if (a == "--placement") o.placement = cl.value();
+    else if (a == "--backend") o.backend = cl.value();
+    else if (a == "--repeat") o.repeat = cl.count(1, 4096);
+    else if (a == "--threads") o.threads = cl.count(1, 4096);
+    else if (a == "--prefork") o.prefork = cl.count(1, 4096);
     else if (a == "--freeze") o.freeze = true;
     else if (a == "--worker-gc") o.worker_gc = true;
     else if (a == "--gc-per-task") o.gc_per_task = o.worker_gc = true;
-    else if (a == "--tasks") o.tasks = parse_count("--tasks", value());
+    else if (a == "--tasks") o.tasks = cl.count(1, 4096);
     else if (a == "--no-stats") o.stats = false;
-    else if (a == "--help" || a == "-h") usage(nullptr);
-    else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
-    else break;
+    else cl.unknown();
   }
-  const int nscripts = o.prefork ? 2 : 1;
-  for (int k = 0; k < nscripts; ++k, ++i) {
-    if (i >= argc) usage(o.prefork ? "--prefork needs a setup script and a task script" : "no script given");
-    o.scripts.push_back(argv[i]);
-  }
-  for (; i < argc; ++i) o.args.push_back(argv[i]);
+  o.scripts = cl.take(o.prefork ? 2 : 1, o.prefork ? "--prefork needs a setup script and a task script"
+                                                   : "no script given");
+  o.args = cl.rest();
   if (o.threads && o.prefork) usage("--threads and --prefork do not combine");
   if ((o.freeze || o.worker_gc || o.tasks != 1) && !o.prefork)
     usage("--freeze, --worker-gc, --gc-per-task and --tasks apply to --prefork");
@@ -137,7 +119,7 @@ rca_heap_t *make_rca_heap(const options &o) {
     std::exit(2);
   }
   if (!o.placement.empty() && rca_config_set(&cfg, "placement", o.placement.c_str()) != 0) {
-    std::fprintf(stderr, "rca-duk: unknown placement '%s' (inline|shared|thread|padded): %s\n",
+    std::fprintf(stderr, "rca-duk: unknown placement '%s' (inline|shared|thread|padded|computed): %s\n",
                  o.placement.c_str(), rca_last_error());
     std::exit(2);
   }
@@ -149,21 +131,28 @@ rca_heap_t *make_rca_heap(const options &o) {
   const int mode = duk_rca_mode();
   const bool slots = has_slots();
   // Without a flag or RCA_PLACEMENT the library default (shared) fits builds with slots; an
-  // inline build without side bits can only run inline.
-  if (!slots && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_INLINE;
-  if (!slots && cfg.placement != RCA_PLACEMENT_INLINE) {
+  // inline build without side bits can only run inline, a computed build only computed.
+  if (mode == 0 && !slots && o.placement.empty() && !std::getenv("RCA_PLACEMENT"))
+    cfg.placement = RCA_PLACEMENT_INLINE;
+  if (mode == 3 && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_COMPUTED;
+  if ((mode == 3) != (cfg.placement == RCA_PLACEMENT_COMPUTED)) {
+    std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (computed builds run computed only)\n",
+                 rca_placement_name(cfg.placement), variant_name());
+    std::exit(2);
+  }
+  if (mode == 0 && !slots && cfg.placement != RCA_PLACEMENT_INLINE) {
     std::fprintf(stderr, "rca-duk: placement '%s' needs a handle build; %s runs inline only\n",
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
   }
-  if (slots && (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
+  if ((mode != 0 || slots) && (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
     std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (shared|thread|padded)\n",
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
   }
   cfg.slot_bits = 32;
   // The inline side-bits build keeps a 32-bit slot index for its position.
-  cfg.handle = mode == 1 ? RCA_HANDLE_POINTER : RCA_HANDLE_INDEX;
+  cfg.handle = mode == 1 || mode == 3 ? RCA_HANDLE_POINTER : RCA_HANDLE_INDEX;
   if (!rca_backend_available(cfg.backend)) {
     std::fprintf(stderr, "rca-duk: backend '%s' is not available: %s\n", rca_backend_name(cfg.backend),
                  rca_last_error());
@@ -306,8 +295,10 @@ double cpu_ms(clockid_t which) {
 
 void print_header(const options &o, rca_heap_t *heap, const char *mode) {
   const rca_config_t *c = rca_heap_config(heap);
+  const int build = duk_rca_mode();
   std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s side_bits=%d backend=%s script=%s\n", mode,
-              variant_name(), rca_placement_name(c->placement), duk_rca_mode() ? rca_handle_name(c->handle) : "none",
+              variant_name(), rca_placement_name(c->placement),
+              build == 3 ? rca_address_name(c->address) : build ? rca_handle_name(c->handle) : "none",
               duk_rca_side_bits(), rca_backend_name(c->backend), o.scripts[0].c_str());
 }
 
@@ -453,7 +444,7 @@ int run_prefork(const options &o, rca_heap_t *heap) {
   }
   if (!o.worker_gc) duk_rca_gc_prevent(ctx, 1);
   void *lo = nullptr, *hi = nullptr, *side_lo = nullptr, *side_hi = nullptr;
-  if (has_slots()) rca_heap_arena_range(heap, &lo, &hi);
+  if (handles || has_slots()) rca_heap_arena_range(heap, &lo, &hi);
   rca_side_range(heap, &side_lo, &side_hi);
   std::printf("rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d gc_per_task=%d tasks=%d "
               "side_bits=%d duk_objects=%zu freeze_new_mappings=%zu freeze_new_mapping_bytes=%zu "

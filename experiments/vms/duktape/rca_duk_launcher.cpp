@@ -2,7 +2,9 @@
 // Duktape build (rca-duk-<variant> beside this program); this picks one and runs it with the
 // remaining arguments.
 //   --variant V    inline-freeze | inline-nofreeze | ptr-freeze | ptr-nofreeze | idx-freeze | idx-nofreeze
-// Default: inline-freeze for --placement inline (or RCA_PLACEMENT=inline), idx-freeze otherwise.
+//                  | computed-freeze | computed-nofreeze
+// Default: inline-freeze for --placement inline (or RCA_PLACEMENT=inline), computed-freeze for
+// computed, idx-freeze otherwise.
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,7 +27,10 @@ int main(int argc, char **argv) {
     if (std::strcmp(argv[i], "--placement") == 0 && i + 1 < argc) placement = argv[i + 1];
     args.push_back(argv[i]);
   }
-  if (variant.empty()) variant = placement && std::strcmp(placement, "inline") == 0 ? "inline-freeze" : "idx-freeze";
+  if (variant.empty())
+    variant = placement && std::strcmp(placement, "inline") == 0     ? "inline-freeze"
+              : placement && std::strcmp(placement, "computed") == 0 ? "computed-freeze"
+                                                                     : "idx-freeze";
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) {

@@ -31,6 +31,7 @@
 
 #include <rca/rca.h>
 
+#include "../common/cli.h"
 #include "../common/cow_probe.h"
 #include "../common/prefork.h"
 
@@ -235,39 +236,20 @@ struct options {
 
 options parse(int argc, char **argv) {
   options o;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char * {
-      if (i + 1 >= argc) usage((a + " needs a value").c_str());
-      return argv[++i];
-    };
-    if (a == "--placement") o.placement = value();
-    else if (a == "--backend") o.backend = value();
+  rca::vms::command_line cl(argc, argv, usage);
+  for (std::string a; !(a = cl.next_option()).empty();) {
+    if (a == "--placement") o.placement = cl.value();
+    else if (a == "--backend") o.backend = cl.value();
     else if (a == "--no-rca") o.use_rca = false;
-    else if (a == "--prefork") {
-      char *end = nullptr;
-      const char *v = value();
-      long k = std::strtol(v, &end, 10);
-      if (*end || k < 1 || k > 256) usage("--prefork needs a count from 1 to 256");
-      o.prefork = int(k);
-    } else if (a == "--tasks") {
-      char *end = nullptr;
-      const char *v = value();
-      long t = std::strtol(v, &end, 10);
-      if (*end || t < 1 || t > 4096) usage("--tasks needs a count from 1 to 4096");
-      o.tasks = int(t);
-    } else if (a == "--gc-per-task") o.gc_per_task = true;
+    else if (a == "--prefork") o.prefork = cl.count(1, 256);
+    else if (a == "--tasks") o.tasks = cl.count(1, 4096);
+    else if (a == "--gc-per-task") o.gc_per_task = true;
     else if (a == "--freeze") o.freeze = true;
-    else if (a == "--help" || a == "-h") usage(nullptr);
-    else if (a.size() > 1 && a[0] == '-' && a[1] == '-') usage(("unknown option " + a).c_str());
-    else break;
+    else cl.unknown();
   }
-  for (int k = 0; k < (o.prefork ? 2 : 1); ++k, ++i) {
-    if (i >= argc) usage(o.prefork ? "--prefork needs setup.py and task.py" : "no script given");
-    o.scripts.push_back(argv[i]);
-  }
-  for (; i < argc; ++i) o.args.push_back(argv[i]);
+  o.scripts = cl.take(o.prefork ? 2 : 1,
+                      o.prefork ? "--prefork needs setup.py and task.py" : "no script given");
+  o.args = cl.rest();
   if ((o.freeze || o.tasks != 1 || o.gc_per_task) && !o.prefork)
     usage("--freeze, --tasks and --gc-per-task apply to --prefork");
   return o;

@@ -4,6 +4,7 @@
 // for nothing else. The arithmetic itself is the C layer's (refcount.h): one implementation.
 #pragma once
 
+#include <rca/computed.h>
 #include <rca/refcount.h>
 
 #include <concepts>
@@ -100,6 +101,28 @@ struct index_handle {
   using stored = std::uint32_t;
   [[gnu::always_inline]] static inline Slot *slot(stored field, Slot *base) noexcept {
     return base + field;
+  }
+};
+
+/// computed placement, `span` address function: no field in the object; the count is found from
+/// the object's address through its span's header (one load). `stored` is the object's first
+/// byte, so slot(*obj) sees the object's address; `base` is unused.
+template <slot_type Slot>
+struct computed_span_handle {
+  using stored = unsigned char;
+  [[gnu::always_inline]] static inline Slot *slot(const stored &object, Slot * /*base*/) noexcept {
+    return static_cast<Slot *>(rca_computed_span_count(&object, sizeof(Slot)));
+  }
+};
+
+/// computed placement, `granule` address function: arithmetic only. `base` carries the heap's
+/// bias (rca_computed_bias) as a pointer.
+template <slot_type Slot>
+struct computed_granule_handle {
+  using stored = unsigned char;
+  [[gnu::always_inline]] static inline Slot *slot(const stored &object, Slot *bias) noexcept {
+    return static_cast<Slot *>(
+        rca_computed_granule_count(reinterpret_cast<std::uintptr_t>(bias), &object, sizeof(Slot)));
   }
 };
 

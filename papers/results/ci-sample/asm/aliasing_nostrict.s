@@ -6,48 +6,48 @@
 rca_lab_alias_nostrict_inline_u32:
 .LFB55:
 	.cfi_startproc
-	testq	%rsi, %rsi
-	je	.L11
-	movsd	.LC1(%rip), %xmm3
-	leaq	(%rdi,%rsi,8), %rsi
 	pxor	%xmm2, %xmm2
+	testq	%rsi, %rsi
+	je	.L1
+	movsd	.LC1(%rip), %xmm4
+	xorl	%edx, %edx
 	.p2align 4,,10
 	.p2align 3
-.L10:
-	movq	(%rdi), %rdx
+.L13:
+	movq	(%rdi,%rdx,8), %rax
+	pxor	%xmm3, %xmm3
+	movl	16(%rax), %r8d
+	movl	(%rax), %ecx
+	cvtsi2sdq	%r8, %xmm3
+	testl	%ecx, %ecx
+	js	.L5
+	addl	$1, %ecx
+	movl	%ecx, (%rax)
+.L5:
+	movl	20(%rax), %ecx
 	pxor	%xmm1, %xmm1
 	pxor	%xmm0, %xmm0
-	movl	16(%rdx), %eax
-	movl	20(%rdx), %ecx
-	cvtsi2sdq	%rax, %xmm1
-	movl	(%rdx), %eax
+	cvtsi2sdq	%r8, %xmm1
 	cvtsi2sdq	%rcx, %xmm0
+	movl	(%rax), %ecx
 	mulsd	%xmm1, %xmm0
-	addsd	%xmm1, %xmm0
-	testl	%eax, %eax
-	js	.L9
-	addl	$1, %eax
-	js	.L14
-	cmpl	$1, %eax
-	jne	.L9
 	addsd	%xmm3, %xmm0
-.L9:
-	addsd	%xmm0, %xmm1
-	addq	$8, %rdi
-	addsd	%xmm1, %xmm2
-	cmpq	%rdi, %rsi
-	jne	.L10
-	movapd	%xmm2, %xmm0
-	ret
-	.p2align 4,,10
-	.p2align 3
+	testl	%ecx, %ecx
+	js	.L11
+	leal	-1(%rcx), %r8d
+	movl	%r8d, (%rax)
+	cmpl	$1, %ecx
+	jne	.L11
+	addsd	%xmm4, %xmm0
 .L11:
-	pxor	%xmm2, %xmm2
+	addsd	%xmm0, %xmm1
+	addq	$1, %rdx
+	addsd	%xmm1, %xmm2
+	cmpq	%rdx, %rsi
+	jne	.L13
+.L1:
 	movapd	%xmm2, %xmm0
 	ret
-.L14:
-	movl	$-2147483648, (%rdx)
-	jmp	.L9
 	.cfi_endproc
 .LFE55:
 	.size	rca_lab_alias_nostrict_inline_u32, .-rca_lab_alias_nostrict_inline_u32
@@ -57,44 +57,42 @@ rca_lab_alias_nostrict_inline_u32:
 rca_lab_alias_nostrict_inline_f64:
 .LFB56:
 	.cfi_startproc
-	testq	%rsi, %rsi
-	je	.L21
-	movsd	.LC1(%rip), %xmm3
-	leaq	(%rdi,%rsi,8), %rcx
 	pxor	%xmm2, %xmm2
+	testq	%rsi, %rsi
+	je	.L17
+	movsd	.LC1(%rip), %xmm3
+	xorl	%edx, %edx
 	.p2align 4,,10
 	.p2align 3
-.L20:
-	movq	(%rdi), %rdx
-	movsd	16(%rdx), %xmm0
-	movsd	24(%rdx), %xmm1
-	movl	(%rdx), %eax
+.L23:
+	movq	(%rdi,%rdx,8), %rax
+	movl	(%rax), %ecx
+	movsd	16(%rax), %xmm0
+	testl	%ecx, %ecx
+	js	.L19
+	addl	$1, %ecx
+	movl	%ecx, (%rax)
+.L19:
+	movsd	24(%rax), %xmm1
+	movl	(%rax), %ecx
 	mulsd	%xmm0, %xmm1
 	addsd	%xmm0, %xmm1
-	testl	%eax, %eax
-	js	.L19
-	addl	$1, %eax
-	js	.L23
-	cmpl	$1, %eax
-	jne	.L19
+	testl	%ecx, %ecx
+	js	.L21
+	leal	-1(%rcx), %r8d
+	movl	%r8d, (%rax)
+	cmpl	$1, %ecx
+	jne	.L21
 	addsd	%xmm3, %xmm1
-.L19:
-	addsd	%xmm1, %xmm0
-	addq	$8, %rdi
-	addsd	%xmm0, %xmm2
-	cmpq	%rdi, %rcx
-	jne	.L20
-	movapd	%xmm2, %xmm0
-	ret
-	.p2align 4,,10
-	.p2align 3
 .L21:
-	pxor	%xmm2, %xmm2
+	addsd	%xmm1, %xmm0
+	addq	$1, %rdx
+	addsd	%xmm0, %xmm2
+	cmpq	%rdx, %rsi
+	jne	.L23
+.L17:
 	movapd	%xmm2, %xmm0
 	ret
-.L23:
-	movl	$-2147483648, (%rdx)
-	jmp	.L19
 	.cfi_endproc
 .LFE56:
 	.size	rca_lab_alias_nostrict_inline_f64, .-rca_lab_alias_nostrict_inline_f64
@@ -104,66 +102,55 @@ rca_lab_alias_nostrict_inline_f64:
 rca_lab_alias_nostrict_handle_u32:
 .LFB57:
 	.cfi_startproc
-	testq	%rsi, %rsi
-	je	.L42
-	movsd	.LC1(%rip), %xmm4
-	leaq	(%rdi,%rsi,8), %r9
+	movq	%rdi, %r8
 	pxor	%xmm2, %xmm2
-	jmp	.L39
+	testq	%rsi, %rsi
+	je	.L26
+	movsd	.LC1(%rip), %xmm4
+	xorl	%ecx, %ecx
 	.p2align 4,,10
 	.p2align 3
-.L46:
-	leal	1(%rcx), %esi
+.L41:
+	movq	(%r8,%rcx,8), %rdx
 	pxor	%xmm3, %xmm3
+	movl	16(%rdx), %edi
+	movq	(%rdx), %rax
+	cvtsi2sdq	%rdi, %xmm3
+	movl	(%rax), %edi
+	testl	%edi, %edi
+	js	.L30
+	addl	$1, %edi
+	movl	%edi, (%rax)
+.L30:
+	movl	16(%rdx), %edi
+	pxor	%xmm1, %xmm1
 	pxor	%xmm0, %xmm0
-	movl	%esi, (%rdx)
-	movl	16(%rax), %r8d
-	cvtsi2sdq	%r8, %xmm3
-	movl	20(%rax), %r8d
-	cvtsi2sdq	%r8, %xmm0
-	mulsd	%xmm3, %xmm0
-	addsd	%xmm1, %xmm0
-	testl	%esi, %esi
-	js	.L43
-	movl	%ecx, (%rdx)
-	cmpl	$1, %esi
-	jne	.L45
+	cvtsi2sdq	%rdi, %xmm1
+	movl	20(%rdx), %edi
+	cvtsi2sdq	%rdi, %xmm0
+	movl	(%rax), %edi
+	mulsd	%xmm1, %xmm0
+	addsd	%xmm3, %xmm0
+	testl	%edi, %edi
+	js	.L35
+	leal	-1(%rdi), %r9d
+	movl	%r9d, (%rax)
+	cmpl	$1, %edi
+	jne	.L44
 	addsd	%xmm4, %xmm0
-.L45:
-	movl	16(%rax), %eax
+.L44:
+	movl	16(%rdx), %eax
 	pxor	%xmm1, %xmm1
 	cvtsi2sdq	%rax, %xmm1
-.L33:
+.L35:
 	addsd	%xmm1, %xmm0
-	addq	$8, %rdi
+	addq	$1, %rcx
 	addsd	%xmm0, %xmm2
-	cmpq	%r9, %rdi
-	je	.L24
-.L39:
-	movq	(%rdi), %rax
-	pxor	%xmm1, %xmm1
-	movl	16(%rax), %ecx
-	movq	(%rax), %rdx
-	cvtsi2sdq	%rcx, %xmm1
-	movl	(%rdx), %ecx
-	testl	%ecx, %ecx
-	jns	.L46
-	movl	20(%rax), %eax
-	pxor	%xmm0, %xmm0
-	cvtsi2sdq	%rax, %xmm0
-	mulsd	%xmm1, %xmm0
-	addsd	%xmm1, %xmm0
-	jmp	.L33
-	.p2align 4,,10
-	.p2align 3
-.L42:
-	pxor	%xmm2, %xmm2
-.L24:
+	cmpq	%rcx, %rsi
+	jne	.L41
+.L26:
 	movapd	%xmm2, %xmm0
 	ret
-.L43:
-	movapd	%xmm3, %xmm1
-	jmp	.L33
 	.cfi_endproc
 .LFE57:
 	.size	rca_lab_alias_nostrict_handle_u32, .-rca_lab_alias_nostrict_handle_u32
@@ -173,56 +160,46 @@ rca_lab_alias_nostrict_handle_u32:
 rca_lab_alias_nostrict_handle_f64:
 .LFB58:
 	.cfi_startproc
+	pxor	%xmm2, %xmm2
 	testq	%rsi, %rsi
-	je	.L53
+	je	.L45
 	movsd	.LC1(%rip), %xmm4
-	leaq	(%rdi,%rsi,8), %r8
-	pxor	%xmm2, %xmm2
-	jmp	.L52
+	xorl	%ecx, %ecx
 	.p2align 4,,10
 	.p2align 3
-.L57:
-	leal	1(%rcx), %esi
-	movl	%esi, (%rdx)
-	movsd	16(%rax), %xmm3
-	movsd	24(%rax), %xmm0
-	mulsd	%xmm3, %xmm0
-	addsd	%xmm1, %xmm0
-	testl	%esi, %esi
-	js	.L54
-	movl	%ecx, (%rdx)
-	cmpl	$1, %esi
-	jne	.L56
-	addsd	%xmm4, %xmm0
-.L56:
-	movsd	16(%rax), %xmm1
 .L50:
-	addsd	%xmm1, %xmm0
-	addq	$8, %rdi
-	addsd	%xmm0, %xmm2
-	cmpq	%r8, %rdi
-	je	.L47
-.L52:
-	movq	(%rdi), %rax
-	movq	(%rax), %rdx
-	movsd	16(%rax), %xmm1
-	movl	(%rdx), %ecx
-	testl	%ecx, %ecx
-	jns	.L57
-	movsd	24(%rax), %xmm0
-	mulsd	%xmm1, %xmm0
-	addsd	%xmm1, %xmm0
-	jmp	.L50
-	.p2align 4,,10
-	.p2align 3
-.L53:
-	pxor	%xmm2, %xmm2
+	movq	(%rdi,%rcx,8), %rdx
+	movq	(%rdx), %rax
+	movsd	16(%rdx), %xmm3
+	movl	(%rax), %r8d
+	testl	%r8d, %r8d
+	js	.L47
+	addl	$1, %r8d
+	movl	%r8d, (%rax)
 .L47:
+	movsd	16(%rdx), %xmm1
+	movsd	24(%rdx), %xmm0
+	movl	(%rax), %r8d
+	mulsd	%xmm1, %xmm0
+	addsd	%xmm3, %xmm0
+	testl	%r8d, %r8d
+	js	.L48
+	leal	-1(%r8), %r9d
+	movl	%r9d, (%rax)
+	cmpl	$1, %r8d
+	jne	.L53
+	addsd	%xmm4, %xmm0
+.L53:
+	movsd	16(%rdx), %xmm1
+.L48:
+	addsd	%xmm1, %xmm0
+	addq	$1, %rcx
+	addsd	%xmm0, %xmm2
+	cmpq	%rcx, %rsi
+	jne	.L50
+.L45:
 	movapd	%xmm2, %xmm0
 	ret
-.L54:
-	movapd	%xmm3, %xmm1
-	jmp	.L50
 	.cfi_endproc
 .LFE58:
 	.size	rca_lab_alias_nostrict_handle_f64, .-rca_lab_alias_nostrict_handle_f64

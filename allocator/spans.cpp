@@ -1,0 +1,614 @@
+// rca's own object allocator: size-class spans in one aligned region per heap, with each span's
+// counts in refcount pages outside it (types.h, span_region). mimalloc's design, written anew:
+//
+//   - A span is a 64 KiB unit (blocks up to 8 KiB, one size class) or several units (one large
+//     block). Its first 64 bytes are a read-only header (rca/computed.h) that the `span` address
+//     function finds by masking; everything that changes lives in its descriptor, in a mapping
+//     of its own.
+//   - Each thread allocates from spans it owns (its pool's span_cache): a local free list, then
+//     never-used blocks by bump, without a lock or an atomic. A block freed by another thread is
+//     pushed on the span's thread_free list (one CAS) and collected by the owner when its span
+//     runs dry (mimalloc's thread-free list). A full span that receives such a free tells its
+//     owner through remote_pending.
+//   - The spans of an exited thread are abandoned to the region and adopted by the next thread
+//     that needs a span of that class; a free into an abandoned span collects it there.
+//   - Free units are kept committed up to the retain limit; beyond it a span's object and count
+//     memory go back to the OS when it is freed.
+//   - A block's count doubles as its state: a free block's count holds kFreeMark, so freeing a
+//     block twice, or a block never handed out, is found without a bitmap.
+#include "spans.h"
+#include "prim/prim.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace rca::detail {
+namespace {
+
+inline bool has_room(const span_desc *d) noexcept {
+  return d->local_free || d->bump.load(std::memory_order_relaxed) < d->capacity;
+}
+
+// ---- units (region lock held) ---------------------------------------------------------------
+
+void decommit_units(span_region &r, std::size_t u, std::size_t n) noexcept {
+  prim::decommit(unit_address(r, u), n << kSpanShift);
+  prim::decommit(window_of(r, u), n * r.window_bytes);
+}
+
+void mark_taken(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (r.descs[u + i].committed_free) {
+      r.descs[u + i].committed_free = false;
+      --r.committed_free_units;
+    }
+}
+
+// Merges adjacent free units and runs (when a large span found no run long enough).
+void coalesce_locked(span_region &r) noexcept {
+  std::vector<span_run> all;
+  all.reserve(r.free_units.size() + r.free_runs.size());
+  for (std::uint32_t u : r.free_units) all.push_back({u, 1});
+  for (const span_run &run : r.free_runs) all.push_back(run);
+  std::sort(all.begin(), all.end(), [](const span_run &a, const span_run &b) { return a.first < b.first; });
+  r.free_units.clear();
+  r.free_runs.clear();
+  for (std::size_t i = 0; i < all.size();) {
+    span_run run = all[i++];
+    while (i < all.size() && all[i].first == run.first + run.units) run.units += all[i++].units;
+    if (run.units == 1) r.free_units.push_back(run.first);
+    else r.free_runs.push_back(run);
+  }
+}
+
+bool take_from_runs(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
+  for (std::size_t i = 0; i < r.free_runs.size(); ++i) {
+    span_run &run = r.free_runs[i];
+    if (run.units < n) continue;
+    *out = run.first;
+    run.first += n;
+    run.units -= n;
+    if (run.units == 1) r.free_units.push_back(run.first);
+    if (run.units <= 1) {
+      r.free_runs[i] = r.free_runs.back();
+      r.free_runs.pop_back();
+    }
+    return true;
+  }
+  return false;
+}
+
+// n units for one span, or false. Fresh units are committed here (objects and count windows).
+bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
+  if (n == 1 && !r.free_units.empty()) {
+    *out = r.free_units.back();
+    r.free_units.pop_back();
+  } else if (take_from_runs(r, n, out)) {
+  } else if (r.next_fresh + n <= r.units_limit) {
+    const std::size_t u = r.next_fresh;
+    if (prim::commit(unit_address(r, u), std::size_t(n) << kSpanShift) ||
+        prim::commit(window_of(r, u), n * r.window_bytes))
+      return false;
+    r.next_fresh += n;
+    *out = static_cast<std::uint32_t>(u);
+    return true;
+  } else {
+    coalesce_locked(r);
+    if (n == 1 && !r.free_units.empty()) {
+      *out = r.free_units.back();
+      r.free_units.pop_back();
+    } else if (!take_from_runs(r, n, out)) {
+      return false;
+    }
+  }
+  mark_taken(r, *out, n);
+  return true;
+}
+
+// Refcount pages a span's counts occupy once all its blocks have been handed out: from its
+// window's start to its last block's count.
+std::size_t count_pages_of(const span_region &r, const span_desc *d) noexcept {
+  const char *last = static_cast<const char *>(count_at(
+      r, d, d->capacity - 1, d->first + std::size_t(d->capacity - 1) * d->block_size));
+  return static_cast<std::size_t>(last - d->counts) / kPageSize + 1;
+}
+
+void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
+  r.count_pages_in_use -= count_pages_of(r, &r.descs[u]);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    span_desc &d = r.descs[u + i];
+    d.owner.store(nullptr, std::memory_order_relaxed);
+    d.state.store(span_state::unused, std::memory_order_release);
+  }
+  // Keep up to retain_units free units committed (faulting a span in again costs more than the
+  // allocations it serves); what falls beyond goes back to the OS now.
+  if (r.committed_free_units + n <= r.retain_units) {
+    r.committed_free_units += n;
+    for (std::uint32_t i = 0; i < n; ++i) r.descs[u + i].committed_free = true;
+  } else {
+    decommit_units(r, u, n);
+  }
+  if (n == 1) r.free_units.push_back(u);
+  else r.free_runs.push_back({u, n});
+  r.units_in_use -= n;
+  --r.spans_in_use;
+}
+
+// A span set up for class cls (or one large block of `large` bytes), owned by c; region lock
+// held. Every field is written here, under the lock, so that a fork child never finds an owned
+// span with stale fields.
+span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls, std::size_t large) noexcept {
+  span_region &r = heap->spans;
+  const std::uint32_t n = cls == kLargeClass
+      ? static_cast<std::uint32_t>((large + RCA_SPAN_HEADER_BYTES + kSpanBytes - 1) >> kSpanShift)
+      : 1;
+  std::uint32_t u;
+  if (cls == kLargeClass && large > (r.units_limit << kSpanShift)) return nullptr;
+  if (!take_units_locked(r, n, &u)) return nullptr;
+  span_desc *d = &r.descs[u];
+  for (std::uint32_t i = 1; i < n; ++i) {
+    r.descs[u + i].head = u;
+    r.descs[u + i].state.store(span_state::tail, std::memory_order_relaxed);
+  }
+  const std::uint32_t size = cls == kLargeClass
+      ? static_cast<std::uint32_t>((std::size_t(n) << kSpanShift) - RCA_SPAN_HEADER_BYTES)
+      : class_size(cls);
+  d->local_free = nullptr;
+  d->thread_free.store(nullptr, std::memory_order_relaxed);
+  d->first = unit_address(r, u) + RCA_SPAN_HEADER_BYTES;
+  d->counts = window_of(r, u);
+  d->bump.store(0, std::memory_order_relaxed);
+  d->used = 0;
+  d->block_size = size;
+  d->capacity = cls == kLargeClass ? 1 : static_cast<std::uint32_t>((kSpanBytes - RCA_SPAN_HEADER_BYTES) / size);
+  d->reciprocal = reciprocal_of(size);
+  d->units = n;
+  d->head = u;
+  d->size_class = static_cast<std::uint8_t>(cls);
+  d->in_full = false;
+  d->full_flag.store(false, std::memory_order_relaxed);
+  d->next = d->prev = nullptr;
+  auto *h = reinterpret_cast<rca_span_header_t *>(unit_address(r, u));
+  h->count_base = reinterpret_cast<std::uintptr_t>(count_at(r, d, 0, d->first));
+  h->first_block = reinterpret_cast<std::uintptr_t>(d->first);
+  h->reciprocal = d->reciprocal;
+  h->block_size = size;
+  h->heap_id = heap->id;
+  d->owner.store(c, std::memory_order_relaxed);
+  d->state.store(span_state::owned, std::memory_order_release);
+  r.units_in_use += n;
+  if (r.units_in_use > r.units_peak) r.units_peak = r.units_in_use;
+  r.count_pages_in_use += count_pages_of(r, d);
+  if (r.count_pages_in_use > r.count_pages_peak) r.count_pages_peak = r.count_pages_in_use;
+  ++r.spans_in_use;
+  return d;
+}
+
+// ---- the owner's side -----------------------------------------------------------------------
+
+// Moves blocks freed by other threads onto the local list. Returns how many.
+std::uint32_t collect(span_desc *d) noexcept {
+  free_block_link *list = d->thread_free.exchange(nullptr, std::memory_order_acquire);
+  if (!list) return 0;
+  std::uint32_t n = 1;
+  free_block_link *tail = list;
+  while (tail->next) {
+    tail = tail->next;
+    ++n;
+  }
+  tail->next = d->local_free;
+  d->local_free = list;
+  d->used -= n;
+  return n;
+}
+
+void list_add(span_cache *c, span_desc *d) noexcept {
+  const unsigned cls = d->size_class;
+  if (cls != kLargeClass && has_room(d)) {
+    d->in_full = false;
+    d->full_flag.store(false, std::memory_order_relaxed);
+    c->avail[cls].push_front(d);
+  } else {
+    d->in_full = true;
+    d->full_flag.store(true, std::memory_order_seq_cst);
+    c->full[cls].push_front(d);
+  }
+}
+
+void release_span_locked(rca_heap_t *heap, span_desc *d) noexcept {
+  give_units_locked(heap->spans, static_cast<std::uint32_t>(unit_of(heap->spans, d)), d->units);
+}
+
+// Under the region lock: an abandoned span whose blocks may all be free now.
+void collect_abandoned_locked(rca_heap_t *heap, span_desc *d) noexcept {
+  if (d->state.load(std::memory_order_seq_cst) != span_state::abandoned) return;
+  collect(d);
+  if (d->used == 0) {
+    heap->spans.abandoned[d->size_class].remove(d);
+    release_span_locked(heap, d);
+  }
+}
+
+// A full span's blocks freed by others: back to avail, or the span back to the region.
+void sweep_full(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
+  for (span_desc *d = c->full[cls].head, *next; d; d = next) {
+    next = d->next;
+    if (!d->thread_free.load(std::memory_order_relaxed) || collect(d) == 0) continue;
+    c->full[cls].remove(d);
+    if (d->used == 0 && (cls == kLargeClass || c->avail[cls].count > 0)) {
+      std::lock_guard<std::mutex> g(heap->spans.lock);
+      release_span_locked(heap, d);
+    } else {
+      list_add(c, d);
+    }
+  }
+}
+
+// Moves the exhausted head span to the full list; the Dekker pair with span_free's remote path
+// (flag, then thread_free; thread_free, then flag) makes sure a free that raced is not missed.
+void retire_to_full(span_cache *c, span_desc *d) noexcept {
+  c->avail[d->size_class].remove(d);
+  d->in_full = true;
+  d->full_flag.store(true, std::memory_order_seq_cst);
+  c->full[d->size_class].push_front(d);
+  if (d->thread_free.load(std::memory_order_seq_cst) && collect(d) > 0) {
+    c->full[d->size_class].remove(d);
+    list_add(c, d);
+  }
+}
+
+// A span of class cls with room, when the cache's head span has none.
+span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
+  while (span_desc *d = c->avail[cls].head) {
+    if (has_room(d) || collect(d) > 0) return d;
+    retire_to_full(c, d);
+    if (c->avail[cls].head == d) return d;  // collected while retiring
+  }
+  if (c->remote_pending.exchange(0, std::memory_order_acquire) != 0) {
+    sweep_full(heap, c, cls);
+    sweep_full(heap, c, kLargeClass);
+    if (span_desc *d = c->avail[cls].head) return d;
+  }
+  span_region &r = heap->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  while (span_desc *d = r.abandoned[cls].head) {
+    r.abandoned[cls].remove(d);
+    d->owner.store(c, std::memory_order_seq_cst);
+    d->state.store(span_state::owned, std::memory_order_seq_cst);
+    collect(d);
+    list_add(c, d);
+    if (!d->in_full) return d;
+  }
+  span_desc *d = span_new_locked(heap, c, cls, 0);
+  if (d) c->avail[cls].push_front(d);
+  return d;
+}
+
+// The next block of a span with room (owner only).
+[[gnu::always_inline]] inline char *span_take(span_desc *d) noexcept {
+  if (free_block_link *b = d->local_free) {
+    d->local_free = b->next;
+    return reinterpret_cast<char *>(b);
+  }
+  const std::uint32_t i = d->bump.load(std::memory_order_relaxed);
+  if (i >= d->capacity) return nullptr;
+  d->bump.store(i + 1, std::memory_order_relaxed);
+  return d->first + std::size_t(i) * d->block_size;
+}
+
+span_desc *large_new(rca_heap_t *heap, span_cache *c, std::size_t size) noexcept {
+  if (c->remote_pending.load(std::memory_order_relaxed) != 0) {
+    c->remote_pending.store(0, std::memory_order_relaxed);
+    sweep_full(heap, c, kLargeClass);
+  }
+  span_desc *d;
+  {
+    std::lock_guard<std::mutex> g(heap->spans.lock);
+    d = span_new_locked(heap, c, kLargeClass, size);
+  }
+  if (!d) return nullptr;
+  d->in_full = true;
+  d->full_flag.store(true, std::memory_order_seq_cst);
+  c->full[kLargeClass].push_front(d);
+  return d;
+}
+
+void *cache_alloc(rca_heap_t *heap, span_cache *c, std::size_t size, std::uint64_t init) noexcept {
+  span_region &r = heap->spans;
+  span_desc *d;
+  char *block = nullptr;
+  if (size <= kSmallBlockMax) [[likely]] {
+    const unsigned cls = class_of(size);
+    d = c->avail[cls].head;
+    if (d) [[likely]] block = span_take(d);
+    if (!block) [[unlikely]] {
+      if (!(d = refill(heap, c, cls))) return nullptr;
+      block = span_take(d);
+    }
+  } else {
+    if (!(d = large_new(heap, c, size))) return nullptr;
+    block = span_take(d);
+  }
+  ++d->used;
+  void *count = r.granule ? count_at(r, d, 0, block)
+                          : count_at(r, d,
+                                     static_cast<std::uint32_t>(
+                                         (std::uint64_t(block - d->first) * d->reciprocal) >> 32),
+                                     block);
+  count_store(r, count, init);
+  return block;
+}
+
+}  // namespace
+
+// A free by the span's owner (or under pool_lock for the heap's fallback cache).
+void cache_free_local(rca_heap_t *heap, span_cache *c, span_desc *d, void *p) noexcept {
+  auto *b = static_cast<free_block_link *>(p);
+  b->next = d->local_free;
+  d->local_free = b;
+  const unsigned cls = d->size_class;
+  if (--d->used == 0 && (cls == kLargeClass || c->avail[cls].count > (d->in_full ? 0u : 1u))) {
+    // Empty, and not the class's last span with room: back to the region.
+    (d->in_full ? c->full[cls] : c->avail[cls]).remove(d);
+    std::lock_guard<std::mutex> g(heap->spans.lock);
+    release_span_locked(heap, d);
+    return;
+  }
+  if (d->in_full) {
+    c->full[cls].remove(d);
+    list_add(c, d);
+  }
+}
+
+namespace {
+
+[[noreturn]] void bad_free(const rca_heap_t *heap, const void *p, const char *what,
+                           const char *why) noexcept {
+  char desc[128];
+  fatal("%s: %p is %s of %s", what, p, why, describe(heap, desc, sizeof desc));
+}
+
+// The span holding block p and its index, or an abort naming what is wrong with p.
+span_desc *checked_block(const rca_heap_t *heap, const void *p, const char *what,
+                         std::uint32_t *index) noexcept {
+  const span_region &r = heap->spans;
+  const char *q = static_cast<const char *>(p);
+  if (q < r.base || q >= r.base + (r.units_limit << kSpanShift))
+    bad_free(heap, p, what, "not a block (outside the object region)");
+  span_desc *d = &r.descs[static_cast<std::size_t>(q - r.base) >> kSpanShift];
+  const span_state st = d->state.load(std::memory_order_acquire);
+  if (st == span_state::tail) bad_free(heap, p, what, "an interior pointer (inside a large block)");
+  if (st == span_state::unused) bad_free(heap, p, what, "not a block (in a free span: freed twice?)");
+  if (q < d->first) bad_free(heap, p, what, "not a block (in a span header)");
+  const std::uint64_t off = static_cast<std::uint64_t>(q - d->first);
+  const std::uint32_t i = static_cast<std::uint32_t>((off * d->reciprocal) >> 32);
+  if (std::uint64_t(i) * d->block_size != off) bad_free(heap, p, what, "an interior pointer");
+  if (i >= d->bump.load(std::memory_order_relaxed))
+    bad_free(heap, p, what, "not a block (never handed out)");
+  *index = i;
+  return d;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Region lifetime
+// ---------------------------------------------------------------------------------------------
+
+int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_bytes,
+               std::size_t retain_pages) noexcept {
+  r.granule = granule;
+  r.slot_bytes = slot_bytes;
+  r.units_limit = std::max<std::size_t>(1, (object_limit + kSpanBytes - 1) >> kSpanShift);
+  r.retain_units = retain_pages * kPageSize / kSpanBytes;
+  r.window_bytes = (kSpanBytes / kGranule) * slot_bytes;
+  // Aligned units: reserve one unit more and start at the first aligned address inside.
+  r.reservation_bytes = (r.units_limit + 1) << kSpanShift;
+  if (int e = prim::reserve(r.reservation_bytes, &r.reservation)) {
+    set_error(e, "cannot reserve %zu bytes for object spans", r.reservation_bytes);
+    return e;
+  }
+  const auto raw = reinterpret_cast<std::uintptr_t>(r.reservation);
+  r.base = reinterpret_cast<char *>((raw + kSpanBytes - 1) & ~std::uintptr_t(kSpanBytes - 1));
+  r.counts_reserved = r.units_limit * r.window_bytes;
+  void *counts = nullptr;
+  int e = prim::reserve(r.counts_reserved, &counts);
+  if (e) {
+    set_error(e, "cannot reserve %zu bytes for the spans' counts", r.counts_reserved);
+    spans_destroy(r);
+    return e;
+  }
+  r.counts = static_cast<char *>(counts);
+  r.granule_bias = reinterpret_cast<std::uintptr_t>(r.counts) -
+                   (reinterpret_cast<std::uintptr_t>(r.base) >> RCA_GRANULE_SHIFT) * slot_bytes;
+  r.descs_bytes = (r.units_limit * sizeof(span_desc) + kPageSize - 1) / kPageSize * kPageSize;
+  void *descs = nullptr;
+  e = prim::reserve(r.descs_bytes, &descs);
+  if (e == 0) e = prim::commit(descs, r.descs_bytes);
+  if (e) {
+    if (descs) prim::release(descs, r.descs_bytes);
+    set_error(e, "cannot map %zu bytes of span descriptors", r.descs_bytes);
+    spans_destroy(r);
+    return e;
+  }
+  r.descs = static_cast<span_desc *>(descs);  // zero: every unit unused
+  return 0;
+}
+
+void spans_destroy(span_region &r) noexcept {
+  if (r.reservation) prim::release(r.reservation, r.reservation_bytes);
+  if (r.counts) prim::release(r.counts, r.counts_reserved);
+  if (r.descs) prim::release(r.descs, r.descs_bytes);
+  r.reservation = nullptr;
+  r.base = r.counts = nullptr;
+  r.descs = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks
+// ---------------------------------------------------------------------------------------------
+
+void *span_alloc(rca_heap_t *heap, pool *mine, std::size_t size, bool raw) noexcept {
+  const std::uint64_t init = raw ? raw_mark(heap->spans) : 1;
+  void *p;
+  if (mine) [[likely]] {
+    p = cache_alloc(heap, &mine->spans, size, init);
+  } else {
+    std::lock_guard<spin_lock> g(heap->pool_lock);
+    p = cache_alloc(heap, &heap->shared_spans, size, init);
+  }
+  if (!p) {
+    char desc[128];
+    set_error(ENOMEM, "%s: object memory exhausted for %zu bytes (object_limit %zu bytes)",
+              describe(heap, desc, sizeof desc), size, heap->spans.units_limit << kSpanShift);
+  }
+  return p;
+}
+
+std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) noexcept {
+  span_region &r = heap->spans;
+  std::uint32_t index;
+  span_desc *d = checked_block(heap, p, what, &index);
+  const std::size_t bytes = d->block_size;
+  void *count = count_at(r, d, index, p);
+  if (count_load(r, count) == free_mark(r)) bad_free(heap, p, what, "a block freed twice");
+  count_store(r, count, free_mark(r));
+
+  span_cache *owner = d->owner.load(std::memory_order_relaxed);
+  if (mine && owner == &mine->spans) [[likely]] {
+    cache_free_local(heap, owner, d, p);
+    return bytes;
+  }
+  if (owner == &heap->shared_spans) {
+    std::lock_guard<spin_lock> g(heap->pool_lock);
+    if (d->owner.load(std::memory_order_relaxed) == &heap->shared_spans) {
+      cache_free_local(heap, &heap->shared_spans, d, p);
+      return bytes;
+    }
+  }
+  // Another thread's span, or an abandoned one: push on its thread_free list.
+  auto *b = static_cast<free_block_link *>(p);
+  free_block_link *head = d->thread_free.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!d->thread_free.compare_exchange_weak(head, b, std::memory_order_seq_cst,
+                                                 std::memory_order_relaxed));
+  if (d->state.load(std::memory_order_seq_cst) == span_state::abandoned) {
+    // Nobody would collect it: do it here (abandoning marks the span before collecting, so one
+    // of the two sides sees this block).
+    std::lock_guard<std::mutex> g(r.lock);
+    collect_abandoned_locked(heap, d);
+  } else if (d->full_flag.load(std::memory_order_seq_cst)) {
+    if (span_cache *o = d->owner.load(std::memory_order_acquire))
+      o->remote_pending.fetch_add(1, std::memory_order_release);
+  }
+  return bytes;
+}
+
+void *span_realloc(rca_heap_t *heap, pool *mine, void *p, std::size_t size) noexcept {
+  std::uint32_t index;
+  const std::size_t old = checked_block(heap, p, "rca_realloc", &index)->block_size;
+  if (size <= old && size > old / 2) return p;
+  void *q = span_alloc(heap, mine, size, true);
+  if (!q) return nullptr;
+  std::memcpy(q, p, size < old ? size : old);
+  span_free(heap, mine, p, "rca_realloc");
+  return q;
+}
+
+std::size_t span_usable_size(const rca_heap_t *heap, const void *p) noexcept {
+  const span_region &r = heap->spans;
+  const span_desc *d =
+      &r.descs[static_cast<std::size_t>(static_cast<const char *>(p) - r.base) >> kSpanShift];
+  return d->block_size;
+}
+
+void *span_count_of(const rca_heap_t *heap, const void *p) noexcept {
+  const span_region &r = heap->spans;
+  if (r.granule) return rca_computed_granule_count(r.granule_bias, p, r.slot_bytes);
+  return rca_computed_span_count(p, r.slot_bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads that exit, threads that a fork left behind
+// ---------------------------------------------------------------------------------------------
+
+void spans_abandon(rca_heap_t *heap, span_cache *c) noexcept {
+  span_region &r = heap->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  for (unsigned cls = 0; cls <= kLargeClass; ++cls)
+    for (span_list *l : {&c->avail[cls], &c->full[cls]}) {
+      while (span_desc *d = l->head) {
+        l->remove(d);
+        d->in_full = false;
+        d->full_flag.store(false, std::memory_order_relaxed);
+        d->owner.store(nullptr, std::memory_order_seq_cst);
+        d->state.store(span_state::abandoned, std::memory_order_seq_cst);
+        r.abandoned[cls].push_front(d);
+        collect_abandoned_locked(heap, d);
+      }
+    }
+  c->remote_pending.store(0, std::memory_order_relaxed);
+}
+
+void spans_abandon_after_fork(rca_heap_t *heap, span_cache *c) noexcept {
+  span_region &r = heap->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  for (std::size_t u = 0; u < r.next_fresh; ++u) {
+    span_desc *d = &r.descs[u];
+    if (d->state.load(std::memory_order_relaxed) != span_state::owned ||
+        d->owner.load(std::memory_order_relaxed) != c)
+      continue;
+    // The lists are the truth: `used` may be a step behind them. A walk is bounded by the
+    // capacity, so a list torn mid-push ends where the push had got to.
+    // Blocks on thread_free still count as used until collect_abandoned_locked takes them.
+    std::uint32_t free_blocks = 0;
+    for (free_block_link *b = d->local_free; b && free_blocks < d->capacity; b = b->next)
+      ++free_blocks;
+    const std::uint32_t bump = d->bump.load(std::memory_order_relaxed);
+    d->used = bump > free_blocks ? bump - free_blocks : 0;
+    d->in_full = false;
+    d->full_flag.store(false, std::memory_order_relaxed);
+    d->next = d->prev = nullptr;
+    d->owner.store(nullptr, std::memory_order_relaxed);
+    d->state.store(span_state::abandoned, std::memory_order_relaxed);
+    r.abandoned[d->size_class].push_front(d);
+    collect_abandoned_locked(heap, d);
+  }
+  for (unsigned cls = 0; cls <= kLargeClass; ++cls) {
+    c->avail[cls] = span_list{};
+    c->full[cls] = span_list{};
+  }
+  c->remote_pending.store(0, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole-heap walks
+// ---------------------------------------------------------------------------------------------
+
+void spans_for_each_count(rca_heap_t *heap, void (*fn)(void *count, void *arg), void *arg) {
+  span_region &r = heap->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  const std::uint64_t free_m = free_mark(r), raw_m = raw_mark(r);
+  for (std::size_t u = 0; u < r.next_fresh; ++u) {
+    span_desc *d = &r.descs[u];
+    const span_state st = d->state.load(std::memory_order_relaxed);
+    if (st != span_state::owned && st != span_state::abandoned) continue;
+    const std::uint32_t bump = d->bump.load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < bump; ++i) {
+      void *c = count_at(r, d, i, d->first + std::size_t(i) * d->block_size);
+      const std::uint64_t v = count_load(r, c);
+      if (v != free_m && v != raw_m) fn(c, arg);
+    }
+  }
+}
+
+std::size_t spans_count_pages(rca_heap_t *heap, std::size_t *peak) noexcept {
+  span_region &r = heap->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  if (peak) *peak = r.count_pages_peak;
+  return r.count_pages_in_use;
+}
+
+}  // namespace rca::detail
