@@ -15,10 +15,12 @@ int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsi
     set_error(ENOTSUP, "rca needs 4 KiB OS pages (this system has %zu)", prim::page_size());
     return ENOTSUP;
   }
-  // A 32-bit index must reach every slot: cap the arena at 2^32 slots.
-  const std::size_t index_cap = (std::size_t(1) << 32) * slot_width;
-  std::size_t pages = (limit_bytes + kPageSize - 1) / kPageSize;
-  if (pages * kPageSize > index_cap - kPageSize) pages = index_cap / kPageSize - 1;
+  // A 32-bit index must reach every slot: resolve_config refuses larger limits.
+  if (limit_bytes > max_arena_limit(slot_width)) {
+    set_error(EINVAL, "arena_limit %zu is above %zu", limit_bytes, max_arena_limit(slot_width));
+    return EINVAL;
+  }
+  const std::size_t pages = (limit_bytes + kPageSize - 1) / kPageSize;
   a.page_limit = pages + 1;  // + the guard page
   a.reserved = a.page_limit * kPageSize;
   void *base = nullptr;

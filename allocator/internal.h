@@ -21,6 +21,10 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
 int resolve_config(rca_config_t *cfg) noexcept;
 
 // ---- arena.cpp ------------------------------------------------------------------------------
+/// The largest arena_limit: a 32-bit index reaches 2^32 slots, page 0 (the guard) among them.
+inline constexpr std::size_t max_arena_limit(unsigned slot_width) noexcept {
+  return (std::size_t(1) << 32) * slot_width - kPageSize;
+}
 int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width) noexcept;
 void arena_destroy(arena &a) noexcept;
 /// An empty, committed page with its descriptor reset (capacity slots, all free), or null.

@@ -77,7 +77,13 @@ int parse_size(const char *name, const char *v, std::size_t *out) {
     set_error(EINVAL, "option %s: '%s' is not a size (e.g. 4096, 64k, 16m, 1g)", name, v);
     return -1;
   }
-  *out = static_cast<std::size_t>(n * mul);
+  // A suffix must not wrap the value round to a small one (18014398509481984k was 0).
+  unsigned long long bytes;
+  if (__builtin_mul_overflow(n, mul, &bytes) || bytes > SIZE_MAX) {
+    set_error(EINVAL, "option %s: '%s' does not fit in 64 bits", name, v);
+    return -1;
+  }
+  *out = static_cast<std::size_t>(bytes);
   return 0;
 }
 
@@ -143,6 +149,14 @@ int resolve_config(rca_config_t *c) noexcept {
   if (c->arena_limit < kPageSize)
     return set_error(EINVAL, "arena_limit %zu is below one refcount page (%zu bytes)",
                      c->arena_limit, kPageSize),
+           EINVAL;
+  // Refused rather than clamped: a config that says 1000g while 16g is reserved would mislead
+  // every figure computed from it.
+  if (c->arena_limit > max_arena_limit(c->slot_bits / 8))
+    return set_error(EINVAL,
+                     "arena_limit %zu is above the largest arena 32-bit indexes reach with "
+                     "%u-bit slots (%zu bytes: 2^32 slots less the guard page)",
+                     c->arena_limit, c->slot_bits, max_arena_limit(c->slot_bits / 8)),
            EINVAL;
   if (c->checks < 0) {
 #ifdef NDEBUG
