@@ -225,6 +225,14 @@ RCA_API int rca_config_from_env(rca_config_t *c) {
   return 0;
 }
 
+RCA_API int rca_heap_check_slot_bits(const rca_heap_t *heap, unsigned bits) {
+  if (heap->config.slot_bits == bits) return 0;
+  char desc[128];
+  set_error(EINVAL, "%s has %u-bit slots, but the hot path was compiled with RCA_SLOT_BITS=%u",
+            describe(heap, desc, sizeof desc), heap->config.slot_bits, bits);
+  return -1;
+}
+
 RCA_API const char *rca_placement_name(rca_placement_t p) {
   return static_cast<unsigned>(p) < RCA_PLACEMENT_COUNT ? placement_names[p] : "?";
 }
