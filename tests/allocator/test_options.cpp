@@ -135,3 +135,23 @@ TEST(Options, ArenaLimitsBeyondTheIndexRangeAreRefused) {
     rca_heap_destroy(h);
   }
 }
+
+// Issue 10, defect 3: a hot path compiled for 32-bit counts on a heap made with
+// RCA_SLOT_BITS=64 counted the wrong object; the width check says so before any count is touched.
+TEST(Options, HotPathWidthMismatchIsReported) {
+  rca_config_t c;
+  rca_config_init(&c);
+  c.slot_bits = 64;
+  rca_heap_t *h = rca_heap_new(&c);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(rca_heap_check_slot_bits(h, 64), 0);
+  errno = 0;
+  EXPECT_EQ(rca_heap_check_slot_bits(h, 32), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_NE(std::string(rca_last_error())
+                .find("has 64-bit slots, but the hot path was compiled with RCA_SLOT_BITS=32"),
+            std::string::npos)
+      << rca_last_error();
+  EXPECT_EQ(rca_heap_check_hot_path(h), -1) << "this file's hot path is the default, 32-bit";
+  rca_heap_destroy(h);
+}
