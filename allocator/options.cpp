@@ -226,6 +226,7 @@ RCA_API int rca_config_from_env(rca_config_t *c) {
 }
 
 RCA_API int rca_heap_check_slot_bits(const rca_heap_t *heap, unsigned bits) {
+  check_heap(heap, "rca_heap_check_slot_bits");
   if (heap->config.slot_bits == bits) return 0;
   char desc[128];
   set_error(EINVAL, "%s has %u-bit slots, but the hot path was compiled with RCA_SLOT_BITS=%u",

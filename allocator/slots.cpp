@@ -274,6 +274,43 @@ void pool_abandon_after_fork(rca_heap_t *heap, pool *p) noexcept {
   p->remote_pending.store(0, std::memory_order_relaxed);
 }
 
+void slot_bind_object(rca_heap_t *heap, void *slot, const void *obj) noexcept {
+  slot_object_tag(heap, slot).store(object_tag(obj), std::memory_order_relaxed);
+}
+
+void check_object_slot(const rca_heap_t *heap, const void *obj, const void *slot,
+                       const char *what) noexcept {
+  const char *why = nullptr;
+  if (!arena_page_of(heap->arena, slot))
+    why = "its header names no slot of this heap: an object of another heap, or not an object";
+  else if (!slot_is_live(heap, slot))
+    why = "its slot is free: freed already, or not an object";
+  else if (slot_object_tag(heap, slot).load(std::memory_order_relaxed) != object_tag(obj))
+    why = "its slot is another object's: freed already and the slot reused, or an object of "
+          "another heap";
+  if (!why) return;
+  char desc[128];
+  fatal("%s: %p is not a live object of %s (%s; slot %p)", what, obj,
+        describe(heap, desc, sizeof desc), why, slot);
+}
+
+void slot_free_object(rca_heap_t *heap, void *obj, void *slot, const char *what,
+                      pool *mine) noexcept {
+  check_object_slot(heap, obj, slot, what);
+  slot_object_tag(heap, slot).store(0, std::memory_order_relaxed);
+  slot_free(heap, slot, what, mine);
+}
+
+void slot_free_bare(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept {
+  if (arena_page_of(heap->arena, slot) && slot_is_live(heap, slot) &&
+      slot_object_tag(heap, slot).load(std::memory_order_relaxed) != 0) {
+    char desc[128];
+    fatal("%s: slot %p of %s is an object's (free the object with rca_obj_free)", what, slot,
+          describe(heap, desc, sizeof desc));
+  }
+  slot_free(heap, slot, what, mine);
+}
+
 bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept {
   const page_desc *d = arena_page_of(heap->arena, slot);
   if (!d || d->state.load(std::memory_order_acquire) == page_state::unused) return false;
