@@ -198,8 +198,11 @@ void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexc
   const unsigned w = bit / 64;
   const std::uint64_t m = std::uint64_t(1) << (bit % 64);
   char desc[128];
+  // A slot another thread freed sits in remote_bits until its owner collects it: free too (the
+  // owner's local free would otherwise take it twice; found by the fuzzer's misuse ops).
   if (d->state.load(std::memory_order_acquire) == page_state::unused ||
-      (d->free_bits[w].load(std::memory_order_relaxed) & m))
+      ((d->free_bits[w].load(std::memory_order_relaxed) |
+        d->remote_bits[w].load(std::memory_order_relaxed)) & m))
     fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
           static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_width,
           describe(heap, desc, sizeof desc));
