@@ -61,9 +61,22 @@ inline page_desc *arena_page_of(const arena &a, const void *addr) noexcept {
 /// calling thread's pool (thread_pool(heap); null if it has none, which the thread placement
 /// reports as ENOMEM).
 void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept;
-/// Frees the slot at `slot` (checked: aborts on a foreign or already free slot). `what` names
-/// the operation for the message; `mine` as for slot_alloc.
-void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept;
+/// Frees the slot at `slot`, checked before anything changes: aborts naming `what` on a slot
+/// outside the arena, a free one, or one whose object tag is not obj's (obj: the object whose
+/// header named the slot; null for a bare slot, whose tag must be 0). `mine` as for slot_alloc.
+void slot_free_checked(rca_heap_t *heap, void *slot, const char *what, pool *mine,
+                       const void *obj) noexcept;
+/// A bare slot (rca_slot_free): refused when an object holds it.
+inline void slot_free_bare(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept {
+  slot_free_checked(heap, slot, what, mine, nullptr);
+}
+/// An object's slot (rca_obj_free of an arena placement): it must be live and tagged with obj.
+/// With checks off (no registry) this is what catches a double free whose slot went to another
+/// object, and an object of another index heap.
+inline void slot_free_object(rca_heap_t *heap, void *obj, void *slot, const char *what,
+                             pool *mine) noexcept {
+  slot_free_checked(heap, slot, what, mine, obj);
+}
 /// Abandons a thread pool: pages with live slots go to the arena, empty ones are returned.
 void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
 /// The same in a fork child for the pool of a thread that did not survive the fork. That thread
@@ -80,18 +93,11 @@ inline std::uint32_t object_tag(const void *obj) noexcept {
   const auto t = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(obj) >> 3);
   return t ? t : 1;
 }
-/// Records that `obj` holds the arena slot `slot` (rca_obj_alloc).
-void slot_bind_object(rca_heap_t *heap, void *slot, const void *obj) noexcept;
 /// Checks that the arena slot `slot`, read from obj's header, is live and held by obj; aborts
-/// naming `what`, obj and the heap when not (a freed object, a double free whose slot was handed
-/// out again, an object of another heap). Reads nothing but the arena's own metadata.
+/// naming `what`, obj and the heap when not (the generic operations' check; reads only the
+/// arena's own metadata).
 void check_object_slot(const rca_heap_t *heap, const void *obj, const void *slot,
                        const char *what) noexcept;
-/// check_object_slot, then the slot's release (rca_obj_free of an arena placement).
-void slot_free_object(rca_heap_t *heap, void *obj, void *slot, const char *what,
-                      pool *mine) noexcept;
-/// slot_free for a bare slot (rca_slot_free): refused when an object holds the slot.
-void slot_free_bare(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept;
 /// True when the slot at `slot` is currently handed out.
 bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept;
 /// Calls fn(slot) for every live slot of the heap (quiescent heap only).
@@ -227,6 +233,10 @@ inline std::atomic<std::uint32_t> &slot_object_tag(const rca_heap_t *heap, const
   const std::size_t off =
       static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
   return heap->arena.object_tags[off >> heap->slot_shift];
+}
+/// Records that `obj` holds the arena slot `slot` (rca_obj_alloc).
+inline void slot_bind_object(rca_heap_t *heap, void *slot, const void *obj) noexcept {
+  slot_object_tag(heap, slot).store(object_tag(obj), std::memory_order_relaxed);
 }
 /// Where freeze keeps the count of an arena slot aside: 8 bytes per slot position.
 inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) noexcept {
