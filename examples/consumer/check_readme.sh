@@ -21,7 +21,7 @@ cat >"$runner" <<'RUN'
 # Runs one build of the README program under every placement and handle, then a wrong width.
 set -euo pipefail
 bin=$1
-for p in inline embedded shared thread padded; do
+for p in inline embedded shared thread padded computed; do
   for h in pointer index; do
     [[ $p == embedded && $h == index ]] && continue  # refused by design; the program knows
     out=$(RCA_PLACEMENT=$p RCA_HANDLE=$h "$bin")
