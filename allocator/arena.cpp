@@ -9,16 +9,19 @@
 
 namespace rca::detail {
 
-int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width) noexcept {
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width,
+               unsigned slot_stride) noexcept {
   a.retain = retain_pages;
   if (prim::page_size() != kPageSize) {
     set_error(ENOTSUP, "rca needs 4 KiB OS pages (this system has %zu)", prim::page_size());
     return ENOTSUP;
   }
-  // A 32-bit index must reach every slot: cap the arena at 2^32 slots.
-  const std::size_t index_cap = (std::size_t(1) << 32) * slot_width;
-  std::size_t pages = (limit_bytes + kPageSize - 1) / kPageSize;
-  if (pages * kPageSize > index_cap - kPageSize) pages = index_cap / kPageSize - 1;
+  // A 32-bit index must reach every slot: resolve_config refuses larger limits.
+  if (limit_bytes > max_arena_limit(slot_width)) {
+    set_error(EINVAL, "arena_limit %zu is above %zu", limit_bytes, max_arena_limit(slot_width));
+    return EINVAL;
+  }
+  const std::size_t pages = (limit_bytes + kPageSize - 1) / kPageSize;
   a.page_limit = pages + 1;  // + the guard page
   a.reserved = a.page_limit * kPageSize;
   void *base = nullptr;
@@ -37,14 +40,28 @@ int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsi
     return e;
   }
   a.descs = static_cast<page_desc *>(descs);  // zero-filled: every page unused, no owner
+  a.object_tags_bytes = (a.page_limit * (kPageSize / slot_stride) * sizeof(std::uint32_t) +
+                         kPageSize - 1) / kPageSize * kPageSize;
+  void *tags = nullptr;
+  e = prim::reserve(a.object_tags_bytes, &tags);
+  if (e == 0) e = prim::commit(tags, a.object_tags_bytes);  // zero: no slot holds an object
+  if (e) {
+    prim::release(a.descs, a.descs_bytes);
+    prim::release(a.base, a.reserved);
+    set_error(e, "cannot map %zu bytes of object tags", a.object_tags_bytes);
+    return e;
+  }
+  a.object_tags = static_cast<std::atomic<std::uint32_t> *>(tags);
   return 0;
 }
 
 void arena_destroy(arena &a) noexcept {
   if (a.base) prim::release(a.base, a.reserved);
   if (a.descs) prim::release(a.descs, a.descs_bytes);
+  if (a.object_tags) prim::release(a.object_tags, a.object_tags_bytes);
   a.base = nullptr;
   a.descs = nullptr;
+  a.object_tags = nullptr;
 }
 
 namespace {

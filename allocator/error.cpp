@@ -13,7 +13,18 @@ namespace {
 thread_local char last_error[256];
 }
 
+void (*fatal_hook)(const char *message) noexcept = nullptr;
+
 void fatal(const char *fmt, ...) noexcept {
+  if (fatal_hook) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fatal_hook(msg);
+    std::abort();
+  }
   char msg[512];
   int n = std::snprintf(msg, sizeof msg, "rca: ");
   va_list ap;
@@ -33,6 +44,12 @@ void set_error(int err, const char *fmt, ...) noexcept {
   std::vsnprintf(last_error, sizeof last_error, fmt, ap);
   va_end(ap);
   errno = err;
+}
+
+void not_a_heap(const rca_heap_t *heap, const char *what) noexcept {
+  if (!heap) fatal("%s: null heap", what);
+  fatal("%s: %p is not a live heap (%s)", what, static_cast<const void *>(heap),
+        heap->magic == kDeadHeapMagic ? "destroyed" : "never made by rca_heap_new, or overwritten");
 }
 
 const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexcept {

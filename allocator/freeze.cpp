@@ -82,6 +82,7 @@ void computed_visit(void *count, void *arg) {
 extern "C" {
 
 RCA_API long rca_heap_freeze(rca_heap_t *heap) {
+  check_heap(heap, "rca_heap_freeze");
   long n = 0;
   const std::uint64_t frozen = frozen_value(heap);
   if (heap->counts_in_spans) {  // computed: a sweep of the spans' count windows
@@ -120,6 +121,7 @@ RCA_API long rca_heap_freeze(rca_heap_t *heap) {
 }
 
 RCA_API long rca_heap_thaw(rca_heap_t *heap) {
+  check_heap(heap, "rca_heap_thaw");
   long n = 0;
   if (heap->counts_in_spans) {
     if (!heap->saved_counts) return 0;
@@ -158,6 +160,7 @@ RCA_API long rca_heap_thaw(rca_heap_t *heap) {
 }
 
 RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, void *arg) {
+  check_heap(heap, "rca_heap_visit_pages");
   if (heap->counts_in_spans) {
     // Computed: the pages of the spans' count windows that hold live counts (each window is
     // whole pages, and the sweep visits a span's counts in address order).
@@ -192,6 +195,7 @@ RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, v
 }
 
 RCA_API void rca_heap_arena_range(const rca_heap_t *heap, void **lo, void **hi) {
+  check_heap(heap, "rca_heap_arena_range");
   if (heap->counts_in_spans) {
     *lo = heap->spans.counts;
     *hi = heap->spans.counts + heap->spans.counts_reserved;

@@ -120,11 +120,58 @@ pool *thread_pool_slow(rca_heap_t *heap) noexcept {
 namespace {
 
 
+constexpr std::size_t kHeapBytes = (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize;
+
 void destroy_heap_memory(rca_heap_t *heap) noexcept {
   heap->~rca_heap_s();
-  const std::size_t bytes = (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize;
-  lsan_root_remove(heap, bytes);
-  rca::prim::release(heap, bytes);
+  lsan_root_remove(heap, kHeapBytes);
+  rca::prim::release(heap, kHeapBytes);
+}
+
+// A destroyed heap's structure is not unmapped at once: it stays, marked dead, until
+// kHeapQuarantine more heaps have been destroyed. A stale pointer to it meanwhile reads the dead
+// magic and aborts with a message (instead of SIGSEGV), and no new heap can get its address, so
+// a stale rca_heap_destroy cannot destroy a newer heap. Costs one page per quarantined heap
+// (the rest of a larger structure is decommitted). Older ones are unmapped: a pointer to a heap
+// destroyed longer ago is not caught.
+constexpr std::size_t kHeapQuarantine = 256;
+rca_heap_t *quarantine[kHeapQuarantine];  // guarded by heaps_lock
+std::size_t quarantine_next = 0;
+
+void bury_heap(rca_heap_t *heap) noexcept {
+  heap->~rca_heap_s();
+  lsan_root_remove(heap, kHeapBytes);
+  new (static_cast<void *>(heap)) std::uint64_t(kDeadHeapMagic);  // rca_heap_s::magic
+  if (kHeapBytes > kPageSize)
+    rca::prim::decommit(reinterpret_cast<char *>(heap) + kPageSize, kHeapBytes - kPageSize);
+  std::lock_guard<std::mutex> g(heaps_lock());
+  rca_heap_t *&slot = quarantine[quarantine_next++ % kHeapQuarantine];
+  if (slot) rca::prim::release(slot, kHeapBytes);
+  slot = heap;
+}
+
+// The generic operations are always checked: a freed or foreign object aborts with a message
+// instead of following whatever its header holds now (a freed object's first bytes may be the
+// backend's free-list link). With tracking the registry decides before the header is read.
+// Without it: arena placements check the slot's bitmap bit and object tag, embedded ones that
+// the header points into the object; an inline heap that does not track has nothing to ask.
+void *live_object_slot(const rca_heap_t *heap, const void *obj, const char *what) noexcept {
+  check_heap(heap, what);
+  char desc[128];
+  if (heap->tracking &&
+      !registry_contains(const_cast<rca_heap_t *>(heap), obj, block_kind::object))
+    fatal("%s: %p is not a live object of %s (freed already, or a pointer from elsewhere)", what,
+          obj, describe(heap, desc, sizeof desc));
+  if (heap->placement->has_refcount_pages) {
+    void *slot = heap->placement->obj_slot(heap, obj);
+    check_object_slot(heap, obj, slot, what);
+    return slot;
+  }
+  if (heap->placement->id == RCA_PLACEMENT_EMBEDDED &&
+      *static_cast<const void *const *>(obj) != static_cast<const char *>(obj) + sizeof(void *))
+    fatal("%s: %p is not a live object of %s (its header does not point into it)", what, obj,
+          describe(heap, desc, sizeof desc));
+  return heap->placement->obj_slot(heap, obj);
 }
 
 }  // namespace
@@ -164,7 +211,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   // The heap structure gets pages of its own: its locks and counters are written all the time,
   // and must not share a page with objects (a fork child would dirty that object page).
   void *mem = nullptr;
-  const std::size_t heap_bytes = (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize;
+  const std::size_t heap_bytes = kHeapBytes;
   if (int e = rca::prim::reserve(heap_bytes, &mem); e || (e = rca::prim::commit(mem, heap_bytes))) {
     set_error(e, "cannot map the heap structure");
     return nullptr;
@@ -173,6 +220,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   // Its pages are mmap'ed, which LeakSanitizer does not scan: registered, so that what only the
   // heap points to (thread pools, registry buckets) is not reported leaked for a heap alive at exit.
   lsan_root_add(mem, heap_bytes);
+  heap->magic = kHeapMagic;
   heap->config = cfg;
   heap->placement = &placement_of(cfg.placement);
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
@@ -185,7 +233,8 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   heap->has_spans = cfg.backend == RCA_BACKEND_RCA;
   heap->counts_in_spans = cfg.placement == RCA_PLACEMENT_COMPUTED;
   if (heap->placement->has_refcount_pages) {
-    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_width)) {
+    if (int e = arena_init(heap->arena, cfg.arena_limit, cfg.retain_pages, heap->slot_width,
+                           heap->slot_stride)) {
       destroy_heap_memory(heap);
       errno = e;
       return nullptr;
@@ -214,6 +263,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
 
 RCA_API void rca_heap_destroy(rca_heap_t *heap) {
   if (!heap) return;
+  check_heap(heap, "rca_heap_destroy");
   {
     std::lock_guard<std::mutex> g(heaps_lock());
     auto &v = live_heaps();
@@ -222,52 +272,64 @@ RCA_API void rca_heap_destroy(rca_heap_t *heap) {
     v.erase(it);
   }
   if (heap->config.show_stats) rca_heap_print_stats(heap, stderr);
-  // Objects and raw blocks the heap knows of go back to the backend; slots go with the arena.
+  // Objects and raw blocks the heap knows of go back to the backend; slots go with the arena
+  // (embedded heaps' bare slots are the caller's memory).
   if (!heap->has_spans)  // span memory goes with its region
-    for (auto &[p, e] : heap->registry) heap->backend.free(p);
+    for (auto &[p, e] : heap->registry)
+      if (e.kind != block_kind::slot) heap->backend.free(p);
   heap->registry.clear();
   arena_destroy(heap->arena);
   spans_destroy(heap->spans);
   if (heap->saved_counts) rca::prim::release(heap->saved_counts, heap->saved_bytes);
   for (pool *p : heap->pools) p->~pool();  // their memory goes with pool_memory
-  destroy_heap_memory(heap);
+  heap->magic = kDeadHeapMagic;
+  bury_heap(heap);
 }
 
-RCA_API const rca_config_t *rca_heap_config(const rca_heap_t *heap) { return &heap->config; }
-RCA_API size_t rca_header_size(const rca_heap_t *heap) { return heap->header_size; }
+RCA_API const rca_config_t *rca_heap_config(const rca_heap_t *heap) {
+  check_heap(heap, "rca_heap_config");
+  return &heap->config;
+}
+RCA_API size_t rca_header_size(const rca_heap_t *heap) {
+  check_heap(heap, "rca_header_size");
+  return heap->header_size;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Objects
 // ---------------------------------------------------------------------------------------------
 
 RCA_API void *rca_obj_alloc(rca_heap_t *heap, size_t size) {
+  check_heap(heap, "rca_obj_alloc");
   return heap->placement->obj_alloc(heap, size);
 }
 
 RCA_API void rca_obj_free(rca_heap_t *heap, void *obj) {
+  check_heap(heap, "rca_obj_free");
   if (obj) heap->placement->obj_free(heap, obj);
 }
 
 RCA_API void *rca_obj_slot(const rca_heap_t *heap, const void *obj) {
+  check_heap(heap, "rca_obj_slot");
   return heap->placement->obj_slot(heap, obj);
 }
 
 RCA_API uint64_t rca_obj_count(const rca_heap_t *heap, const void *obj) {
-  return slot_load(heap, heap->placement->obj_slot(heap, obj));
+  return slot_load(heap, live_object_slot(heap, obj, "rca_obj_count"));
 }
 
 // Run-time dispatched incref/decref: atomic, freeze check on, checked. For tools and tests; the
 // hot path of a VM or an experiment is the compiled-in one (rca.h / refcount.hpp).
 RCA_API void rca_obj_incref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
-  void *s = heap->placement->obj_slot(heap, obj);
+  void *s = live_object_slot(heap, obj, "rca_obj_incref");
   if (heap->slot_width == 4) rca_rc32_incref(static_cast<std::uint32_t *>(s), f);
   else rca_rc64_incref(static_cast<std::uint64_t *>(s), f);
 }
 
 RCA_API int rca_obj_decref(rca_heap_t *heap, void *obj) {
   constexpr unsigned f = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
-  void *s = heap->placement->obj_slot(heap, obj);
+  void *s = live_object_slot(heap, obj, "rca_obj_decref");
   return heap->slot_width == 4 ? rca_rc32_decref(static_cast<std::uint32_t *>(s), f)
                                : rca_rc64_decref(static_cast<std::uint64_t *>(s), f);
 }
@@ -283,20 +345,27 @@ RCA_API int rca_obj_release(rca_heap_t *heap, void *obj) {
 // ---------------------------------------------------------------------------------------------
 
 RCA_API rca_handle_t rca_slot_alloc(rca_heap_t *heap, void *embedded_slot) {
+  check_heap(heap, "rca_slot_alloc");
   return heap->placement->slot_alloc(heap, embedded_slot);
 }
 
 RCA_API void *rca_slot_ptr(const rca_heap_t *heap, rca_handle_t h) {
+  check_heap(heap, "rca_slot_ptr");
   return heap->placement->slot_ptr(heap, h);
 }
 
-RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) { heap->placement->slot_free(heap, h); }
+RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) {
+  check_heap(heap, "rca_slot_free");
+  heap->placement->slot_free(heap, h);
+}
 
 RCA_API void *rca_slot_base(const rca_heap_t *heap) {
+  check_heap(heap, "rca_slot_base");
   return heap->counts_in_spans ? heap->spans.counts : heap->arena.base;
 }
 
 RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap) {
+  check_heap(heap, "rca_computed_bias");
   return heap->counts_in_spans && heap->spans.granule ? heap->spans.granule_bias : 0;
 }
 
@@ -305,6 +374,7 @@ RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap) {
 // ---------------------------------------------------------------------------------------------
 
 RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
+  check_heap(heap, "rca_malloc");
   pool *mine = thread_pool(heap);
   void *p = heap->has_spans ? span_alloc(heap, mine, size ? size : 1, true)
                             : heap->backend.malloc(size ? size : 1);
@@ -318,6 +388,7 @@ RCA_API void *rca_malloc(rca_heap_t *heap, size_t size) {
 }
 
 RCA_API void rca_free(rca_heap_t *heap, void *p) {
+  check_heap(heap, "rca_free");
   if (!p) return;
   if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_free");
   pool *mine = thread_pool(heap);
@@ -330,6 +401,7 @@ RCA_API void rca_free(rca_heap_t *heap, void *p) {
 }
 
 RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
+  check_heap(heap, "rca_realloc");
   if (!p) return rca_malloc(heap, size);
   if (size == 0) {
     rca_free(heap, p);
@@ -352,6 +424,7 @@ RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
 }
 
 RCA_API size_t rca_usable_size(const rca_heap_t *heap, const void *p) {
+  check_heap(heap, "rca_usable_size");
   return p ? object_usable_size(heap, p) : 0;
 }
 

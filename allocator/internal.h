@@ -9,8 +9,17 @@
 namespace rca::detail {
 
 // ---- error.cpp ------------------------------------------------------------------------------
-/// Prints "rca: <message>" to stderr and aborts: misuse that would corrupt memory.
+/// Prints "rca: <message>" to stderr and aborts: misuse that would corrupt memory. Every caller
+/// holds no lock and has changed nothing yet, so that a white-box test may set fatal_hook.
 [[noreturn, gnu::format(printf, 1, 2)]] void fatal(const char *fmt, ...) noexcept;
+/// Called by fatal() with the message (no "rca: ", no newline) instead of printing it, when set.
+/// For the fuzzer, which does misuse on purpose and longjmps back out of the hook; a hook that
+/// returns gets the abort. Never set by the library.
+extern void (*fatal_hook)(const char *message) noexcept;
+/// Aborts: `heap` is not a live heap (destroyed, or never one); `what` names the operation.
+[[noreturn]] void not_a_heap(const rca_heap_t *heap, const char *what) noexcept;
+/// Every public entry point that takes a heap starts here.
+inline void check_heap(const rca_heap_t *heap, const char *what) noexcept;
 /// Records a non-fatal error for rca_last_error() and sets errno.
 [[gnu::format(printf, 2, 3)]] void set_error(int err, const char *fmt, ...) noexcept;
 /// "heap #3 (shared, index, 32-bit, system)" for messages.
@@ -21,7 +30,12 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
 int resolve_config(rca_config_t *cfg) noexcept;
 
 // ---- arena.cpp ------------------------------------------------------------------------------
-int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width) noexcept;
+/// The largest arena_limit: a 32-bit index reaches 2^32 slots, page 0 (the guard) among them.
+inline constexpr std::size_t max_arena_limit(unsigned slot_width) noexcept {
+  return (std::size_t(1) << 32) * slot_width - kPageSize;
+}
+int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsigned slot_width,
+               unsigned slot_stride) noexcept;
 void arena_destroy(arena &a) noexcept;
 /// An empty, committed page with its descriptor reset (capacity slots, all free), or null.
 page_desc *arena_take_page(rca_heap_t *heap) noexcept;
@@ -47,9 +61,22 @@ inline page_desc *arena_page_of(const arena &a, const void *addr) noexcept {
 /// calling thread's pool (thread_pool(heap); null if it has none, which the thread placement
 /// reports as ENOMEM).
 void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept;
-/// Frees the slot at `slot` (checked: aborts on a foreign or already free slot). `what` names
-/// the operation for the message; `mine` as for slot_alloc.
-void slot_free(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept;
+/// Frees the slot at `slot`, checked before anything changes: aborts naming `what` on a slot
+/// outside the arena, a free one, or one whose object tag is not obj's (obj: the object whose
+/// header named the slot; null for a bare slot, whose tag must be 0). `mine` as for slot_alloc.
+void slot_free_checked(rca_heap_t *heap, void *slot, const char *what, pool *mine,
+                       const void *obj) noexcept;
+/// A bare slot (rca_slot_free): refused when an object holds it.
+inline void slot_free_bare(rca_heap_t *heap, void *slot, const char *what, pool *mine) noexcept {
+  slot_free_checked(heap, slot, what, mine, nullptr);
+}
+/// An object's slot (rca_obj_free of an arena placement): it must be live and tagged with obj.
+/// With checks off (no registry) this is what catches a double free whose slot went to another
+/// object, and an object of another index heap.
+inline void slot_free_object(rca_heap_t *heap, void *obj, void *slot, const char *what,
+                             pool *mine) noexcept {
+  slot_free_checked(heap, slot, what, mine, obj);
+}
 /// Abandons a thread pool: pages with live slots go to the arena, empty ones are returned.
 void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
 /// The same in a fork child for the pool of a thread that did not survive the fork. That thread
@@ -60,6 +87,17 @@ void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
 /// bitmaps. The slot it was taking, or the remote frees of the one bitmap word it was collecting,
 /// at that moment are lost to the child; nothing else.
 void pool_abandon_after_fork(rca_heap_t *heap, pool *p) noexcept;
+/// An object's tag in arena::object_tags: its address bits 3-34, never 0. Two objects share a
+/// tag only when their addresses are a multiple of 32 GiB apart.
+inline std::uint32_t object_tag(const void *obj) noexcept {
+  const auto t = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(obj) >> 3);
+  return t ? t : 1;
+}
+/// Checks that the arena slot `slot`, read from obj's header, is live and held by obj; aborts
+/// naming `what`, obj and the heap when not (the generic operations' check; reads only the
+/// arena's own metadata).
+void check_object_slot(const rca_heap_t *heap, const void *obj, const void *slot,
+                       const char *what) noexcept;
 /// True when the slot at `slot` is currently handed out.
 bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept;
 /// Calls fn(slot) for every live slot of the heap (quiescent heap only).
@@ -185,6 +223,20 @@ inline void slot_store(const rca_heap_t *heap, void *slot, std::uint64_t v) noex
                      __ATOMIC_RELAXED);
   else
     __atomic_store_n(static_cast<std::uint64_t *>(slot), v, __ATOMIC_RELAXED);
+}
+inline void check_heap(const rca_heap_t *heap, const char *what) noexcept {
+  if (!heap || heap->magic != kHeapMagic) [[unlikely]]
+    not_a_heap(heap, what);
+}
+/// The object tag word of the arena slot at `slot` (which must lie in the arena).
+inline std::atomic<std::uint32_t> &slot_object_tag(const rca_heap_t *heap, const void *slot) noexcept {
+  const std::size_t off =
+      static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
+  return heap->arena.object_tags[off >> heap->slot_shift];
+}
+/// Records that `obj` holds the arena slot `slot` (rca_obj_alloc).
+inline void slot_bind_object(rca_heap_t *heap, void *slot, const void *obj) noexcept {
+  slot_object_tag(heap, slot).store(object_tag(obj), std::memory_order_relaxed);
 }
 /// Where freeze keeps the count of an arena slot aside: 8 bytes per slot position.
 inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) noexcept {

@@ -77,7 +77,13 @@ int parse_size(const char *name, const char *v, std::size_t *out) {
     set_error(EINVAL, "option %s: '%s' is not a size (e.g. 4096, 64k, 16m, 1g)", name, v);
     return -1;
   }
-  *out = static_cast<std::size_t>(n * mul);
+  // A suffix must not wrap the value round to a small one (18014398509481984k was 0).
+  unsigned long long bytes;
+  if (__builtin_mul_overflow(n, mul, &bytes) || bytes > SIZE_MAX) {
+    set_error(EINVAL, "option %s: '%s' does not fit in 64 bits", name, v);
+    return -1;
+  }
+  *out = static_cast<std::size_t>(bytes);
   return 0;
 }
 
@@ -144,6 +150,14 @@ int resolve_config(rca_config_t *c) noexcept {
     return set_error(EINVAL, "arena_limit %zu is below one refcount page (%zu bytes)",
                      c->arena_limit, kPageSize),
            EINVAL;
+  // Refused rather than clamped: a config that says 1000g while 16g is reserved would mislead
+  // every figure computed from it.
+  if (c->arena_limit > max_arena_limit(c->slot_bits / 8))
+    return set_error(EINVAL,
+                     "arena_limit %zu is above the largest arena 32-bit indexes reach with "
+                     "%u-bit slots (%zu bytes: 2^32 slots less the guard page)",
+                     c->arena_limit, c->slot_bits, max_arena_limit(c->slot_bits / 8)),
+           EINVAL;
   if (c->checks < 0) {
 #ifdef NDEBUG
     c->checks = 0;
@@ -209,6 +223,15 @@ RCA_API int rca_config_from_env(rca_config_t *c) {
     }
   }
   return 0;
+}
+
+RCA_API int rca_heap_check_slot_bits(const rca_heap_t *heap, unsigned bits) {
+  check_heap(heap, "rca_heap_check_slot_bits");
+  if (heap->config.slot_bits == bits) return 0;
+  char desc[128];
+  set_error(EINVAL, "%s has %u-bit slots, but the hot path was compiled with RCA_SLOT_BITS=%u",
+            describe(heap, desc, sizeof desc), heap->config.slot_bits, bits);
+  return -1;
 }
 
 RCA_API const char *rca_placement_name(rca_placement_t p) {

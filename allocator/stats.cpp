@@ -9,6 +9,7 @@ using namespace rca::detail;
 extern "C" {
 
 RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
+  check_heap(heap, "rca_heap_stats");
   *out = rca_stats_t{};
   // The heap's own block plus every pool's (see heap_counters). Exact when the heap is quiet;
   // while threads work, a free can be summed before the allocation it undoes, so differences
@@ -49,6 +50,7 @@ RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
 }
 
 RCA_API void rca_heap_print_stats(const rca_heap_t *heap, FILE *out) {
+  check_heap(heap, "rca_heap_print_stats");
   rca_stats_t s;
   rca_heap_stats(heap, &s);
   char desc[128];

@@ -24,6 +24,11 @@ inline constexpr std::size_t kDefaultObjectLimit = std::size_t(16) << 30;  // ba
 struct pool;
 struct placement_ops;  // placement/placement.h
 
+// rca_heap_s::magic. A destroyed heap's structure stays mapped for a while, marked dead (see
+// heap.cpp, bury_heap), so that a stale pointer's use aborts with a message.
+inline constexpr std::uint64_t kHeapMagic = 0x7061'6568'5f61'6372;      // "rca_heap"
+inline constexpr std::uint64_t kDeadHeapMagic = 0x6461'6564'5f61'6372;  // "rca_dead"
+
 // The shared pool's lock. It is held for a few dozen instructions per slot, where a pthread mutex
 // cost more than the work it guards (callgrind, shared slots: lock + unlock 53 of ~450
 // instructions per alloc+free, taken twice). Test-and-test-and-set; a waiter spins briefly, then
@@ -105,6 +110,12 @@ struct arena {
   std::size_t retain = 0;             // empty pages kept committed before decommitting
   page_desc *descs = nullptr;         // one descriptor per page, separate mapping
   std::size_t descs_bytes = 0;        // size of that mapping
+  // Per slot position, a tag of the object that holds it (0: none, a bare slot or a free one),
+  // in its own lazily faulted mapping, written at object alloc and free only. rca_obj_free
+  // compares it before releasing a slot: a double free whose slot went to another object, or an
+  // object of another index heap whose index names a live slot here, is caught with checks off.
+  std::atomic<std::uint32_t> *object_tags = nullptr;
+  std::size_t object_tags_bytes = 0;
   std::mutex lock;                    // guards everything below
   std::size_t next_fresh = 1;         // pages [1, next_fresh) have been committed once
   std::vector<std::uint32_t> empty;   // empty pages ready for reuse (most recent last)
@@ -255,7 +266,9 @@ struct pool {
 
 // The heap's registry of live objects and raw blocks (track_objects): used to freeze inline
 // and embedded heaps, and to verify every free when checks are on.
-enum class block_kind : std::uint8_t { object, raw };
+// Embedded heaps' bare slots are registered too (track_objects): a slot inside the caller's
+// memory has no page descriptor, so the registry is what tells a live one from garbage.
+enum class block_kind : std::uint8_t { object, raw, slot };
 struct registry_entry {
   block_kind kind;
   std::uint64_t saved_count;  // count kept aside by freeze (0: none)
@@ -361,6 +374,7 @@ struct backend_ops {
 
 // The public opaque type.
 struct rca_heap_s {
+  std::uint64_t magic;                    // kHeapMagic while live, kDeadHeapMagic once destroyed
   rca_config_t config;                    // as resolved at creation
   const rca::detail::placement_ops *placement;  // config.placement's operations
   std::uint64_t id;                       // unique for the process's lifetime

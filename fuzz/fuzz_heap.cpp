@@ -1,12 +1,21 @@
-// Fuzz target: random operation sequences on one heap, checked step by step against a model.
+// Fuzz target: random operation sequences on long-lived heaps, checked step by step against a
+// model.
 //
-// An input is a heap configuration (2 bytes) followed by operations (one byte each, plus
-// argument bytes): alloc / free / incref / decref / release / freeze / thaw / bare slots /
-// count overflow / raw memory / frees and allocations from a short-lived second thread /
-// cross-heap misuse. Misuse is never executed (a death cannot be fuzzed): the target asks the
-// heap's validation (the registry when the heap tracks objects, the arena's page descriptors
-// when it has refcount pages, the arena range from the public API) whether a foreign or dead
-// pointer is one of its own, and the answer must be no.
+// An input is a heap configuration (2 bytes) followed by operations of 3 bytes each (op, a, b):
+// alloc / free / incref / decref / release / freeze / thaw / bare slots / count overflow / raw
+// memory / frees and allocations from a short-lived second thread / cross-heap misuse, asked
+// about / misuse done. The configuration picks one of the process's heaps, made on first use
+// and never destroyed (making and destroying a heap per input cost most of the time: mmap and
+// munmap of the arena, descriptors and tags); each input frees everything it made, so every
+// input starts from an empty heap. Misuse done (a double or foreign free, the generic operations
+// on a freed object, an embedded bare slot that is not live) must abort with rca's message: the
+// target sets the library's fatal_hook, which jumps back here, and then checks that the heap
+// is still exactly the model (every check runs before anything changes). It is done only where
+// rca promises to catch it and where touching the pointer is itself defined here: a freed
+// object's header is read only when the heap tracks its objects (the registry answers first) or
+// when its memory is jemalloc's (ASan does not watch it, and jemalloc leaves freed bytes alone).
+// Asked-about misuse: the heap's validation (the registry, the arena's page descriptors, the
+// arena range) must not take a foreign or dead pointer for its own.
 //
 // The model holds every live object, bare slot and raw block with its exact count value, and
 // after each step the heap must agree with it: counts, stats (live objects, live slots, object
@@ -23,6 +32,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -65,9 +75,24 @@ struct reader {
 // it out also keeps byte 0 of the existing corpus meaning what it meant).
 unsigned g_allowed = (1u << RCA_PLACEMENT_COMPUTED) - 1;
 
+// Misuse done on purpose: rca's fatal() calls this hook, which jumps back to expect_fatal.
+sigjmp_buf g_fatal_jump;
+bool g_fatal_armed = false;
+char g_fatal_msg[512];
+void on_fatal(const char *msg) noexcept {
+  if (!g_fatal_armed) {  // a real failure: report it as rca would
+    std::fprintf(stderr, "rca: %s\n  context: %s\n", msg, g_ctx);
+    std::abort();
+  }
+  std::snprintf(g_fatal_msg, sizeof g_fatal_msg, "%s", msg);
+  g_fatal_armed = false;
+  siglongjmp(g_fatal_jump, 1);
+}
+
 // Foreign heaps: their objects and slots are never ours. Made once, never changed.
 struct foreign_set {
-  rca_heap_t *shared_ptr = nullptr, *shared_idx = nullptr, *inl = nullptr;
+  rca_heap_t *shared_ptr = nullptr, *shared_idx = nullptr, *inl = nullptr, *emb = nullptr;
+  std::uint64_t emb_slot = 0;      // a live bare slot of `emb`
   std::vector<void *> objs;        // objects of the three heaps
   std::vector<void *> slot_ptrs;   // their arena slots (pointer and index heap)
 };
@@ -95,6 +120,10 @@ void make_foreign() {
       if (h != g_foreign->inl) g_foreign->slot_ptrs.push_back(rca_obj_slot(h, o));
     }
   }
+  c.placement = RCA_PLACEMENT_EMBEDDED;
+  c.handle = RCA_HANDLE_POINTER;
+  g_foreign->emb = rca_heap_new(&c);
+  if (!g_foreign->emb || !rca_slot_alloc(g_foreign->emb, &g_foreign->emb_slot)) std::abort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,6 +152,7 @@ struct raw_m {
 
 struct model {
   rca_heap_t *heap = nullptr;
+  bool *helpers_ever = nullptr;  // a helper thread ever used this (long-lived) heap
   rca_config_t cfg{};
   bool arena = false;  // has refcount pages
   unsigned bytes = 4;  // slot width
@@ -135,6 +165,8 @@ struct model {
   std::vector<obj_m> objs;
   std::vector<slot_m> slots;
   std::vector<raw_m> raws;
+  std::vector<void *> dead;        // objects this input freed (their memory may be reused)
+  std::vector<rca_handle_t> dead_slots;  // bare slots this input freed (embedded: addresses)
 
   bool frozen(std::uint64_t v) const { return (v & fbit) != 0; }
   void incref(std::uint64_t &v) const {
@@ -289,6 +321,7 @@ void check_not_ours(const model &m, const void *p, bool is_slot) {
 // ---------------------------------------------------------------------------------------------
 
 constexpr std::size_t kMaxObjects = 6000;
+constexpr unsigned kOps = 17;  // operation codes: op % kOps (16: misuse done)
 
 // Allocation failed: only an exhausted arena may say so, and only when no slot is free.
 void check_exhausted(const model &m, std::size_t live_arena_slots) {
@@ -297,7 +330,8 @@ void check_exhausted(const model &m, std::size_t live_arena_slots) {
   CHECK(live_arena_slots == m.usable_pages * m.capacity);
 }
 
-bool op_alloc(model &m, std::size_t size) {
+// `check`: each object against the model at once (bulk operations leave it to check_all).
+bool op_alloc(model &m, std::size_t size, bool check = true) {
   if (m.objs.size() >= kMaxObjects) return false;
   errno = 0;
   void *p = rca_obj_alloc(m.heap, size);
@@ -309,7 +343,7 @@ bool op_alloc(model &m, std::size_t size) {
   if (size >= rca_header_size(m.heap) + 4)
     std::memcpy(static_cast<char *>(p) + rca_header_size(m.heap), &o.tag, 4);
   m.objs.push_back(o);
-  check_obj(m, m.objs.back());
+  if (check) check_obj(m, m.objs.back());
   return true;
 }
 
@@ -318,12 +352,13 @@ void forget_obj(model &m, std::size_t i) {
   m.objs.pop_back();
 }
 
-void op_free(model &m, std::size_t i) {
+void op_free(model &m, std::size_t i, bool check = true) {
   obj_m o = m.objs[i];
-  check_obj(m, o);
+  if (check) check_obj(m, o);
   void *slot = m.cfg.placement == RCA_PLACEMENT_INLINE ? nullptr : rca_obj_slot(m.heap, o.p);
   rca_obj_free(m.heap, o.p);
   forget_obj(m, i);
+  if (m.dead.size() < 64) m.dead.push_back(o.p);
   // Nothing has been allocated since: the dead object and its slot are no longer ours.
   if (m.heap->tracking) CHECK(!rca::detail::registry_contains(m.heap, o.p, block_kind::object));
   if (m.arena) CHECK(!rca::detail::slot_is_live(m.heap, slot));
@@ -389,6 +424,7 @@ void op_slot_free(model &m, std::size_t i) {
   std::free(s.embedded_mem);
   m.slots[i] = m.slots.back();
   m.slots.pop_back();
+  if (m.dead_slots.size() < 64) m.dead_slots.push_back(s.h);
   if (m.arena) CHECK(!rca::detail::slot_is_live(m.heap, s.ptr));
 }
 
@@ -507,6 +543,112 @@ void op_misuse(model &m, std::uint8_t a) {
   }
 }
 
+// Runs `misuse`, which rca must refuse with a message containing `want` before changing
+// anything: the heap must still be exactly the model afterwards.
+template <class F>
+void expect_fatal(const model &m, const char *want, F &&misuse) {
+  g_fatal_msg[0] = '\0';
+  if (sigsetjmp(g_fatal_jump, 0) == 0) {
+    g_fatal_armed = true;
+    misuse();
+    g_fatal_armed = false;
+    std::snprintf(g_ctx + std::strlen(g_ctx), sizeof g_ctx - std::strlen(g_ctx), " [%s]", want);
+    fail(__LINE__, "misuse was not caught");
+  }
+  if (!std::strstr(g_fatal_msg, want)) {
+    std::fprintf(stderr, "fuzz_heap: misuse caught with '%s', expected '%s'\n", g_fatal_msg, want);
+    fail(__LINE__, "misuse message");
+  }
+  check_all(m);
+}
+
+// Nothing live of this input occupies p (a dead pointer's memory may have been handed out again).
+bool overlaps_live(const model &m, const void *p) {
+  const char *c = static_cast<const char *>(p);
+  for (const obj_m &o : m.objs)
+    if (c >= static_cast<char *>(o.p) && c < static_cast<char *>(o.p) + std::max(o.usable, o.size))
+      return true;
+  for (const raw_m &r : m.raws)
+    if (c >= static_cast<char *>(r.p) && c < static_cast<char *>(r.p) + r.usable) return true;
+  for (const slot_m &s : m.slots)
+    if (s.embedded_mem == p) return true;
+  return false;
+}
+
+// Misuse done: the kinds rca promises to catch in this configuration (README, RELIABILITY.md).
+void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
+  const bool jemalloc = m.cfg.backend == RCA_BACKEND_JEMALLOC;
+  const bool tracking = m.heap->tracking;
+  // A freed object's header may be read: the registry answers first, or ASan does not watch it.
+  const bool dead_readable = tracking || jemalloc;
+  // ...and what it still says is enough to tell: the registry, or the arena's bitmap and tags.
+  const bool dead_caught = tracking || m.arena;
+  switch (a % 4) {
+    case 0:    // the generic operations on a freed object (issue 10, defect 6)
+    case 1: {  // a double free (defect 10)
+      if (m.dead.empty() || !dead_readable || !dead_caught) return;
+      void *d = m.dead[b % m.dead.size()];
+      if (overlaps_live(m, d)) return;
+      if (a % 4 == 1) {
+        expect_fatal(m, "is not a live object", [&] { rca_obj_free(m.heap, d); });
+        return;
+      }
+      switch (b % 3) {
+        case 0: expect_fatal(m, "rca_obj_incref", [&] { rca_obj_incref(m.heap, d); }); break;
+        case 1: expect_fatal(m, "rca_obj_decref", [&] { rca_obj_decref(m.heap, d); }); break;
+        default: expect_fatal(m, "rca_obj_count", [&] { (void)rca_obj_count(m.heap, d); }); break;
+      }
+      return;
+    }
+    case 2: {  // an object of another heap freed here (defect 10: index heaps, checks off)
+      void *f = g_foreign->objs[b % g_foreign->objs.size()];
+      if (!tracking && !m.arena) return;  // an embedded or inline header cannot tell
+      expect_fatal(m, "is not a live object", [&] { rca_obj_free(m.heap, f); });
+      return;
+    }
+    default: {  // a bare slot that is not live here (defect 7 for embedded heaps)
+      if (m.cfg.placement == RCA_PLACEMENT_INLINE) return;
+      if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED && !tracking) return;  // nothing to ask
+      alignas(8) static std::uint64_t garbage = 0;
+      rca_handle_t h = 0;
+      switch (b % 4) {
+        case 0:  // a slot this input freed
+          if (m.dead_slots.empty()) return;
+          h = m.dead_slots[b / 4 % m.dead_slots.size()];
+          for (const slot_m &s : m.slots)
+            if (s.h == h) return;  // handed out again
+          break;
+        case 1:  // another heap's
+          if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED) {
+            h = reinterpret_cast<rca_handle_t>(&g_foreign->emb_slot);
+          } else {
+            if (m.cfg.handle == RCA_HANDLE_INDEX) return;  // an index names a slot of any heap
+            h = reinterpret_cast<rca_handle_t>(g_foreign->slot_ptrs[b / 4 % g_foreign->slot_ptrs.size()]);
+          }
+          break;
+        case 2:  // garbage
+          if (m.cfg.placement != RCA_PLACEMENT_EMBEDDED) return;
+          h = reinterpret_cast<rca_handle_t>(&garbage);
+          break;
+        default:  // an object's slot, freed as a bare slot
+          if (!m.arena || m.objs.empty()) return;
+          {
+            void *s = rca_obj_slot(m.heap, m.objs[b / 4 % m.objs.size()].p);
+            h = m.cfg.handle == RCA_HANDLE_INDEX
+                    ? rca_handle_t((static_cast<char *>(s) - static_cast<char *>(rca_slot_base(m.heap))) /
+                                   m.bytes)
+                    : reinterpret_cast<rca_handle_t>(s);
+          }
+          break;
+      }
+      static const char *const wants[] = {"rca_slot_free", "rca_slot_free", "rca_slot_free",
+                                          "is an object's"};
+      expect_fatal(m, wants[b % 4], [&] { rca_slot_free(m.heap, h); });
+      return;
+    }
+  }
+}
+
 // A short-lived thread frees some objects (cross-thread frees: remote bitmaps, abandoned pages)
 // and allocates others that outlive it (its pool is abandoned at exit, its pages adopted later).
 void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
@@ -572,7 +714,14 @@ bool make_heap(model &m, reader &in) {
                                                                          : RCA_BACKEND_SYSTEM;
   static const std::size_t limits[] = {4096, 3 * 4096, 64 * 1024, 0};
   c.arena_limit = limits[(b1 >> 6) & 3];
-  m.heap = rca_heap_new(&c);
+  // One long-lived heap per configuration (b1 after the backend fallback) and placement.
+  static rca_heap_t *heaps[RCA_PLACEMENT_COUNT][256];
+  static bool helpers_ever[RCA_PLACEMENT_COUNT][256];
+  const unsigned key = (b1 & ~32u) | (c.backend == RCA_BACKEND_JEMALLOC ? 32u : 0u);
+  rca_heap_t *&cached = heaps[c.placement][key];
+  if (!cached) cached = rca_heap_new(&c);
+  m.heap = cached;
+  m.helpers_ever = &helpers_ever[c.placement][key];
   if (!m.heap) {
     std::fprintf(stderr, "fuzz_heap: rca_heap_new failed: %s\n", rca_last_error());
     std::abort();
@@ -603,11 +752,15 @@ void run_one(const std::uint8_t *data, std::size_t size) {
   make_heap(m, in);
   const std::size_t ctx_len = std::strlen(g_ctx);
   unsigned threads = 0;
-  for (unsigned step = 0; in.n > 0 && step < 4096; ++step) {
+  rca_stats_t start;  // a long-lived heap starts every input empty
+  rca_heap_stats(m.heap, &start);
+  CHECK(start.live_objects == 0 && start.live_slots == 0 && start.object_bytes == 0);
+  for (unsigned step = 0; in.n > 0 && step < 1024; ++step) {
     std::snprintf(g_ctx + ctx_len, sizeof g_ctx - ctx_len, ", step %u", step);
-    const std::uint8_t op = in.byte(), a = in.byte();
+    // Every operation is 3 bytes (op, a, b), so mutations keep the rest of the input aligned.
+    const std::uint8_t op = in.byte(), a = in.byte(), b = in.byte();
     const std::size_t hdr = rca_header_size(m.heap);
-    switch (op % 16) {
+    switch (op % kOps) {
       case 0: case 1: op_alloc(m, hdr + a % 48); break;
       case 2: if (!m.objs.empty()) op_free(m, a % m.objs.size()); break;
       case 3:
@@ -618,29 +771,31 @@ void run_one(const std::uint8_t *data, std::size_t size) {
           check_obj(m, o);
         }
         break;
-      case 4: if (!m.objs.empty()) op_decref(m, a % m.objs.size(), op & 16); break;
+      case 4: if (!m.objs.empty()) op_decref(m, a % m.objs.size(), b & 1); break;
       case 5: op_freeze(m); break;
       case 6: op_thaw(m); break;
       case 7: op_misuse(m, a); break;
       case 8: op_slot_alloc(m); break;
       case 9: if (!m.slots.empty()) op_slot_free(m, a % m.slots.size()); break;
-      case 10: if (!m.slots.empty()) op_slot_rc(m, a % m.slots.size(), op & 16); break;
-      case 11: if (!m.objs.empty()) op_overflow(m, a % m.objs.size(), op >> 4); break;
+      case 10: if (!m.slots.empty()) op_slot_rc(m, a % m.slots.size(), b & 1); break;
+      case 11: if (!m.objs.empty()) op_overflow(m, a % m.objs.size(), b); break;
       case 12:  // many allocations: reach exhaustion quickly
-        for (unsigned k = 0; k < a * 8u + 8; ++k)
-          if (!((op & 16) ? op_slot_alloc(m) : op_alloc(m, hdr + 8))) break;
+        for (unsigned k = 0; k < (a & 63u) * 8u + 8; ++k)
+          if (!((b & 1) ? op_slot_alloc(m) : op_alloc(m, hdr + 8, false))) break;
         break;
       case 13:  // many frees
-        for (unsigned k = 0; k < a * 8u + 8 && !m.objs.empty(); ++k)
-          op_free(m, (k * 31u + op) % m.objs.size());
+        for (unsigned k = 0; k < (a & 63u) * 8u + 8 && !m.objs.empty(); ++k)
+          op_free(m, (k * 31u + b) % m.objs.size(), false);
         break;
-      case 14: op_raw(m, a, in.byte()); break;
+      case 14: op_raw(m, a, b); break;
       case 15:
-        if (threads < 3) {
+        if (threads < 2) {
           ++threads;
-          op_thread(m, a, in.byte());
+          op_thread(m, a, b);
+          *m.helpers_ever = true;
         }
         break;
+      default: op_misuse_done(m, a, b); break;
     }
     check_stats(m);
     if (step % 32 == 31) check_all(m);
@@ -657,8 +812,8 @@ void run_one(const std::uint8_t *data, std::size_t size) {
   rca_stats_t st;
   rca_heap_stats(m.heap, &st);
   CHECK(st.live_objects == 0 && st.live_slots == 0 && st.object_bytes == 0);
-  if (!(m.cfg.placement == RCA_PLACEMENT_THREAD && m.helpers_ran)) CHECK(st.refcount_pages <= 1);
-  rca_heap_destroy(m.heap);
+  // Pages of the thread placement that helper threads freed into wait for the owner's next refill.
+  if (!(m.cfg.placement == RCA_PLACEMENT_THREAD && *m.helpers_ever)) CHECK(st.refcount_pages <= 1);
 }
 
 unsigned parse_placements(const char *list) {
@@ -693,9 +848,62 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+  if (!rca::detail::fatal_hook) rca::detail::fatal_hook = on_fatal;
   run_one(data, size);
   return 0;
 }
+
+#ifndef RCA_FUZZ_REPLAY
+// Structure-aware mutation: half the time whole operations are inserted, deleted, duplicated
+// or re-coded (the 2 configuration bytes, then 3-byte operations); the rest is libFuzzer's own
+// byte-level mutation (with the dictionary, fuzz/heap.dict).
+extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t *data, std::size_t size, std::size_t max);
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t *data, std::size_t size,
+                                               std::size_t max, unsigned seed) {
+  std::uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  if (size < 2 || (next() & 1)) return LLVMFuzzerMutate(data, size, max);
+  const std::size_t ops = (size - 2) / 3;
+  const auto at = [&](std::size_t i) { return data + 2 + 3 * i; };
+  switch (next() % 4) {
+    case 0:  // insert a new operation
+      if (size + 3 <= max) {
+        const std::size_t i = ops ? next() % (ops + 1) : 0;
+        std::memmove(at(i) + 3, at(i), size - 2 - 3 * i);
+        at(i)[0] = static_cast<std::uint8_t>(next() % kOps);
+        at(i)[1] = static_cast<std::uint8_t>(next());
+        at(i)[2] = static_cast<std::uint8_t>(next());
+        return size + 3;
+      }
+      break;
+    case 1:  // delete one
+      if (ops > 1) {
+        const std::size_t i = next() % ops;
+        std::memmove(at(i), at(i) + 3, size - 2 - 3 * (i + 1));
+        return size - 3;
+      }
+      break;
+    case 2:  // duplicate a run of up to 8 operations after itself
+      if (ops > 0) {
+        const std::size_t i = next() % ops, n = std::min<std::size_t>(1 + next() % 8, ops - i);
+        if (size + 3 * n <= max) {
+          std::memmove(at(i + n), at(i), size - 2 - 3 * i);
+          return size + 3 * n;
+        }
+      }
+      break;
+    default:  // another operation code in place
+      if (ops > 0) {
+        at(next() % ops)[0] = static_cast<std::uint8_t>(next() % kOps);
+        return size;
+      }
+  }
+  return LLVMFuzzerMutate(data, size, max);
+}
+#endif
 
 #ifdef RCA_FUZZ_REPLAY
 // Without libFuzzer: run every file named (or found in a named directory), then `--random N`
@@ -733,6 +941,7 @@ std::size_t run_path(const std::string &path) {
 
 int main(int argc, char **argv) {
   init_from_env();
+  rca::detail::fatal_hook = on_fatal;
   std::size_t files = 0, randoms = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--random") == 0 && i + 1 < argc) {

@@ -43,7 +43,7 @@ for set in "${sets[@]}"; do
   echo "== fuzzing placement set '$set' for ${secs}s (log: $log)"
   # Leak checking per input stays on; -rss_limit_mb bounds a runaway input.
   if RCA_FUZZ_PLACEMENTS=$set "$build/fuzz_heap" "$corpus" \
-      -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+      -dict="$here/heap.dict" -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
       -artifact_prefix="$crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
     # The last status line (execs, cov, ft, corpus) and the final counters.
     grep -E '^#[0-9]+' "$log" | tail -n 1

@@ -54,11 +54,14 @@ struct arena_policy {
       *static_cast<std::uint32_t *>(obj) = static_cast<std::uint32_t>(handle_of(heap, slot));
     else
       *static_cast<void **>(obj) = slot;
+    slot_bind_object(heap, slot, obj);
     return obj;
   }
 
   static void free(rca_heap_t *heap, void *obj, pool *mine) noexcept {
-    rca::detail::slot_free(heap, obj_slot(heap, obj), "rca_obj_free", mine);
+    // The slot's object tag must name obj: with checks off (no registry) this is what catches a
+    // double free whose slot went to another object, and an object of another index heap.
+    slot_free_object(heap, obj, obj_slot(heap, obj), "rca_obj_free", mine);
     backend_object_free(heap, obj, mine);
   }
 
@@ -74,7 +77,7 @@ struct arena_policy {
       fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
             static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
     }
-    rca::detail::slot_free(heap, slot_ptr(heap, handle), "rca_slot_free", thread_pool(heap));
+    slot_free_bare(heap, slot_ptr(heap, handle), "rca_slot_free", thread_pool(heap));
   }
 };
 

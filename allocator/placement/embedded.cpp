@@ -60,6 +60,9 @@ struct embedded_policy {
       return 0;
     }
     slot_store(heap, embedded_slot, 1);
+    // The caller's memory has no page descriptor: the registry is what tells a live bare slot
+    // from garbage, a freed one or another heap's at rca_slot_free (issue 10, defect 7).
+    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);
     count_event(heap, thread_pool(heap), &heap_counters::slots_allocated, std::uint64_t(1));
     return reinterpret_cast<rca_handle_t>(embedded_slot);
   }
@@ -69,6 +72,8 @@ struct embedded_policy {
       char desc[128];
       fatal("rca_slot_free: null handle given to %s", describe(heap, desc, sizeof desc));
     }
+    if (heap->tracking)
+      registry_remove(heap, reinterpret_cast<void *>(handle), block_kind::slot, "rca_slot_free");
     count_event(heap, thread_pool(heap), &heap_counters::slots_freed, std::uint64_t(1));
   }
 

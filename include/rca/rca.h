@@ -86,7 +86,10 @@ typedef enum rca_address_e {
 
 typedef struct rca_config_s {
   rca_placement_t placement; /* RCA_PLACEMENT: inline|embedded|shared|thread|padded */
-  rca_handle_kind_t handle;  /* RCA_HANDLE: pointer|index (inline: none; embedded: pointer) */
+  rca_handle_kind_t handle;  /* RCA_HANDLE: pointer|index. Inline heaps have no handle (the
+                                header is the count): ignored, resolved to pointer. Embedded
+                                heaps take pointer only (index refused: no index reaches a slot
+                                inside the object). */
   unsigned slot_bits;        /* RCA_SLOT_BITS: 32|64 */
   rca_backend_t backend;     /* RCA_BACKEND: system|mimalloc|jemalloc */
   size_t arena_limit;        /* RCA_ARENA_LIMIT: bytes of refcount pages at most (k/m/g) */
@@ -321,6 +324,16 @@ static inline void rca_count_freeze(rca_count_t *slot) { RCA__RC_FN(freeze)(slot
   ((rca_count_t *)rca_computed_granule_count((bias), (obj), RCA_SLOT_BITS / 8))
 /* The granule function's one constant for this heap (0 for other heaps). */
 RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap);
+
+/* 0 when the heap's slots are `bits` wide, else -1 with errno = EINVAL and a message. The hot
+ * path above is compiled for one width and cannot see a heap's: run with RCA_SLOT_BITS=64 in the
+ * environment, 32-bit code would count half of each slot, or, through an index, another object's
+ * slot. Call rca_heap_check_hot_path once after rca_heap_new (the library cannot do it for you:
+ * C++ users pick the width per heap at run time). */
+RCA_API int rca_heap_check_slot_bits(const rca_heap_t *heap, unsigned bits);
+static inline int rca_heap_check_hot_path(const rca_heap_t *heap) {
+  return rca_heap_check_slot_bits(heap, RCA_SLOT_BITS);
+}
 
 #ifdef __cplusplus
 }

@@ -73,8 +73,8 @@ TEST(ErrorsDeathTest, ObjectFreedThroughTheWrongHeap) {
         void *o = a.alloc(16);
         b.free(o);
       },
-      "rca: rca_obj_free: 0x[0-9a-f]+ is not a slot of heap #[0-9]+ .* \\(outside its refcount "
-      "arena: a handle from another heap\\?\\)");
+      "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .* \\(its header names "
+      "no slot of this heap: an object of another heap, or not an object; slot 0x[0-9a-f]+\\)");
 }
 
 TEST(ErrorsDeathTest, IndexHandleFromAnotherHeap) {

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <string>
 
 namespace {
 
@@ -78,3 +80,78 @@ TEST(Options, ShowStatsPrintsWhenTheHeapIsDestroyed) {
 }
 
 }  // namespace
+
+// Issue 10, defect 4: a size suffix wrapped the value round (18014398509481988k became 4096,
+// ...984k became 0, i.e. the default) without a word.
+TEST(Options, SizeSuffixesThatOverflowAreRefused) {
+  rca_config_t c;
+  rca_config_init(&c);
+  for (const char *v : {"18014398509481988k", "18014398509481984k", "17592186044416m", "17179869184g"}) {
+    errno = 0;
+    EXPECT_EQ(rca_config_set(&c, "arena_limit", v), -1) << v;
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(std::string(rca_last_error()), std::string("option arena_limit: '") + v + "' does not fit in 64 bits");
+    EXPECT_EQ(rca_config_set(&c, "retain_pages", v), -1) << v;
+  }
+  EXPECT_EQ(c.arena_limit, std::size_t(1) << 30) << "a refused value leaves the field as it was";
+  EXPECT_EQ(rca_config_set(&c, "arena_limit", "18014398509481983k"), 0) << "the largest that fits";
+  EXPECT_EQ(c.arena_limit, std::size_t(18014398509481983ull) << 10);
+  setenv("RCA_ARENA_LIMIT", "18014398509481984k", 1);
+  rca_config_init(&c);
+  EXPECT_EQ(rca_config_from_env(&c), -1);
+  EXPECT_STREQ(rca_last_error(),
+               "RCA_ARENA_LIMIT: option arena_limit: '18014398509481984k' does not fit in 64 bits");
+  unsetenv("RCA_ARENA_LIMIT");
+}
+
+// Issue 10, defect 5: limits beyond what 32-bit indexes reach were clamped silently (1000g
+// reserved 16 GiB while the config said 1000g), and SIZE_MAX wrapped to a heap with no page.
+TEST(Options, ArenaLimitsBeyondTheIndexRangeAreRefused) {
+  for (unsigned bits : {32u, 64u}) {
+    const std::size_t most = (std::size_t(1) << 32) * (bits / 8) - 4096;
+    for (const char *v : {"1000g", "18446744073709551615"}) {
+      rca_config_t c;
+      rca_config_init(&c);
+      c.slot_bits = bits;
+      ASSERT_EQ(rca_config_set(&c, "arena_limit", v), 0);
+      errno = 0;
+      EXPECT_EQ(rca_heap_new(&c), nullptr) << v;
+      EXPECT_EQ(errno, EINVAL);
+      EXPECT_EQ(std::string(rca_last_error()),
+                "arena_limit " + std::to_string(c.arena_limit) +
+                    " is above the largest arena 32-bit indexes reach with " + std::to_string(bits) +
+                    "-bit slots (" + std::to_string(most) + " bytes: 2^32 slots less the guard page)");
+    }
+    rca_config_t c;
+    rca_config_init(&c);
+    c.slot_bits = bits;
+    c.arena_limit = most;  // the largest accepted: reserved as asked
+    rca_heap_t *h = rca_heap_new(&c);
+    ASSERT_NE(h, nullptr) << rca_last_error();
+    EXPECT_EQ(rca_heap_config(h)->arena_limit, most);
+    rca_stats_t st;
+    rca_heap_stats(h, &st);
+    EXPECT_EQ(st.arena_reserved, most + 4096) << "the limit plus the guard page, not clamped";
+    rca_heap_destroy(h);
+  }
+}
+
+// Issue 10, defect 3: a hot path compiled for 32-bit counts on a heap made with
+// RCA_SLOT_BITS=64 counted the wrong object; the width check says so before any count is touched.
+TEST(Options, HotPathWidthMismatchIsReported) {
+  rca_config_t c;
+  rca_config_init(&c);
+  c.slot_bits = 64;
+  rca_heap_t *h = rca_heap_new(&c);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(rca_heap_check_slot_bits(h, 64), 0);
+  errno = 0;
+  EXPECT_EQ(rca_heap_check_slot_bits(h, 32), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_NE(std::string(rca_last_error())
+                .find("has 64-bit slots, but the hot path was compiled with RCA_SLOT_BITS=32"),
+            std::string::npos)
+      << rca_last_error();
+  EXPECT_EQ(rca_heap_check_hot_path(h), -1) << "this file's hot path is the default, 32-bit";
+  rca_heap_destroy(h);
+}

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -208,6 +210,47 @@ TEST(ExhaustionEnv, PlacementsWithoutPagesIgnoreTheCap) {
     for (void *o : v) rca_obj_free(h, o);
     rca_heap_destroy(h);
   }
+}
+
+// Issue 10, defect 8, narrowed (RELIABILITY.md guarantee 7): in the thread placement a live thread
+// keeps its last empty page (its lists are its own, unlocked: no other thread can take a page
+// from them), so another thread can get ENOMEM while that page's slots are free. At most one
+// such page per other live thread; it comes back when that thread exits.
+TEST(ExhaustionThreadPlacement, ALiveThreadKeepsAtMostOneEmptyPage) {
+  const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 32};
+  rca_heap_t *h = make(p, 2 * 4096);
+  ASSERT_NE(h, nullptr);
+  std::mutex m;
+  std::condition_variable cv;
+  bool emptied = false, release = false;
+  std::thread keeper([&] {
+    rca_obj_free(h, rca_obj_alloc(h, 24));  // takes a page, leaves it empty, keeps it
+    std::unique_lock<std::mutex> l(m);
+    emptied = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> l(m);
+    cv.wait(l, [&] { return emptied; });
+  }
+  std::vector<void *> mine = fill(h);
+  EXPECT_EQ(mine.size(), per_page(p)) << "one page: the keeper's empty one is not ours to take";
+  rca_stats_t st;
+  rca_heap_stats(h, &st);
+  EXPECT_EQ(st.refcount_pages, 2u);
+  EXPECT_EQ(st.live_slots, per_page(p));
+  {
+    std::lock_guard<std::mutex> l(m);
+    release = true;
+  }
+  cv.notify_all();
+  keeper.join();  // its pool is abandoned at exit: the empty page goes back to the arena
+  std::vector<void *> more = fill(h);
+  EXPECT_EQ(more.size(), per_page(p)) << "the exited thread's page";
+  for (void *o : mine) rca_obj_free(h, o);
+  for (void *o : more) rca_obj_free(h, o);
+  rca_heap_destroy(h);
 }
 
 }  // namespace

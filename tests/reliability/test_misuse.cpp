@@ -207,18 +207,19 @@ TEST_P(ArenaMisuseDeathTest, ObjectOfAnotherHeapWithoutTheRegistry) {
           rca_heap_t *b = make(p, 0);
           rca_obj_free(b, rca_obj_alloc(a, 32));
         },
-        "rca: rca_obj_free: 0x[0-9a-f]+ is not a slot of " + heap_named(p) +
-            ".* \\(outside its refcount arena: a handle from another heap\\?\\)");
+        "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of " + heap_named(p) +
+            ".* \\(its header names no slot of this heap: an object of another heap");
   } else {
-    // The index names a slot of this heap; here that slot is free, so it is caught as a double
-    // free. (Were it live, it would be freed: index heaps need checks=1, RELIABILITY.md.)
+    // The index names a slot of this heap; here that slot is free (ReleaseDefaultsDeathTest
+    // covers a live one: the object tag tells them apart).
     EXPECT_DEATH(
         {
           rca_heap_t *a = make(p, 0);
           rca_heap_t *b = make(p, 0);
           rca_obj_free(b, rca_obj_alloc(a, 32));
         },
-        "rca: rca_obj_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " + heap_named(p));
+        "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of " + heap_named(p) +
+            ".* \\(its slot is free: freed already, or not an object");
   }
 }
 
@@ -301,7 +302,219 @@ TEST(UncheckedHeap, ForeignPointerWithoutRegistryIsReadAsAnObject) {
         alignas(8) unsigned char fake[32] = {};
         rca_obj_free(h, fake);
       },
-      "rca: rca_obj_free: 0x[0-9a-f]+ is not a slot of heap #[0-9]+ .* \\(outside its refcount arena");
+      "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .* \\(its header names "
+      "no slot of this heap");
+}
+
+// ---- release defaults (checks off, no registry for arena placements): issue 10 ------------------
+
+rca_heap_t *make_default(rca_placement_t placement, rca_handle_kind_t handle, rca_backend_t backend) {
+  rca_config_t c;
+  rca_config_init(&c);
+  c.placement = placement;
+  c.handle = handle;
+  c.backend = backend;
+  c.checks = 0;  // the release default, in every build of the library
+  rca_heap_t *h = rca_heap_new(&c);
+  if (!h) std::abort();
+  return h;
+}
+
+// jemalloc keeps a freed small object's bytes as they were (its free lists are bitmaps), so the
+// header of a freed object still names its old slot: the case where only the slot's object tag
+// can tell. The system malloc writes its free-list link over the header. Reading freed jemalloc
+// memory is also invisible to ASan (the tests run under it).
+bool have_jemalloc() { return rca_backend_available(RCA_BACKEND_JEMALLOC) != 0; }
+
+struct arena_case {
+  rca_placement_t placement;
+  rca_handle_kind_t handle;
+};
+std::string arena_case_name(const testing::TestParamInfo<arena_case> &i) {
+  return std::string(rca_placement_name(i.param.placement)) + "_" + rca_handle_name(i.param.handle);
+}
+class ReleaseDefaultsDeathTest : public testing::TestWithParam<arena_case> {};
+
+// Defect 10: a double free whose slot had gone to another object released that object's slot
+// (two live objects then shared one).
+TEST_P(ReleaseDefaultsDeathTest, DoubleFreeAfterTheSlotWasReusedIsCaught) {
+  if (!have_jemalloc()) GTEST_SKIP() << "jemalloc backend not built in";
+  const arena_case p = GetParam();
+  EXPECT_DEATH(
+      {
+        rca_heap_t *h = make_default(p.placement, p.handle, RCA_BACKEND_JEMALLOC);
+        void *a = rca_obj_alloc(h, 32);
+        rca_obj_free(h, a);
+        void *b = rca_obj_alloc(h, 256);  // another size class: other memory, a's old slot
+        if (b == a || rca_obj_slot(h, b) != rca_obj_slot(h, a)) std::abort();
+        rca_obj_free(h, a);
+      },
+      "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ \\(" +
+          std::string(rca_placement_name(p.placement)) +
+          ".*\\(its slot is another object's: freed already and the slot reused");
+}
+
+// Defect 10: an index names a slot in any index heap; freeing heap a's object through heap b
+// released b's live slot (live_objects 1 -> 0).
+TEST_P(ReleaseDefaultsDeathTest, ObjectOfAnotherHeapIsCaught) {
+  const arena_case p = GetParam();
+  EXPECT_DEATH(
+      {
+        rca_heap_t *a = make_default(p.placement, p.handle, RCA_BACKEND_SYSTEM);
+        rca_heap_t *b = make_default(p.placement, p.handle, RCA_BACKEND_SYSTEM);
+        void *oa = rca_obj_alloc(a, 32);
+        void *ob = rca_obj_alloc(b, 32);
+        (void)ob;
+        rca_obj_free(b, oa);
+      },
+      p.handle == RCA_HANDLE_INDEX
+          ? "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .*\\(its slot "
+            "is another object's"
+          : "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .*\\(its header "
+            "names no slot of this heap");
+}
+
+// Defect 6: the generic operations on a freed object died with SIGSEGV (following the free-list
+// link in its header) or wrote into freed memory.
+TEST_P(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectAreCaught) {
+  if (!have_jemalloc()) GTEST_SKIP() << "jemalloc backend not built in";
+  const arena_case p = GetParam();
+  for (int op = 0; op < 3; ++op)
+    EXPECT_DEATH(
+        {
+          rca_heap_t *h = make_default(p.placement, p.handle, RCA_BACKEND_JEMALLOC);
+          void *a = rca_obj_alloc(h, 32);
+          rca_obj_free(h, a);
+          if (op == 0) rca_obj_incref(h, a);
+          if (op == 1) rca_obj_decref(h, a);
+          if (op == 2) (void)rca_obj_count(h, a);
+        },
+        std::string("rca: ") + (op == 0 ? "rca_obj_incref" : op == 1 ? "rca_obj_decref" : "rca_obj_count") +
+            ": 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .*\\(its slot is free");
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, ReleaseDefaultsDeathTest,
+                         testing::Values(arena_case{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER},
+                                         arena_case{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX},
+                                         arena_case{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER},
+                                         arena_case{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX},
+                                         arena_case{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER},
+                                         arena_case{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX}),
+                         arena_case_name);
+
+// Defect 6 for the placements without refcount pages: they track their objects by default, and
+// the registry answers before the freed header is read (the system backend's link is there).
+TEST(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectWithoutPages) {
+  for (rca_placement_t pl : {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED})
+    EXPECT_DEATH(
+        {
+          rca_heap_t *h = make_default(pl, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+          void *a = rca_obj_alloc(h, 32);
+          rca_obj_free(h, a);
+          rca_obj_incref(h, a);
+        },
+        std::string("rca: rca_obj_incref: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ \\(") +
+            rca_placement_name(pl) + ".*\\(freed already, or a pointer from elsewhere\\)");
+}
+
+// Defect 7: an embedded heap took any handle at rca_slot_free, and counted it (slots_freed ended
+// above slots_allocated).
+TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
+  const std::string msg =
+      "rca: rca_slot_free: 0x[0-9a-f]+ is not a live slot of heap #[0-9]+ \\(embedded, pointer, "
+      "32-bit, system\\) \\(double free, or a pointer from elsewhere\\)";
+  EXPECT_DEATH(
+      {
+        rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        alignas(8) static std::uint64_t garbage = 7;
+        rca_slot_free(h, reinterpret_cast<rca_handle_t>(&garbage));
+      },
+      msg);
+  EXPECT_DEATH(
+      {
+        rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        alignas(8) static std::uint64_t mine = 0;
+        rca_handle_t s = rca_slot_alloc(h, &mine);
+        rca_slot_free(h, s);
+        rca_slot_free(h, s);
+      },
+      msg);
+  EXPECT_DEATH(
+      {
+        rca_heap_t *a = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *b = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        alignas(8) static std::uint64_t theirs = 0;
+        rca_slot_free(b, rca_slot_alloc(a, &theirs));
+      },
+      msg);
+  // The legitimate cycle leaves the counters balanced.
+  rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+  std::uint64_t slots[3];
+  for (auto &s : slots) rca_slot_free(h, rca_slot_alloc(h, &s));
+  rca_stats_t st;
+  rca_heap_stats(h, &st);
+  EXPECT_EQ(st.slots_allocated, 3u);
+  EXPECT_EQ(st.slots_freed, 3u);
+  EXPECT_EQ(st.live_slots, 0u);
+  rca_heap_destroy(h);
+}
+
+// An object's slot is not a bare slot.
+TEST(ReleaseDefaultsDeathTest, ObjectSlotFreedAsABareSlotIsCaught) {
+  EXPECT_DEATH(
+      {
+        rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        void *o = rca_obj_alloc(h, 32);
+        rca_slot_free(h, reinterpret_cast<rca_handle_t>(rca_obj_slot(h, o)));
+      },
+      "rca: rca_slot_free: slot 0x[0-9a-f]+ of heap #[0-9]+ \\(shared.* is an object's \\(free the "
+      "object with rca_obj_free\\)");
+}
+
+// Destroyed heaps: their use died with SIGSEGV, and a stale pointer destroyed a newer heap that
+// got the same address.
+TEST(DestroyedHeapDeathTest, UseOfADestroyedHeapIsCaught) {
+  const char *msg = "is not a live heap \\(destroyed\\)";
+  auto dead = [] {
+    rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+    rca_heap_destroy(h);
+    return h;
+  };
+  EXPECT_DEATH(rca_obj_alloc(dead(), 16), std::string("rca: rca_obj_alloc: 0x[0-9a-f]+ ") + msg);
+  EXPECT_DEATH(
+      {
+        rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        void *o = rca_obj_alloc(h, 16);
+        rca_heap_destroy(h);
+        rca_obj_free(h, o);
+      },
+      std::string("rca: rca_obj_free: 0x[0-9a-f]+ ") + msg);
+  EXPECT_DEATH(
+      {
+        rca_stats_t st;
+        rca_heap_stats(dead(), &st);
+      },
+      std::string("rca: rca_heap_stats: 0x[0-9a-f]+ ") + msg);
+  EXPECT_DEATH(rca_heap_destroy(dead()), std::string("rca: rca_heap_destroy: 0x[0-9a-f]+ ") + msg);
+  EXPECT_DEATH(rca_slot_alloc(dead(), nullptr), std::string("rca: rca_slot_alloc: 0x[0-9a-f]+ ") + msg);
+}
+
+TEST(DestroyedHeap, ANewHeapNeverTakesTheAddressOfARecentlyDestroyedOne) {
+  rca_heap_t *old = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+  rca_heap_destroy(old);
+  std::vector<rca_heap_t *> made;
+  for (int i = 0; i < 200; ++i) {  // within the quarantine (256 destroyed heaps)
+    rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+    EXPECT_NE(h, old) << "heap " << i;
+    made.push_back(h);
+    if (i % 2) {  // destroyed ones join the quarantine too
+      rca_heap_destroy(made.back());
+      made.pop_back();
+    }
+  }
+  for (rca_heap_t *h : made) rca_heap_destroy(h);
+  // So a stale pointer still dies with the message instead of destroying a newer heap.
+  EXPECT_DEATH(rca_heap_destroy(old), "rca: rca_heap_destroy: 0x[0-9a-f]+ is not a live heap");
 }
 
 }  // namespace
