@@ -474,6 +474,7 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
   void *count = count_at(r, d, index, p);
   if (count_load(r, count) == free_mark(r)) bad_free(heap, p, what, "a block freed twice");
   count_store(r, count, free_mark(r));
+  forget_saved_count(heap, count);
 
   span_cache *owner = d->owner.load(std::memory_order_relaxed);
   if (mine && owner == &mine->spans) [[likely]] {

@@ -73,6 +73,18 @@ inline std::uint64_t raw_mark(const span_region &r) noexcept {
   return slot_bytes == 4 ? kFreeMark32 : kFreeMark64;
 }
 
+/// A count freed with its block: freeze's value kept aside for it goes too, or a later block at
+/// that position that is frozen when thaw runs would take the dead block's count (as the arena's
+/// slot free does, slots.cpp).
+[[gnu::always_inline]] inline void forget_saved_count(rca_heap_t *heap, const void *count) noexcept {
+  if (heap->saved_counts && heap->counts_in_spans) [[unlikely]] {
+    const std::size_t off =
+        static_cast<std::size_t>(static_cast<const char *>(count) - heap->spans.counts);
+    *reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
+                                       off / heap->slot_width * 8) = 0;
+  }
+}
+
 /// A free by the span's owner that empties its span or leaves a full one (spans.cpp).
 void cache_free_local(rca_heap_t *heap, span_cache *c, span_desc *d, void *p) noexcept;
 
@@ -129,6 +141,7 @@ slow:
         const std::uint64_t mark = free_mark_of(r.slot_bytes);
         if (count_load(r, count) != mark) [[likely]] {
           count_store(r, count, mark);
+          forget_saved_count(heap, count);
           const std::size_t bytes = d->block_size;
           if (d->used > 1 && !d->in_full) [[likely]] {
             auto *b = static_cast<free_block_link *>(p);

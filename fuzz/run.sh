@@ -5,7 +5,7 @@
 #
 # Configures and builds the libFuzzer target with clang-14 (+ address, undefined) into
 # build/fuzz (or $RCA_FUZZ_BUILD), then runs it SECONDS_PER_SET seconds (default 60) for each
-# placement set (default: inline embedded shared thread padded; a set may name several
+# placement set (default: inline embedded shared thread padded computed; a set may name several
 # placements, comma-separated, or "all"). Each input also picks handle width, slot width,
 # checks, tracking, backend and arena limit. The seeds (fuzz/corpus: hand-made, fuzz/make_seeds.py;
 # fuzz/corpus-found/<placement>: inputs earlier runs found, minimised with -merge=1) are copied into
@@ -18,7 +18,7 @@ root=$(cd "$here/.." && pwd)
 secs=${1:-60}
 shift || true
 sets=("$@")
-((${#sets[@]})) || sets=(inline embedded shared thread padded)
+((${#sets[@]})) || sets=(inline embedded shared thread padded computed)
 build=${RCA_FUZZ_BUILD:-$root/build/fuzz}
 
 if [[ ! -f $build/build.ninja ]]; then
