@@ -46,8 +46,8 @@ for set in "${sets[@]}"; do
       -dict="$here/heap.dict" -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
       -artifact_prefix="$crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
     # The last status line (execs, cov, ft, corpus) and the final counters.
-    grep -E '^#[0-9]+' "$log" | tail -n 1
-    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
+    grep -aE '^#[0-9]+' "$log" | tail -n 1
+    grep -aE 'stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
   else
     fail=1
     echo "!! placement set '$set' failed; last lines of $log:"
