@@ -112,7 +112,7 @@ inline constexpr std::uint64_t kFreeMark32 = 0xDEADBEEFu, kFreeMark64 = 0xDEADBE
 inline constexpr std::uint64_t kRawMark32 = 0xFEEDFACEu, kRawMark64 = 0xFEEDFACEFEEDFACEull;
 /// Reserves the object region (object_limit bytes), its count windows and descriptors.
 /// 0, or an errno with set_error.
-int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_bytes,
+int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_width,
                std::size_t retain_pages) noexcept;
 void spans_destroy(span_region &r) noexcept;
 /// A block of at least `size` bytes whose count holds `initial` (or the raw mark), or null with

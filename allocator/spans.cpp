@@ -396,13 +396,13 @@ span_desc *checked_block(const rca_heap_t *heap, const void *p, const char *what
 // Region lifetime
 // ---------------------------------------------------------------------------------------------
 
-int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_bytes,
+int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_width,
                std::size_t retain_pages) noexcept {
   r.granule = granule;
-  r.slot_bytes = slot_bytes;
+  r.slot_width = slot_width;
   r.units_limit = std::max<std::size_t>(1, (object_limit + kSpanBytes - 1) >> kSpanShift);
   r.retain_units = retain_pages * kPageSize / kSpanBytes;
-  r.window_bytes = (kSpanBytes / kGranule) * slot_bytes;
+  r.window_bytes = (kSpanBytes / kGranule) * slot_width;
   // Aligned units: reserve one unit more and start at the first aligned address inside.
   r.reservation_bytes = (r.units_limit + 1) << kSpanShift;
   if (int e = prim::reserve(r.reservation_bytes, &r.reservation)) {
@@ -421,7 +421,7 @@ int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned 
   }
   r.counts = static_cast<char *>(counts);
   r.granule_bias = reinterpret_cast<std::uintptr_t>(r.counts) -
-                   (reinterpret_cast<std::uintptr_t>(r.base) >> RCA_GRANULE_SHIFT) * slot_bytes;
+                   (reinterpret_cast<std::uintptr_t>(r.base) >> RCA_GRANULE_SHIFT) * slot_width;
   r.descs_bytes = (r.units_limit * sizeof(span_desc) + kPageSize - 1) / kPageSize * kPageSize;
   void *descs = nullptr;
   e = prim::reserve(r.descs_bytes, &descs);
@@ -474,6 +474,7 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
   void *count = count_at(r, d, index, p);
   if (count_load(r, count) == free_mark(r)) bad_free(heap, p, what, "a block freed twice");
   count_store(r, count, free_mark(r));
+  forget_saved_count(heap, count);
 
   span_cache *owner = d->owner.load(std::memory_order_relaxed);
   if (mine && owner == &mine->spans) [[likely]] {
@@ -526,8 +527,8 @@ std::size_t span_usable_size(const rca_heap_t *heap, const void *p) noexcept {
 
 void *span_count_of(const rca_heap_t *heap, const void *p) noexcept {
   const span_region &r = heap->spans;
-  if (r.granule) return rca_computed_granule_count(r.granule_bias, p, r.slot_bytes);
-  return rca_computed_span_count(p, r.slot_bytes);
+  if (r.granule) return rca_computed_granule_count(r.granule_bias, p, r.slot_width);
+  return rca_computed_span_count(p, r.slot_width);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -46,31 +46,43 @@ inline void *count_at(const span_region &r, const span_desc *d, std::uint32_t in
   if (r.granule)
     return reinterpret_cast<void *>(r.granule_bias +
                                     (reinterpret_cast<std::uintptr_t>(block) >> RCA_GRANULE_SHIFT) *
-                                        r.slot_bytes);
-  return d->counts + std::size_t(index) * r.slot_bytes;
+                                        r.slot_width);
+  return d->counts + std::size_t(index) * r.slot_width;
 }
 
 inline std::uint64_t count_load(const span_region &r, const void *c) noexcept {
-  return r.slot_bytes == 4
+  return r.slot_width == 4
              ? __atomic_load_n(static_cast<const std::uint32_t *>(c), __ATOMIC_RELAXED)
              : __atomic_load_n(static_cast<const std::uint64_t *>(c), __ATOMIC_RELAXED);
 }
 inline void count_store(const span_region &r, void *c, std::uint64_t v) noexcept {
-  if (r.slot_bytes == 4)
+  if (r.slot_width == 4)
     __atomic_store_n(static_cast<std::uint32_t *>(c), static_cast<std::uint32_t>(v),
                      __ATOMIC_RELAXED);
   else
     __atomic_store_n(static_cast<std::uint64_t *>(c), v, __ATOMIC_RELAXED);
 }
 inline std::uint64_t free_mark(const span_region &r) noexcept {
-  return r.slot_bytes == 4 ? kFreeMark32 : kFreeMark64;
+  return r.slot_width == 4 ? kFreeMark32 : kFreeMark64;
 }
 inline std::uint64_t raw_mark(const span_region &r) noexcept {
-  return r.slot_bytes == 4 ? kRawMark32 : kRawMark64;
+  return r.slot_width == 4 ? kRawMark32 : kRawMark64;
 }
 
-[[gnu::always_inline]] inline std::uint64_t free_mark_of(unsigned slot_bytes) noexcept {
-  return slot_bytes == 4 ? kFreeMark32 : kFreeMark64;
+[[gnu::always_inline]] inline std::uint64_t free_mark_of(unsigned slot_width) noexcept {
+  return slot_width == 4 ? kFreeMark32 : kFreeMark64;
+}
+
+/// A count freed with its block: freeze's value kept aside for it goes too, or a later block at
+/// that position that is frozen when thaw runs would take the dead block's count (as the arena's
+/// slot free does, slots.cpp).
+[[gnu::always_inline]] inline void forget_saved_count(rca_heap_t *heap, const void *count) noexcept {
+  if (heap->saved_counts && heap->counts_in_spans) [[unlikely]] {
+    const std::size_t off =
+        static_cast<std::size_t>(static_cast<const char *>(count) - heap->spans.counts);
+    *reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
+                                       off / heap->slot_width * 8) = 0;
+  }
 }
 
 /// A free by the span's owner that empties its span or leaves a full one (spans.cpp).
@@ -101,7 +113,7 @@ void cache_free_local(rca_heap_t *heap, span_cache *c, span_desc *d, void *p) no
       ++d->used;
       *bytes = d->block_size;
       count_store(r, count_at(r, d, index, block),
-                  raw ? (r.slot_bytes == 4 ? kRawMark32 : kRawMark64) : 1);
+                  raw ? (r.slot_width == 4 ? kRawMark32 : kRawMark64) : 1);
       return block;
     }
   }
@@ -126,9 +138,10 @@ slow:
       if (off < std::uint64_t(d->bump.load(std::memory_order_relaxed)) * d->block_size &&
           std::uint64_t(index) * d->block_size == off) [[likely]] {
         void *count = count_at(r, d, index, p);
-        const std::uint64_t mark = free_mark_of(r.slot_bytes);
+        const std::uint64_t mark = free_mark_of(r.slot_width);
         if (count_load(r, count) != mark) [[likely]] {
           count_store(r, count, mark);
+          forget_saved_count(heap, count);
           const std::size_t bytes = d->block_size;
           if (d->used > 1 && !d->in_full) [[likely]] {
             auto *b = static_cast<free_block_link *>(p);

@@ -213,11 +213,11 @@ struct span_region {
   std::size_t units_limit = 0;       // units reserved
   char *counts = nullptr;            // count windows: unit u's at counts + u * window_bytes
   std::size_t counts_reserved = 0;
-  std::size_t window_bytes = 0;      // (kSpanBytes / kGranule) * slot_bytes
-  std::uintptr_t granule_bias = 0;   // count = bias + (obj >> 4) * slot_bytes
+  std::size_t window_bytes = 0;      // (kSpanBytes / kGranule) * slot_width
+  std::uintptr_t granule_bias = 0;   // count = bias + (obj >> 4) * slot_width
   span_desc *descs = nullptr;        // one per unit, separate mapping
   std::size_t descs_bytes = 0;
-  unsigned slot_bytes = 4;           // count width (also the free marker's width)
+  unsigned slot_width = 4;           // count width (also the free marker's width)
   bool granule = false;              // counts by granule (else by span index)
   std::size_t retain_units = 0;      // free units kept committed before decommitting
   std::mutex lock;                   // guards everything below

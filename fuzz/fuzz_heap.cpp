@@ -71,9 +71,9 @@ struct reader {
   }
 };
 
-// Placements an input may pick: not yet `computed` (its model is still to be written; keeping
-// it out also keeps byte 0 of the existing corpus meaning what it meant).
-unsigned g_allowed = (1u << RCA_PLACEMENT_COMPUTED) - 1;
+// Placements an input may pick (computed is the last placement, so byte 0 of the older corpus,
+// 0..4, still picks what it picked).
+unsigned g_allowed = (1u << RCA_PLACEMENT_COUNT) - 1;
 
 // Misuse done on purpose: rca's fatal() calls this hook, which jumps back to expect_fatal.
 sigjmp_buf g_fatal_jump;
@@ -95,6 +95,7 @@ struct foreign_set {
   std::uint64_t emb_slot = 0;      // a live bare slot of `emb`
   std::vector<void *> objs;        // objects of the three heaps
   std::vector<void *> slot_ptrs;   // their arena slots (pointer and index heap)
+  std::vector<void *> computed_objs;  // objects of a computed heap (freed into computed heaps)
 };
 foreign_set *g_foreign = nullptr;
 
@@ -124,6 +125,10 @@ void make_foreign() {
   c.handle = RCA_HANDLE_POINTER;
   g_foreign->emb = rca_heap_new(&c);
   if (!g_foreign->emb || !rca_slot_alloc(g_foreign->emb, &g_foreign->emb_slot)) std::abort();
+  c.placement = RCA_PLACEMENT_COMPUTED;
+  rca_heap_t *computed = rca_heap_new(&c);
+  if (!computed) std::abort();
+  for (std::size_t size : {16, 32, 48}) g_foreign->computed_objs.push_back(rca_obj_alloc(computed, size));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,7 +159,8 @@ struct model {
   rca_heap_t *heap = nullptr;
   bool *helpers_ever = nullptr;  // a helper thread ever used this (long-lived) heap
   rca_config_t cfg{};
-  bool arena = false;  // has refcount pages
+  bool arena = false;  // has refcount pages (an arena of slots)
+  bool computed = false;  // counts found from the object's address, in the spans' count windows
   unsigned bytes = 4;  // slot width
   unsigned stride = 4;
   std::size_t capacity = 0;      // slots per refcount page
@@ -177,7 +183,7 @@ struct model {
     return --v == 0;
   }
   std::size_t live_slots() const {
-    return (cfg.placement == RCA_PLACEMENT_INLINE ? 0 : objs.size()) + slots.size();
+    return (cfg.placement == RCA_PLACEMENT_INLINE || computed ? 0 : objs.size()) + slots.size();
   }
   std::size_t arena_slots() const { return arena ? objs.size() + slots.size() : 0; }
 };
@@ -219,6 +225,16 @@ void check_obj(const model &m, const obj_m &o) {
   switch (m.cfg.placement) {
     case RCA_PLACEMENT_INLINE: CHECK(s == o.p); break;
     case RCA_PLACEMENT_EMBEDDED: CHECK(s == static_cast<char *>(o.p) + sizeof(void *)); break;
+    case RCA_PLACEMENT_COMPUTED:
+      // The count is where the caller's address function finds it from the object's address:
+      // in the heap's count windows, never in object memory.
+      if (m.cfg.address == RCA_ADDRESS_GRANULE)
+        CHECK(s == rca_computed_granule_count(rca_computed_bias(m.heap), o.p, m.bytes));
+      else
+        CHECK(s == rca_computed_span_count(o.p, m.bytes));
+      CHECK(in_arena(m, s) && !in_arena(m, o.p));
+      CHECK(reinterpret_cast<std::uintptr_t>(s) % m.bytes == 0);
+      break;
     default:
       CHECK(in_arena(m, s));
       CHECK(rca::detail::slot_is_live(m.heap, s));
@@ -246,6 +262,9 @@ void check_stats(const model &m) {
     CHECK(st.refcount_pages <= m.usable_pages);
     CHECK(st.refcount_pages <= st.refcount_pages_peak);
     CHECK(st.refcount_pages * m.capacity >= m.arena_slots());
+  } else if (m.computed) {  // the count pages of the spans in use
+    CHECK(st.refcount_pages <= st.refcount_pages_peak);
+    CHECK(st.refcount_pages * m.capacity >= m.objs.size());
   } else {
     CHECK(st.refcount_pages == 0);
   }
@@ -277,13 +296,15 @@ void check_all(const model &m) {
 
   std::vector<page_seen> pages;
   rca_heap_visit_pages(m.heap, visit, &pages);
-  if (!m.arena) {
+  if (!m.arena && !m.computed) {
     CHECK(pages.empty());
     return;
   }
   rca_stats_t st;
   rca_heap_stats(m.heap, &st);
-  CHECK(pages.size() == st.refcount_pages);
+  // Computed: the pages that hold live counts, among the count pages of the spans in use.
+  if (m.computed) CHECK(pages.size() <= st.refcount_pages);
+  else CHECK(pages.size() == st.refcount_pages);
   std::sort(pages.begin(), pages.end(), [](auto &a, auto &b) { return a.page < b.page; });
   std::size_t total = 0;
   auto it = slot_ptrs.begin();
@@ -301,7 +322,7 @@ void check_all(const model &m) {
     total += p.live;
   }
   CHECK(it == slot_ptrs.end());
-  CHECK(total == st.live_slots);
+  CHECK(total == (m.computed ? m.objs.size() : st.live_slots));
 }
 
 // The heap must not take foreign or dead pointers for its own.
@@ -326,6 +347,10 @@ constexpr unsigned kOps = 17;  // operation codes: op % kOps (16: misuse done)
 // Allocation failed: only an exhausted arena may say so, and only when no slot is free.
 void check_exhausted(const model &m, std::size_t live_arena_slots) {
   CHECK(errno == ENOMEM);
+  if (m.computed) {  // the object region (object_limit) is used up, not a slot arena
+    CHECK(std::strstr(rca_last_error(), "object memory exhausted"));
+    return;
+  }
   CHECK(m.arena);
   CHECK(live_arena_slots == m.usable_pages * m.capacity);
 }
@@ -400,8 +425,8 @@ bool op_slot_alloc(model &m) {
   if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED) mem = std::calloc(1, 8);
   errno = 0;
   rca_handle_t h = rca_slot_alloc(m.heap, mem);
-  if (m.cfg.placement == RCA_PLACEMENT_INLINE) {
-    CHECK(h == 0 && errno == EINVAL);  // an inline heap has no slots
+  if (m.cfg.placement == RCA_PLACEMENT_INLINE || m.computed) {
+    CHECK(h == 0 && errno == EINVAL);  // an inline or computed heap has no slots
     return false;
   }
   if (h == 0) {
@@ -446,7 +471,7 @@ void op_slot_rc(model &m, std::size_t i, bool inc) {
 
 void op_freeze(model &m) {
   long expect = 0;
-  const bool sweeps_pages = m.arena;
+  const bool sweeps_pages = m.arena || m.computed;  // computed: the spans' count windows
   if (!sweeps_pages && !m.heap->tracking) {
     errno = 0;
     CHECK(rca_heap_freeze(m.heap) == -1 && errno == ENOTSUP);
@@ -466,7 +491,7 @@ void op_freeze(model &m) {
 
 void op_thaw(model &m) {
   long expect = 0;
-  if (!m.arena && !m.heap->tracking) {
+  if (!m.arena && !m.computed && !m.heap->tracking) {
     errno = 0;
     CHECK(rca_heap_thaw(m.heap) == -1 && errno == ENOTSUP);
     return;
@@ -488,7 +513,12 @@ void op_raw(model &m, std::uint8_t a, std::uint8_t b) {
   const std::size_t size = 1 + b * 3u;
   if ((a & 3) == 0 || m.raws.empty()) {
     if (m.raws.size() >= 64) return;
+    errno = 0;
     void *p = rca_malloc(m.heap, size);
+    if (!p && m.computed) {  // raw blocks share the object region with the objects
+      check_exhausted(m, 0);
+      return;
+    }
     CHECK(p);
     std::memset(p, b, size);
     m.raws.push_back({p, size, rca_usable_size(m.heap, p), b});
@@ -499,7 +529,12 @@ void op_raw(model &m, std::uint8_t a, std::uint8_t b) {
   raw_m &r = m.raws[i];
   for (std::size_t k = 0; k < r.size; ++k) CHECK(static_cast<std::uint8_t *>(r.p)[k] == r.fill);
   if ((a & 3) == 1) {
+    errno = 0;
     void *q = rca_realloc(m.heap, r.p, size);
+    if (!q && m.computed) {  // r is still valid and unchanged
+      check_exhausted(m, 0);
+      return;
+    }
     CHECK(q);
     for (std::size_t k = 0; k < std::min(size, r.size); ++k)
       CHECK(static_cast<std::uint8_t *>(q)[k] == r.fill);
@@ -526,7 +561,7 @@ void op_misuse(model &m, std::uint8_t a) {
   check_not_ours(m, &local, false);
   for (const raw_m &r : m.raws) {
     if (m.heap->tracking) CHECK(!rca::detail::registry_contains(m.heap, r.p, block_kind::object));
-    if (m.arena) CHECK(!in_arena(m, r.p));
+    if (m.arena || m.computed) CHECK(!in_arena(m, r.p));
   }
   if (m.objs.empty()) return;
   const obj_m &o = m.objs[a % m.objs.size()];
@@ -534,6 +569,10 @@ void op_misuse(model &m, std::uint8_t a) {
     CHECK(rca::detail::registry_contains(m.heap, o.p, block_kind::object));
     CHECK(!rca::detail::registry_contains(m.heap, o.p, block_kind::raw));
     CHECK(!rca::detail::registry_contains(m.heap, static_cast<char *>(o.p) + 1, block_kind::object));
+  }
+  if (m.computed) {  // a count window never holds an object, nor an object page a count
+    CHECK(!in_arena(m, o.p));
+    for (void *f : g_foreign->computed_objs) CHECK(!in_arena(m, f));
   }
   if (m.arena) {
     char *s = static_cast<char *>(rca_obj_slot(m.heap, o.p));
@@ -583,14 +622,19 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
   const bool dead_readable = tracking || jemalloc;
   // ...and what it still says is enough to tell: the registry, or the arena's bitmap and tags.
   const bool dead_caught = tracking || m.arena;
+  // A computed heap reads no header: a free checks the span's descriptor and the block's count
+  // (never the freed memory), and catches every double or foreign free; the generic operations
+  // have nothing to ask without the registry.
+  const char *free_msg = m.computed ? "rca_obj_free" : "is not a live object";
   switch (a % 4) {
     case 0:    // the generic operations on a freed object (issue 10, defect 6)
     case 1: {  // a double free (defect 10)
-      if (m.dead.empty() || !dead_readable || !dead_caught) return;
+      if (m.dead.empty()) return;
+      if (!(m.computed && a % 4 == 1) && (!dead_readable || !dead_caught)) return;
       void *d = m.dead[b % m.dead.size()];
       if (overlaps_live(m, d)) return;
       if (a % 4 == 1) {
-        expect_fatal(m, "is not a live object", [&] { rca_obj_free(m.heap, d); });
+        expect_fatal(m, free_msg, [&] { rca_obj_free(m.heap, d); });
         return;
       }
       switch (b % 3) {
@@ -602,12 +646,21 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
     }
     case 2: {  // an object of another heap freed here (defect 10: index heaps, checks off)
       void *f = g_foreign->objs[b % g_foreign->objs.size()];
-      if (!tracking && !m.arena) return;  // an embedded or inline header cannot tell
-      expect_fatal(m, "is not a live object", [&] { rca_obj_free(m.heap, f); });
+      if (m.computed && (b & 1))  // another computed heap's object: outside this one's region
+        f = g_foreign->computed_objs[b / 2 % g_foreign->computed_objs.size()];
+      if (!tracking && !m.arena && !m.computed) return;  // an embedded or inline header cannot tell
+      expect_fatal(m, free_msg, [&] { rca_obj_free(m.heap, f); });
       return;
     }
     default: {  // a bare slot that is not live here (defect 7 for embedded heaps)
       if (m.cfg.placement == RCA_PLACEMENT_INLINE) return;
+      if (m.computed) {  // no slots at all: any handle, an object's count address included
+        rca_handle_t h = b;
+        if (!m.objs.empty() && (b & 1))
+          h = reinterpret_cast<rca_handle_t>(rca_obj_slot(m.heap, m.objs[b / 2 % m.objs.size()].p));
+        expect_fatal(m, "has no slots", [&] { rca_slot_free(m.heap, h); });
+        return;
+      }
       if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED && !tracking) return;  // nothing to ask
       alignas(8) static std::uint64_t garbage = 0;
       rca_handle_t h = 0;
@@ -680,10 +733,10 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
   t.join();
   m.helpers_ran = true;
   if (alloc_errno) {
-    CHECK(alloc_errno == ENOMEM && m.arena);
+    CHECK(alloc_errno == ENOMEM && (m.arena || m.computed));
     // A thread pool sees only its own pages, abandoned ones and fresh ones: in the thread
     // placement the main thread's partly used pages are not its to take.
-    if (m.cfg.placement != RCA_PLACEMENT_THREAD) CHECK(live_at_failure == m.usable_pages * m.capacity);
+    if (m.arena && m.cfg.placement != RCA_PLACEMENT_THREAD) CHECK(live_at_failure == m.usable_pages * m.capacity);
   }
   for (void *p : made) {
     obj_m o{p, 1, 0, rca_usable_size(m.heap, p), size, m.next_tag++};
@@ -697,8 +750,8 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
 // ---------------------------------------------------------------------------------------------
 
 bool make_heap(model &m, reader &in) {
-  // Byte 0: placement (among the allowed ones); byte 1: handle, slot width, checks, tracking,
-  // backend, arena limit.
+  // Byte 0: placement (among the allowed ones); byte 1: handle (computed: address function
+  // granule), slot width, checks, tracking, backend, arena limit (computed: object_limit from it).
   unsigned allowed[RCA_PLACEMENT_COUNT], n = 0;
   for (unsigned p = 0; p < RCA_PLACEMENT_COUNT; ++p)
     if (g_allowed & (1u << p)) allowed[n++] = p;
@@ -714,6 +767,11 @@ bool make_heap(model &m, reader &in) {
                                                                          : RCA_BACKEND_SYSTEM;
   static const std::size_t limits[] = {4096, 3 * 4096, 64 * 1024, 0};
   c.arena_limit = limits[(b1 >> 6) & 3];
+  if (c.placement == RCA_PLACEMENT_COMPUTED) {
+    c.handle = RCA_HANDLE_POINTER;
+    c.address = (b1 & 1) ? RCA_ADDRESS_GRANULE : RCA_ADDRESS_SPAN;
+    c.backend = RCA_BACKEND_RCA;  // what the placement takes whatever the input said
+  }
   // One long-lived heap per configuration (b1 after the backend fallback) and placement.
   static rca_heap_t *heaps[RCA_PLACEMENT_COUNT][256];
   static bool helpers_ever[RCA_PLACEMENT_COUNT][256];
@@ -729,6 +787,7 @@ bool make_heap(model &m, reader &in) {
   m.cfg = *rca_heap_config(m.heap);
   m.arena = m.cfg.placement == RCA_PLACEMENT_SHARED || m.cfg.placement == RCA_PLACEMENT_THREAD ||
             m.cfg.placement == RCA_PLACEMENT_PADDED;
+  m.computed = m.cfg.placement == RCA_PLACEMENT_COMPUTED;
   m.bytes = m.cfg.slot_bits / 8;
   m.stride = m.cfg.placement == RCA_PLACEMENT_PADDED ? 64 : m.bytes;
   m.capacity = rca::detail::kPageSize / m.stride;
@@ -738,8 +797,10 @@ bool make_heap(model &m, reader &in) {
   m.fbit = m.bytes == 4 ? RCA_RC_FROZEN_BIT32 : RCA_RC_FROZEN_BIT64;
   m.fval = m.bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
   m.max_live = m.fbit - 1;
-  std::snprintf(g_ctx, sizeof g_ctx, "%s, %s handle, %u-bit, checks %d, track %d, %s, limit %zu",
-                rca_placement_name(m.cfg.placement), rca_handle_name(m.cfg.handle),
+  std::snprintf(g_ctx, sizeof g_ctx, "%s, %s %s, %u-bit, checks %d, track %d, %s, limit %zu",
+                rca_placement_name(m.cfg.placement),
+                m.computed ? rca_address_name(m.cfg.address) : rca_handle_name(m.cfg.handle),
+                m.computed ? "address" : "handle",
                 m.cfg.slot_bits, m.cfg.checks, m.cfg.track_objects,
                 rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
   return true;
@@ -813,7 +874,10 @@ void run_one(const std::uint8_t *data, std::size_t size) {
   rca_heap_stats(m.heap, &st);
   CHECK(st.live_objects == 0 && st.live_slots == 0 && st.object_bytes == 0);
   // Pages of the thread placement that helper threads freed into wait for the owner's next refill.
-  if (!(m.cfg.placement == RCA_PLACEMENT_THREAD && *m.helpers_ever)) CHECK(st.refcount_pages <= 1);
+  // A computed heap's empty spans that a cache retains keep their count windows; check_all above
+  // found no page holding a live count, so none is leaked.
+  if (!m.computed && !(m.cfg.placement == RCA_PLACEMENT_THREAD && *m.helpers_ever))
+    CHECK(st.refcount_pages <= 1);
 }
 
 unsigned parse_placements(const char *list) {

@@ -35,7 +35,7 @@ def cfg(handle=0, wide=0, checks=0, track=8, jem=0, limit=3):
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 os.makedirs(here, exist_ok=True)
 n = 0
-for placement in range(5):
+for placement in range(6):  # 5: computed (handle bit: address granule)
     for name, body, limits in (("basic", basic, (3,)), ("threads", threads, (3, 2)),
                                ("exhaust", exhaust, (0, 1))):
         for limit in limits:

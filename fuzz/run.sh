@@ -5,7 +5,7 @@
 #
 # Configures and builds the libFuzzer target with clang-14 (+ address, undefined) into
 # build/fuzz (or $RCA_FUZZ_BUILD), then runs it SECONDS_PER_SET seconds (default 60) for each
-# placement set (default: inline embedded shared thread padded; a set may name several
+# placement set (default: inline embedded shared thread padded computed; a set may name several
 # placements, comma-separated, or "all"). Each input also picks handle width, slot width,
 # checks, tracking, backend and arena limit. The seeds (fuzz/corpus: hand-made, fuzz/make_seeds.py;
 # fuzz/corpus-found/<placement>: inputs earlier runs found, minimised with -merge=1) are copied into
@@ -18,7 +18,7 @@ root=$(cd "$here/.." && pwd)
 secs=${1:-60}
 shift || true
 sets=("$@")
-((${#sets[@]})) || sets=(inline embedded shared thread padded)
+((${#sets[@]})) || sets=(inline embedded shared thread padded computed)
 build=${RCA_FUZZ_BUILD:-$root/build/fuzz}
 
 if [[ ! -f $build/build.ninja ]]; then
@@ -46,8 +46,8 @@ for set in "${sets[@]}"; do
       -dict="$here/heap.dict" -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
       -artifact_prefix="$crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
     # The last status line (execs, cov, ft, corpus) and the final counters.
-    grep -E '^#[0-9]+' "$log" | tail -n 1
-    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
+    grep -aE '^#[0-9]+' "$log" | tail -n 1
+    grep -aE 'stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
   else
     fail=1
     echo "!! placement set '$set' failed; last lines of $log:"

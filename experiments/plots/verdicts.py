@@ -102,6 +102,9 @@ RULES = (
          {"claim": "C3", "placement": "shared"}, {"claim": "C3", "placement": "thread"},
          where={"threads": (">=", 2)}, across=("threads", "variant"),
          time=("cpu_ms_sum", "wall_ms"), direction="above", limit=1.0, source="sharing"),
+    # C4 compares a handle with the inline header; the computed kernels (count from the object's
+    # address: span, granule) are rows beside it, not a side of this rule: their extra
+    # instructions are the address function's, not the aliasing C4 asks about.
     rule("C4", "alias", "aliasing", "handle kernel over inline kernel, fields read around incref/decref",
          {"placement": "shared"}, {"placement": "inline"}, where={"build": "strict"},
          across=("field_type",), deterministic=("instructions_per_object",),

@@ -1,8 +1,9 @@
 // C4 — "the compiler cannot know what the pointer actually refers to and what it might alias",
 // and modern CPUs make that cheap.
 //
-// Runs the kernels of aliasing_kernels.cpp (three builds x inline/handle x u32/f64 fields) on
-// objects from an inline heap and a shared-pointer heap: ns per object, hardware instructions
+// Runs the kernels of aliasing_kernels.cpp (three builds x inline/handle/span/granule x u32/f64
+// fields) on objects from an inline heap, a shared-pointer heap and computed heaps (address span,
+// address granule): ns per object, hardware instructions
 // when available, and otherwise instructions per object from callgrind (the kernels alone,
 // --toggle-collect). The assembly of each build is copied to <out>/asm/, and the static
 // instruction count of each kernel is a row too.
@@ -26,11 +27,13 @@
 #endif
 
 extern "C" {
-#define RCA_LAB_DECLARE(build)                                        \
-  double rca_lab_alias_##build##_inline_u32(void *const *, std::size_t); \
-  double rca_lab_alias_##build##_inline_f64(void *const *, std::size_t); \
-  double rca_lab_alias_##build##_handle_u32(void *const *, std::size_t); \
-  double rca_lab_alias_##build##_handle_f64(void *const *, std::size_t);
+#define RCA_LAB_DECLARE_ONE(build, layout, field) \
+  double rca_lab_alias_##build##_##layout##_##field(void *const *, std::size_t, std::uintptr_t);
+#define RCA_LAB_DECLARE(build)                                                           \
+  RCA_LAB_DECLARE_ONE(build, inline, u32) RCA_LAB_DECLARE_ONE(build, inline, f64)        \
+  RCA_LAB_DECLARE_ONE(build, handle, u32) RCA_LAB_DECLARE_ONE(build, handle, f64)        \
+  RCA_LAB_DECLARE_ONE(build, span, u32) RCA_LAB_DECLARE_ONE(build, span, f64)            \
+  RCA_LAB_DECLARE_ONE(build, granule, u32) RCA_LAB_DECLARE_ONE(build, granule, f64)
 RCA_LAB_DECLARE(strict)
 RCA_LAB_DECLARE(nostrict)
 RCA_LAB_DECLARE(restrict)
@@ -39,16 +42,19 @@ RCA_LAB_DECLARE(restrict)
 namespace rca::lab {
 namespace {
 
-using kernel_fn = double (*)(void *const *, std::size_t);
+using kernel_fn = double (*)(void *const *, std::size_t, std::uintptr_t);
 struct kernel {
   const char *build, *layout, *field;
   kernel_fn fn;
   std::string name() const { return std::string("rca_lab_alias_") + build + "_" + layout + "_" + field; }
 };
 
-#define RCA_LAB_KERNELS(build)                                                                   \
-  {#build, "inline", "u32", rca_lab_alias_##build##_inline_u32}, {#build, "inline", "f64", rca_lab_alias_##build##_inline_f64}, \
-      {#build, "handle", "u32", rca_lab_alias_##build##_handle_u32}, {#build, "handle", "f64", rca_lab_alias_##build##_handle_f64}
+#define RCA_LAB_KERNEL_ROW(build, layout, field) {#build, #layout, #field, rca_lab_alias_##build##_##layout##_##field}
+#define RCA_LAB_KERNELS(build)                                                                  \
+  RCA_LAB_KERNEL_ROW(build, inline, u32), RCA_LAB_KERNEL_ROW(build, inline, f64),              \
+      RCA_LAB_KERNEL_ROW(build, handle, u32), RCA_LAB_KERNEL_ROW(build, handle, f64),          \
+      RCA_LAB_KERNEL_ROW(build, span, u32), RCA_LAB_KERNEL_ROW(build, span, f64),              \
+      RCA_LAB_KERNEL_ROW(build, granule, u32), RCA_LAB_KERNEL_ROW(build, granule, f64)
 const kernel kKernels[] = {RCA_LAB_KERNELS(strict), RCA_LAB_KERNELS(nostrict), RCA_LAB_KERNELS(restrict)};
 
 const char *build_flags(const std::string &b) {
@@ -118,10 +124,17 @@ int run_aliasing(context &ctx) {
   const std::size_t passes = passes_for(n, std::getenv("RCALAB_NESTED") != nullptr, ops_target(opt, 16u << 20, 16u << 20));
   const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
 
-  // Objects: one inline heap and one shared-pointer heap, fields filled.
+  // Objects: an inline heap, a shared-pointer heap and two computed heaps, fields filled.
   population inl({RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
   population hnd({RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
-  for (auto *pop : {&inl, &hnd})
+  population spn({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_SPAN}, n, opt.object_bytes);
+  population gra({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_GRANULE}, n, opt.object_bytes);
+  const std::uintptr_t bias = rca_computed_bias(gra.heap.get());
+  auto population_of = [&](const kernel &k) -> const population & {
+    const std::string l = k.layout;
+    return l == "inline" ? inl : l == "handle" ? hnd : l == "span" ? spn : gra;
+  };
+  for (auto *pop : {&inl, &hnd, &spn, &gra})
     for (std::size_t i = 0; i < n; ++i) {
       char *p = static_cast<char *>(pop->objs[i]) + kPayloadOffset;
       // Normal doubles (subnormals would add microcode assists to the f64 kernels); the u32
@@ -153,10 +166,10 @@ int run_aliasing(context &ctx) {
   // Every kernel is compared with the others: interleave their repetitions.
   std::vector<std::function<double()>> bodies;
   for (const kernel &k : kKernels) {
-    const population &pop = std::string(k.layout) == "inline" ? inl : hnd;
-    bodies.push_back([&pop, &k, n, passes] {
+    const population &pop = population_of(k);
+    bodies.push_back([&pop, &k, n, passes, bias] {
       double sum = 0, t0 = now_ns();
-      for (std::size_t p = 0; p < passes; ++p) sum += k.fn(pop.objs.data(), n);
+      for (std::size_t p = 0; p < passes; ++p) sum += k.fn(pop.objs.data(), n, bias);
       double t1 = now_ns();
       asm volatile("" ::"x"(sum));
       return (t1 - t0) / static_cast<double>(n * passes);
@@ -165,10 +178,11 @@ int run_aliasing(context &ctx) {
   auto series = repeat_interleaved(ctx.counters, opt.warmup, opt.reps, bodies);
   for (std::size_t ki = 0; ki < std::size(kKernels); ++ki) {
     const kernel &k = kKernels[ki];
-    const population &pop = std::string(k.layout) == "inline" ? inl : hnd;
+    const population &pop = population_of(k);
     row r = ctx.base("aliasing", "C4");
     r.set("variant", std::string(k.build) + "/" + k.field).set("placement", rca_placement_name(pop.lay.placement));
-    r.set("handle", pop.lay.handle_name()).set("slot_bits", 32).set("semantics", "plain").set("backend", "system");
+    r.set("handle", pop.lay.handle_name()).set("slot_bits", 32).set("semantics", "plain");
+    r.set("backend", pop.lay.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");
     r.set("objects", n).set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
     r.set("method", "wall_clock").param("build", k.build).param("flags", build_flags(k.build)).param("field_type", k.field);
     r.param("kernel", k.name()).param("passes", static_cast<double>(passes)).param("reps", "interleaved");

@@ -8,6 +8,11 @@
 // what the compiler knows about the count's address: inline, the count is at offset 0 of the same
 // object (provably apart from the fields); through a handle, it is "some uint32_t somewhere",
 // which may alias a uint32_t field (always) or a double field (only without strict aliasing).
+// Computed (rca/computed.h): the count's address is a function of the object's address, by the
+// span function (a load from the span's header, found by masking) or the granule function
+// (arithmetic on the address and the heap's bias); to the compiler it is again "some uint32_t
+// somewhere", derived from the object pointer but not provably apart from its fields.
+#include <rca/computed.h>
 #include <rca/refcount.hpp>
 
 #include <cstddef>
@@ -52,12 +57,19 @@ template <class F>
   return v;
 }
 
-template <class F, bool Inline>
-[[gnu::always_inline]] inline double walk(void *const *objs, std::size_t n) {
+enum class count_at { inline_header, handle, span, granule };
+
+// `bias`: the granule function's constant (rca_computed_bias); the other layouts ignore it.
+template <class F, count_at At>
+[[gnu::always_inline]] inline double walk(void *const *objs, std::size_t n, std::uintptr_t bias) {
   double sum = 0;
   for (std::size_t i = 0; i < n; ++i) {
     char *o = static_cast<char *>(objs[i]);
-    std::uint32_t *s = Inline ? reinterpret_cast<std::uint32_t *>(o) : *reinterpret_cast<std::uint32_t **>(o);
+    std::uint32_t *s;
+    if constexpr (At == count_at::inline_header) s = reinterpret_cast<std::uint32_t *>(o);
+    else if constexpr (At == count_at::handle) s = *reinterpret_cast<std::uint32_t **>(o);
+    else if constexpr (At == count_at::span) s = static_cast<std::uint32_t *>(rca_computed_span_count(o, 4));
+    else s = static_cast<std::uint32_t *>(rca_computed_granule_count(bias, o, 4));
     sum += visit<F>(o, s);
   }
   return sum;
@@ -65,9 +77,19 @@ template <class F, bool Inline>
 
 }  // namespace
 
+#define RCA_LAB_DEFINE(layout, field, F, At)                                                \
+  [[gnu::noinline]] double RCA_LAB_KERNEL(layout, field)(void *const *objs, std::size_t n, \
+                                                         std::uintptr_t bias) {            \
+    return walk<F, At>(objs, n, bias);                                                     \
+  }
+
 extern "C" {
-[[gnu::noinline]] double RCA_LAB_KERNEL(inline, u32)(void *const *objs, std::size_t n) { return walk<fields_u32, true>(objs, n); }
-[[gnu::noinline]] double RCA_LAB_KERNEL(inline, f64)(void *const *objs, std::size_t n) { return walk<fields_f64, true>(objs, n); }
-[[gnu::noinline]] double RCA_LAB_KERNEL(handle, u32)(void *const *objs, std::size_t n) { return walk<fields_u32, false>(objs, n); }
-[[gnu::noinline]] double RCA_LAB_KERNEL(handle, f64)(void *const *objs, std::size_t n) { return walk<fields_f64, false>(objs, n); }
+RCA_LAB_DEFINE(inline, u32, fields_u32, count_at::inline_header)
+RCA_LAB_DEFINE(inline, f64, fields_f64, count_at::inline_header)
+RCA_LAB_DEFINE(handle, u32, fields_u32, count_at::handle)
+RCA_LAB_DEFINE(handle, f64, fields_f64, count_at::handle)
+RCA_LAB_DEFINE(span, u32, fields_u32, count_at::span)
+RCA_LAB_DEFINE(span, f64, fields_f64, count_at::span)
+RCA_LAB_DEFINE(granule, u32, fields_u32, count_at::granule)
+RCA_LAB_DEFINE(granule, f64, fields_f64, count_at::granule)
 }

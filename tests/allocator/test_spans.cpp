@@ -267,6 +267,28 @@ TEST_P(ComputedTest, FreezeSweepsCountsOnly) {
   rca_free(h, raw);
 }
 
+// A block freed while frozen leaves no saved count behind: the next block at its position,
+// frozen by its own overflow, stays frozen through thaw (found by the fuzzer: thaw restored the
+// dead block's count into it).
+TEST_P(ComputedTest, ThawRestoresNoCountOfAFreedBlock) {
+  rca::heap heap(computed_config(GetParam()));
+  rca_heap_t *h = heap.get();
+  void *a = heap.alloc(32);
+  for (int i = 0; i < 4; ++i) rca_obj_incref(h, a);
+  ASSERT_EQ(rca_heap_freeze(h), 1);
+  heap.free(a);
+  void *b = heap.alloc(32);
+  ASSERT_EQ(b, a);  // the same block, so the same count position
+  const std::uint64_t frozen =
+      GetParam().slot_bits == 32 ? RCA_RC_FROZEN_BIT32 : RCA_RC_FROZEN_BIT64;
+  void *count = rca_obj_slot(h, b);
+  if (GetParam().slot_bits == 32) *static_cast<std::uint32_t *>(count) = std::uint32_t(frozen);
+  else *static_cast<std::uint64_t *>(count) = frozen;
+  EXPECT_EQ(rca_heap_thaw(h), 0);
+  EXPECT_EQ(heap.count(b), frozen);
+  heap.free(b);
+}
+
 TEST_P(ComputedTest, RawMemoryAndRealloc) {
   rca::heap heap(computed_config(GetParam()));
   rca_heap_t *h = heap.get();

@@ -1,7 +1,8 @@
 """C4's kernels as the compiler emitted them (the assembly rcalab saves beside its rows): every
 kernel writes the count twice per object (incref, decref), the inline ones included. Before,
 the compiler folded +1 -1 on the inline count and the inline loop stored no count at all, so
-C4 compared a loop that writes counts with one that writes none.
+C4 compared a loop that writes counts with one that writes none. The computed kernels (count
+found from the object's address by the span or the granule function) write theirs too.
 
 Usage: test_c4_asm.py ASM_DIR   (the build's experiments/asm, with aliasing_<build>.s)"""
 import os
@@ -21,14 +22,14 @@ class KernelsWriteCounts(unittest.TestCase):
             path = os.path.join(ASM_DIR, f"aliasing_{build}.s")
             with open(path) as f:
                 text = f.read()
-            for layout in ("inline", "handle"):
+            for layout in ("inline", "handle", "span", "granule"):
                 for field in ("u32", "f64"):
                     name = f"rca_lab_alias_{build}_{layout}_{field}"
                     body = kernel_body(text, name)
                     self.assertIsNotNone(body, f"{name} not in {path}")
                     self.assertGreaterEqual(count_stores(body), 2, f"{name}: count stores deleted:\n" + "\n".join(body))
                     seen += 1
-        self.assertEqual(seen, 12)
+        self.assertEqual(seen, 24)
 
     def test_the_check_finds_a_missing_store(self):
         folded = ["\tmovl\t(%rdx), %eax", "\taddl\t$1, %eax", "\tmovl\t$-2147483648, (%rdx)"]

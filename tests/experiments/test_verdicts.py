@@ -105,6 +105,21 @@ class Outcomes(unittest.TestCase):
         self.assertAlmostEqual(c["time"], 1.5)
         self.assertEqual(v["verdict"], "supported")
 
+    def test_computed_kernels_stay_out_of_the_handle_over_inline_rule(self):
+        # C4 asks what a handle costs over the inline header; computed rows (count from the
+        # object's address) are reported beside it and change none of its comparisons.
+        rows = []
+        for placement, handle, instr in (("inline", "none", 10.0), ("shared", "pointer", 11.0),
+                                         ("computed", "span", 30.0), ("computed", "granule", 25.0)):
+            rows.append(dict(experiment="aliasing", claim="C4", placement=placement, handle=handle,
+                             params="build=strict;field_type=u32", method="callgrind",
+                             metric="instructions_per_object", rep=0, stat="raw", value=instr))
+        v = self.judge("aliasing", rows, "C4")
+        comps = v["rules"][0]["comparisons"]
+        self.assertEqual(len(comps), 1)
+        self.assertAlmostEqual(comps[0]["value"], 1.1)
+        self.assertEqual(v["verdict"], "supported")
+
     def test_value_rule_on_pages(self):
         rows = series("cow", "private_pct_of_heap", [99.0, 99.5], claim="C5", variant="dense", placement="inline",
                       handle="none", slot_bits=32, params="frozen=no")
