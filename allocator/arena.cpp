@@ -40,8 +40,9 @@ int arena_init(arena &a, std::size_t limit_bytes, std::size_t retain_pages, unsi
     return e;
   }
   a.descs = static_cast<page_desc *>(descs);  // zero-filled: every page unused, no owner
-  a.object_tags_bytes = (a.page_limit * (kPageSize / slot_stride) * sizeof(std::uint32_t) +
-                         kPageSize - 1) / kPageSize * kPageSize;
+  a.object_tags_bytes =
+      (a.page_limit * (kPageSize / slot_stride) * sizeof(std::uint32_t) + kPageSize - 1) /
+      kPageSize * kPageSize;
   void *tags = nullptr;
   e = prim::reserve(a.object_tags_bytes, &tags);
   if (e == 0) e = prim::commit(tags, a.object_tags_bytes);  // zero: no slot holds an object
@@ -74,7 +75,8 @@ void reset_descriptor(const rca_heap_t *heap, page_desc *d) noexcept {
   for (std::size_t w = 0; w < kBitmapWords; ++w) {
     const std::size_t first = w * 64;
     std::uint64_t bits = 0;
-    if (cap > first) bits = cap - first >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (cap - first)) - 1;
+    if (cap > first)
+      bits = cap - first >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << (cap - first)) - 1;
     d->free_bits[w].store(bits, std::memory_order_relaxed);
     d->remote_bits[w].store(0, std::memory_order_relaxed);
   }
@@ -102,7 +104,8 @@ page_desc *arena_take_page(rca_heap_t *heap) noexcept {
       }
       ++a.next_fresh;
     } else {
-      set_error(ENOMEM, "refcount arena exhausted (arena_limit %zu bytes)", heap->config.arena_limit);
+      set_error(ENOMEM, "refcount arena exhausted (arena_limit %zu bytes)",
+                heap->config.arena_limit);
       return nullptr;
     }
     if (++a.pages_in_use > a.pages_peak) a.pages_peak = a.pages_in_use;

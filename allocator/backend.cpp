@@ -77,8 +77,14 @@ const mimalloc_api &mimalloc() {
   return api;
 }
 void *mi_malloc_(std::size_t n) { return after_alloc(mimalloc().malloc(n)); }
-void mi_free_(void *p) { before_free(p); mimalloc().free(p); }
-void *mi_realloc_(void *p, std::size_t n) { before_free(p); return after_alloc(mimalloc().realloc(p, n)); }
+void mi_free_(void *p) {
+  before_free(p);
+  mimalloc().free(p);
+}
+void *mi_realloc_(void *p, std::size_t n) {
+  before_free(p);
+  return after_alloc(mimalloc().realloc(p, n));
+}
 std::size_t mi_usable_(const void *p) { return mimalloc().usable_size(p); }
 
 // ---- jemalloc -------------------------------------------------------------------------------
@@ -92,7 +98,10 @@ std::size_t rca_je_sallocx(const void *p, int flags);
 // mallocx(0) is undefined in jemalloc's API: ask for at least one byte.
 void *je_malloc_(std::size_t n) { return after_alloc(rca_je_mallocx(n ? n : 1, 0)); }
 void je_free_(void *p) {
-  if (p) { before_free(p); rca_je_dallocx(p, 0); }
+  if (p) {
+    before_free(p);
+    rca_je_dallocx(p, 0);
+  }
 }
 void *je_realloc_(void *p, std::size_t n) {
   if (!p) return je_malloc_(n);
@@ -133,12 +142,8 @@ int backend_load(rca_backend_t b, backend_ops *out) noexcept {
       set_error(ENOTSUP, "backend jemalloc unavailable: rca was built with RCA_WITH_JEMALLOC=OFF");
       return ENOTSUP;
 #endif
-    case RCA_BACKEND_RCA:
-      *out = {rca_malloc_, rca_free_, rca_realloc_, rca_usable_};
-      return 0;
-    default:
-      set_error(EINVAL, "backend %d out of range", static_cast<int>(b));
-      return EINVAL;
+    case RCA_BACKEND_RCA: *out = {rca_malloc_, rca_free_, rca_realloc_, rca_usable_}; return 0;
+    default: set_error(EINVAL, "backend %d out of range", static_cast<int>(b)); return EINVAL;
   }
 }
 

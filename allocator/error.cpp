@@ -56,7 +56,7 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
   const rca_config_t &c = heap->config;
   std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
                 static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),
-                heap->counts_in_spans        ? rca_address_name(c.address)
+                heap->counts_in_spans         ? rca_address_name(c.address)
                 : heap->placement->has_handle ? rca_handle_name(c.handle)
                                               : "no handle",
                 c.slot_bits, rca_backend_name(c.backend));
@@ -86,8 +86,7 @@ extern "C" RCA_API void rca_rc_fail(int op, const void *slot) {
       }
     }
   }
-  if (index >= 0)
-    fatal("%s: slot %p (index %lld) of %s", what, slot, index, desc);
+  if (index >= 0) fatal("%s: slot %p (index %lld) of %s", what, slot, index, desc);
   fatal("%s: count at %p (an inline or embedded count: the object is at or just before it)", what,
         slot);
 }

@@ -1,10 +1,10 @@
 // Fork handling: no lock may be held by a thread that does not exist in the child, and the child
 // must be able to allocate and free at once. Before fork every heap's locks are taken (in one
-// fixed order: heaps list, then per heap pool, arena, spans, registry); both sides release them after.
-// In the child only the forking thread survives: the pools of every other thread are recycled
-// (thread placement: abandoned first, found by page descriptor since those threads may have
-// stopped mid-update, so their pages are adopted when the child needs slots, and slots freed into
-// them are collected).
+// fixed order: heaps list, then per heap pool, arena, spans, registry); both sides release them
+// after. In the child only the forking thread survives: the pools of every other thread are
+// recycled (thread placement: abandoned first, found by page descriptor since those threads may
+// have stopped mid-update, so their pages are adopted when the child needs slots, and slots freed
+// into them are collected).
 #include "internal.h"
 #include "placement/placement.h"
 #include "prim/prim.h"

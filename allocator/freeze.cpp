@@ -58,8 +58,7 @@ struct computed_sweep {
 void computed_visit(void *count, void *arg) {
   auto &s = *static_cast<computed_sweep *>(arg);
   rca_heap_t *heap = s.heap;
-  const std::size_t off =
-      static_cast<std::size_t>(static_cast<char *>(count) - heap->spans.counts);
+  const std::size_t off = static_cast<std::size_t>(static_cast<char *>(count) - heap->spans.counts);
   auto *saved = reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
                                                   off / heap->slot_width * 8);
   const std::uint64_t c = slot_load(heap, count);
@@ -103,8 +102,10 @@ RCA_API long rca_heap_freeze(rca_heap_t *heap) {
     return n;
   }
   if (!heap->tracking) {
-    set_error(ENOTSUP, "rca_heap_freeze: an %s heap must track its objects to freeze them "
-                       "(track_objects=1)", rca_placement_name(heap->config.placement));
+    set_error(ENOTSUP,
+              "rca_heap_freeze: an %s heap must track its objects to freeze them "
+              "(track_objects=1)",
+              rca_placement_name(heap->config.placement));
     return -1;
   }
   std::lock_guard<std::mutex> g(heap->registry_lock);
@@ -165,12 +166,16 @@ RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, v
     // Computed: the pages of the spans' count windows that hold live counts (each window is
     // whole pages, and the sweep visits a span's counts in address order).
     std::vector<std::pair<char *, std::size_t>> pages;
-    spans_for_each_count(heap, [](void *count, void *out) {
-      auto &v = *static_cast<std::vector<std::pair<char *, std::size_t>> *>(out);
-      char *page = reinterpret_cast<char *>(reinterpret_cast<std::uintptr_t>(count) & ~(kPageSize - 1));
-      if (!v.empty() && v.back().first == page) ++v.back().second;
-      else v.emplace_back(page, 1);
-    }, &pages);
+    spans_for_each_count(
+        heap,
+        [](void *count, void *out) {
+          auto &v = *static_cast<std::vector<std::pair<char *, std::size_t>> *>(out);
+          char *page =
+              reinterpret_cast<char *>(reinterpret_cast<std::uintptr_t>(count) & ~(kPageSize - 1));
+          if (!v.empty() && v.back().first == page) ++v.back().second;
+          else v.emplace_back(page, 1);
+        },
+        &pages);
     for (auto &[page, live] : pages) visit(page, kPageSize, live, arg);
     return;
   }

@@ -119,7 +119,6 @@ pool *thread_pool_slow(rca_heap_t *heap) noexcept {
 
 namespace {
 
-
 constexpr std::size_t kHeapBytes = (sizeof(rca_heap_s) + kPageSize - 1) / kPageSize * kPageSize;
 
 void destroy_heap_memory(rca_heap_t *heap) noexcept {
@@ -158,8 +157,7 @@ void bury_heap(rca_heap_t *heap) noexcept {
 void *live_object_slot(const rca_heap_t *heap, const void *obj, const char *what) noexcept {
   check_heap(heap, what);
   char desc[128];
-  if (heap->tracking &&
-      !registry_contains(const_cast<rca_heap_t *>(heap), obj, block_kind::object))
+  if (heap->tracking && !registry_contains(const_cast<rca_heap_t *>(heap), obj, block_kind::object))
     fatal("%s: %p is not a live object of %s (freed already, or a pointer from elsewhere)", what,
           obj, describe(heap, desc, sizeof desc));
   if (heap->placement->has_refcount_pages) {
@@ -218,14 +216,16 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   }
   rca_heap_t *heap = new (mem) rca_heap_s();
   // Its pages are mmap'ed, which LeakSanitizer does not scan: registered, so that what only the
-  // heap points to (thread pools, registry buckets) is not reported leaked for a heap alive at exit.
+  // heap points to (thread pools, registry buckets) is not reported leaked for a heap alive at
+  // exit.
   lsan_root_add(mem, heap_bytes);
   heap->magic = kHeapMagic;
   heap->config = cfg;
   heap->placement = &placement_of(cfg.placement);
   heap->id = next_heap_id.fetch_add(1, std::memory_order_relaxed);
   heap->slot_width = cfg.slot_bits / 8;
-  heap->slot_stride = heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_width;
+  heap->slot_stride =
+      heap->placement->slot_stride ? heap->placement->slot_stride : heap->slot_width;
   heap->slot_shift = static_cast<unsigned>(__builtin_ctz(heap->slot_stride));
   heap->tracking = cfg.track_objects != 0;
   heap->backend = backend;
@@ -268,7 +268,8 @@ RCA_API void rca_heap_destroy(rca_heap_t *heap) {
     std::lock_guard<std::mutex> g(heaps_lock());
     auto &v = live_heaps();
     auto it = std::find(v.begin(), v.end(), heap);
-    if (it == v.end()) fatal("rca_heap_destroy: %p is not a live heap (destroyed twice?)", (void *)heap);
+    if (it == v.end())
+      fatal("rca_heap_destroy: %p is not a live heap (destroyed twice?)", (void *)heap);
     v.erase(it);
   }
   if (heap->config.show_stats) rca_heap_print_stats(heap, stderr);

@@ -221,15 +221,15 @@ inline void slot_store(const rca_heap_t *heap, void *slot, std::uint64_t v) noex
   if (heap->slot_width == 4)
     __atomic_store_n(static_cast<std::uint32_t *>(slot), static_cast<std::uint32_t>(v),
                      __ATOMIC_RELAXED);
-  else
-    __atomic_store_n(static_cast<std::uint64_t *>(slot), v, __ATOMIC_RELAXED);
+  else __atomic_store_n(static_cast<std::uint64_t *>(slot), v, __ATOMIC_RELAXED);
 }
 inline void check_heap(const rca_heap_t *heap, const char *what) noexcept {
   if (!heap || heap->magic != kHeapMagic) [[unlikely]]
     not_a_heap(heap, what);
 }
 /// The object tag word of the arena slot at `slot` (which must lie in the arena).
-inline std::atomic<std::uint32_t> &slot_object_tag(const rca_heap_t *heap, const void *slot) noexcept {
+inline std::atomic<std::uint32_t> &slot_object_tag(const rca_heap_t *heap,
+                                                   const void *slot) noexcept {
   const std::size_t off =
       static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
   return heap->arena.object_tags[off >> heap->slot_shift];

@@ -9,10 +9,8 @@ namespace rca::detail {
 void spin_lock::lock_contended() noexcept {
   for (unsigned spins = 0;;) {
     while (flag_.load(std::memory_order_relaxed)) {
-      if (++spins < 128)
-        prim::spin_pause();
-      else
-        prim::yield();
+      if (++spins < 128) prim::spin_pause();
+      else prim::yield();
     }
     if (!flag_.exchange(true, std::memory_order_acquire)) return;
   }

@@ -67,9 +67,21 @@ int parse_size(const char *name, const char *v, std::size_t *out) {
   }
   unsigned long long mul = 1;
   switch (*end) {
-    case 'k': case 'K': mul = 1ull << 10; ++end; break;
-    case 'm': case 'M': mul = 1ull << 20; ++end; break;
-    case 'g': case 'G': mul = 1ull << 30; ++end; break;
+    case 'k':
+    case 'K':
+      mul = 1ull << 10;
+      ++end;
+      break;
+    case 'm':
+    case 'M':
+      mul = 1ull << 20;
+      ++end;
+      break;
+    case 'g':
+    case 'G':
+      mul = 1ull << 30;
+      ++end;
+      break;
     default: break;
   }
   if (*end == 'b' || *end == 'B') ++end;
@@ -94,10 +106,18 @@ struct option {
 };
 
 // Each enum option parses through the same public function the API offers.
-int set_placement(rca_config_t *c, const char *, const char *v) { return rca_placement_parse(v, &c->placement); }
-int set_handle(rca_config_t *c, const char *, const char *v) { return rca_handle_parse(v, &c->handle); }
-int set_backend(rca_config_t *c, const char *, const char *v) { return rca_backend_parse(v, &c->backend); }
-int set_address(rca_config_t *c, const char *, const char *v) { return rca_address_parse(v, &c->address); }
+int set_placement(rca_config_t *c, const char *, const char *v) {
+  return rca_placement_parse(v, &c->placement);
+}
+int set_handle(rca_config_t *c, const char *, const char *v) {
+  return rca_handle_parse(v, &c->handle);
+}
+int set_backend(rca_config_t *c, const char *, const char *v) {
+  return rca_backend_parse(v, &c->backend);
+}
+int set_address(rca_config_t *c, const char *, const char *v) {
+  return rca_address_parse(v, &c->address);
+}
 int set_object_limit(rca_config_t *c, const char *n, const char *v) {
   return parse_size(n, v, &c->object_limit);
 }
@@ -113,7 +133,9 @@ int set_arena_limit(rca_config_t *c, const char *n, const char *v) {
 int set_retain_pages(rca_config_t *c, const char *n, const char *v) {
   return parse_size(n, v, &c->retain_pages);
 }
-int set_checks(rca_config_t *c, const char *n, const char *v) { return parse_bool(n, v, &c->checks); }
+int set_checks(rca_config_t *c, const char *n, const char *v) {
+  return parse_bool(n, v, &c->checks);
+}
 int set_track(rca_config_t *c, const char *n, const char *v) {
   return parse_bool(n, v, &c->track_objects);
 }
@@ -122,12 +144,17 @@ int set_show_stats(rca_config_t *c, const char *n, const char *v) {
 }
 
 const option options[] = {
-    {"placement", set_placement},     {"handle", set_handle},
-    {"slot_bits", set_slot_bits},     {"backend", set_backend},
-    {"arena_limit", set_arena_limit}, {"retain_pages", set_retain_pages},
+    {"placement", set_placement},
+    {"handle", set_handle},
+    {"slot_bits", set_slot_bits},
+    {"backend", set_backend},
+    {"arena_limit", set_arena_limit},
+    {"retain_pages", set_retain_pages},
     {"checks", set_checks},
-    {"track_objects", set_track},     {"show_stats", set_show_stats},
-    {"address", set_address},         {"object_limit", set_object_limit},
+    {"track_objects", set_track},
+    {"show_stats", set_show_stats},
+    {"address", set_address},
+    {"object_limit", set_object_limit},
 };
 
 }  // namespace
@@ -165,8 +192,7 @@ int resolve_config(rca_config_t *c) noexcept {
     c->checks = 1;
 #endif
   }
-  if (c->track_objects < 0)
-    c->track_objects = c->checks || placement.tracks_objects_by_default;
+  if (c->track_objects < 0) c->track_objects = c->checks || placement.tracks_objects_by_default;
   if (c->show_stats < 0) c->show_stats = 0;
   if (c->object_limit == 0) c->object_limit = kDefaultObjectLimit;  // (computed: its resolve)
   if (c->object_limit < kSpanBytes)
@@ -213,7 +239,8 @@ RCA_API int rca_config_from_env(rca_config_t *c) {
   for (const option &o : options) {
     char env[64] = "RCA_";
     for (std::size_t i = 0; o.name[i] && i < 58; ++i)
-      env[4 + i] = static_cast<char>(o.name[i] >= 'a' && o.name[i] <= 'z' ? o.name[i] - 32 : o.name[i]);
+      env[4 + i] =
+          static_cast<char>(o.name[i] >= 'a' && o.name[i] <= 'z' ? o.name[i] - 32 : o.name[i]);
     const char *v = rca::prim::env(env);
     if (v && *v && o.set(c, o.name, v) != 0) {
       char msg[256];

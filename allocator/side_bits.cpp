@@ -39,9 +39,10 @@ std::size_t words_in_use(rca_heap_t *heap) noexcept {
 void describe_planes(const rca_heap_t *heap, rca_side_bits_t *out) noexcept {
   const side_bitmaps &s = heap->side_bits;
   for (unsigned p = 0; p < RCA_SIDE_PLANES_MAX; ++p)
-    out->plane[p] = p < s.planes ? reinterpret_cast<std::uint64_t *>(static_cast<char *>(s.base) +
-                                                                     p * s.plane_bytes)
-                                 : nullptr;
+    out->plane[p] =
+        p < s.planes
+            ? reinterpret_cast<std::uint64_t *>(static_cast<char *>(s.base) + p * s.plane_bytes)
+            : nullptr;
   out->slot_base = reinterpret_cast<std::uintptr_t>(heap->arena.base);
   out->shift = heap->slot_shift;
   out->positions = plane_positions(heap);

@@ -132,8 +132,8 @@ void *pool_alloc(rca_heap_t *heap, pool *p) noexcept {
 }
 
 // Frees a slot of a page the pool owns (owner thread, or pool lock held).
-[[gnu::always_inline]] inline void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d, unsigned w,
-                                                std::uint64_t m) noexcept {
+[[gnu::always_inline]] inline void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d,
+                                                   unsigned w, std::uint64_t m) noexcept {
   d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | m,
                         std::memory_order_relaxed);
   note_free_word(d, w);
@@ -189,7 +189,7 @@ void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept {
 }
 
 [[noreturn]] void not_a_live_object(const rca_heap_t *heap, const void *obj, const void *slot,
-                                   const char *what, const char *why) noexcept {
+                                    const char *what, const char *why) noexcept {
   char desc[128];
   fatal("%s: %p is not a live object of %s (%s; slot %p)", what, obj,
         describe(heap, desc, sizeof desc), why, slot);
@@ -226,7 +226,8 @@ void slot_free_checked(rca_heap_t *heap, void *slot, const char *what, pool *min
   // owner's local free would otherwise take it twice; found by the fuzzer's misuse ops).
   if (d->state.load(std::memory_order_acquire) == page_state::unused ||
       ((d->free_bits[w].load(std::memory_order_relaxed) |
-        d->remote_bits[w].load(std::memory_order_relaxed)) & m)) {
+        d->remote_bits[w].load(std::memory_order_relaxed)) &
+       m)) {
     if (obj) not_a_live_object(heap, obj, slot, what, kSlotIsFree);
     fatal("%s: double free of slot %p (index %zu) of %s", what, slot,
           static_cast<std::size_t>(static_cast<char *>(slot) - a.base) / heap->slot_width,
@@ -328,7 +329,8 @@ bool slot_is_live(const rca_heap_t *heap, const void *slot) noexcept {
   if (bit >= d->capacity) return false;
   const std::uint64_t m = std::uint64_t(1) << (bit % 64);
   return !((d->free_bits[bit / 64].load(std::memory_order_relaxed) |
-            d->remote_bits[bit / 64].load(std::memory_order_relaxed)) & m);
+            d->remote_bits[bit / 64].load(std::memory_order_relaxed)) &
+           m);
 }
 
 }  // namespace rca::detail

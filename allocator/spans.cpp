@@ -51,7 +51,8 @@ void coalesce_locked(span_region &r) noexcept {
   all.reserve(r.free_units.size() + r.free_runs.size());
   for (std::uint32_t u : r.free_units) all.push_back({u, 1});
   for (const span_run &run : r.free_runs) all.push_back(run);
-  std::sort(all.begin(), all.end(), [](const span_run &a, const span_run &b) { return a.first < b.first; });
+  std::sort(all.begin(), all.end(),
+            [](const span_run &a, const span_run &b) { return a.first < b.first; });
   r.free_units.clear();
   r.free_runs.clear();
   for (std::size_t i = 0; i < all.size();) {
@@ -109,8 +110,8 @@ bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noex
 // Refcount pages a span's counts occupy once all its blocks have been handed out: from its
 // window's start to its last block's count.
 std::size_t count_pages_of(const span_region &r, const span_desc *d) noexcept {
-  const char *last = static_cast<const char *>(count_at(
-      r, d, d->capacity - 1, d->first + std::size_t(d->capacity - 1) * d->block_size));
+  const char *last = static_cast<const char *>(
+      count_at(r, d, d->capacity - 1, d->first + std::size_t(d->capacity - 1) * d->block_size));
   return static_cast<std::size_t>(last - d->counts) / kPageSize + 1;
 }
 
@@ -138,11 +139,13 @@ void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcep
 // A span set up for class cls (or one large block of `large` bytes), owned by c; region lock
 // held. Every field is written here, under the lock, so that a fork child never finds an owned
 // span with stale fields.
-span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls, std::size_t large) noexcept {
+span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
+                           std::size_t large) noexcept {
   span_region &r = heap->spans;
   const std::uint32_t n = cls == kLargeClass
-      ? static_cast<std::uint32_t>((large + RCA_SPAN_HEADER_BYTES + kSpanBytes - 1) >> kSpanShift)
-      : 1;
+                              ? static_cast<std::uint32_t>(
+                                    (large + RCA_SPAN_HEADER_BYTES + kSpanBytes - 1) >> kSpanShift)
+                              : 1;
   std::uint32_t u;
   if (cls == kLargeClass && large > (r.units_limit << kSpanShift)) return nullptr;
   if (!take_units_locked(r, n, &u)) return nullptr;
@@ -151,9 +154,10 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls, std::s
     r.descs[u + i].head = u;
     r.descs[u + i].state.store(span_state::tail, std::memory_order_relaxed);
   }
-  const std::uint32_t size = cls == kLargeClass
-      ? static_cast<std::uint32_t>((std::size_t(n) << kSpanShift) - RCA_SPAN_HEADER_BYTES)
-      : class_size(cls);
+  const std::uint32_t size =
+      cls == kLargeClass
+          ? static_cast<std::uint32_t>((std::size_t(n) << kSpanShift) - RCA_SPAN_HEADER_BYTES)
+          : class_size(cls);
   d->local_free = nullptr;
   d->thread_free.store(nullptr, std::memory_order_relaxed);
   d->first = unit_address(r, u) + RCA_SPAN_HEADER_BYTES;
@@ -161,7 +165,9 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls, std::s
   d->bump.store(0, std::memory_order_relaxed);
   d->used = 0;
   d->block_size = size;
-  d->capacity = cls == kLargeClass ? 1 : static_cast<std::uint32_t>((kSpanBytes - RCA_SPAN_HEADER_BYTES) / size);
+  d->capacity = cls == kLargeClass
+                    ? 1
+                    : static_cast<std::uint32_t>((kSpanBytes - RCA_SPAN_HEADER_BYTES) / size);
   d->reciprocal = reciprocal_of(size);
   d->units = n;
   d->head = u;
@@ -321,7 +327,8 @@ void *cache_alloc(rca_heap_t *heap, span_cache *c, std::size_t size, std::uint64
   if (size <= kSmallBlockMax) [[likely]] {
     const unsigned cls = class_of(size);
     d = c->avail[cls].head;
-    if (d) [[likely]] block = span_take(d);
+    if (d) [[likely]]
+      block = span_take(d);
     if (!block) [[unlikely]] {
       if (!(d = refill(heap, c, cls))) return nullptr;
       block = span_take(d);
@@ -379,7 +386,8 @@ span_desc *checked_block(const rca_heap_t *heap, const void *p, const char *what
   span_desc *d = &r.descs[static_cast<std::size_t>(q - r.base) >> kSpanShift];
   const span_state st = d->state.load(std::memory_order_acquire);
   if (st == span_state::tail) bad_free(heap, p, what, "an interior pointer (inside a large block)");
-  if (st == span_state::unused) bad_free(heap, p, what, "not a block (in a free span: freed twice?)");
+  if (st == span_state::unused)
+    bad_free(heap, p, what, "not a block (in a free span: freed twice?)");
   if (q < d->first) bad_free(heap, p, what, "not a block (in a span header)");
   const std::uint64_t off = static_cast<std::uint64_t>(q - d->first);
   const std::uint32_t i = static_cast<std::uint32_t>((off * d->reciprocal) >> 32);

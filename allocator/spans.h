@@ -59,8 +59,7 @@ inline void count_store(const span_region &r, void *c, std::uint64_t v) noexcept
   if (r.slot_width == 4)
     __atomic_store_n(static_cast<std::uint32_t *>(c), static_cast<std::uint32_t>(v),
                      __ATOMIC_RELAXED);
-  else
-    __atomic_store_n(static_cast<std::uint64_t *>(c), v, __ATOMIC_RELAXED);
+  else __atomic_store_n(static_cast<std::uint64_t *>(c), v, __ATOMIC_RELAXED);
 }
 inline std::uint64_t free_mark(const span_region &r) noexcept {
   return r.slot_width == 4 ? kFreeMark32 : kFreeMark64;
@@ -76,7 +75,8 @@ inline std::uint64_t raw_mark(const span_region &r) noexcept {
 /// A count freed with its block: freeze's value kept aside for it goes too, or a later block at
 /// that position that is frozen when thaw runs would take the dead block's count (as the arena's
 /// slot free does, slots.cpp).
-[[gnu::always_inline]] inline void forget_saved_count(rca_heap_t *heap, const void *count) noexcept {
+[[gnu::always_inline]] inline void forget_saved_count(rca_heap_t *heap,
+                                                      const void *count) noexcept {
   if (heap->saved_counts && heap->counts_in_spans) [[unlikely]] {
     const std::size_t off =
         static_cast<std::size_t>(static_cast<const char *>(count) - heap->spans.counts);

@@ -37,7 +37,8 @@ RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
   out->slot_bytes = out->live_slots * heap->slot_stride;
   out->object_bytes = bytes > 0 ? static_cast<size_t>(bytes) : 0;
   if (heap->counts_in_spans) {
-    out->refcount_pages = spans_count_pages(const_cast<rca_heap_t *>(heap), &out->refcount_pages_peak);
+    out->refcount_pages =
+        spans_count_pages(const_cast<rca_heap_t *>(heap), &out->refcount_pages_peak);
     out->arena_reserved = heap->spans.counts_reserved;
   }
   if (heap->placement->has_refcount_pages) {

@@ -17,7 +17,7 @@ namespace rca::detail {
 inline constexpr std::size_t kPageSize = 4096;  // one refcount page
 inline constexpr std::size_t kLineSize = 64;    // one cache line (padded placement)
 inline constexpr std::size_t kBitmapWords = kPageSize / sizeof(std::uint32_t) / 64;  // 16
-inline constexpr std::size_t kDefaultArenaLimit = std::size_t(1) << 30;               // 1 GiB
+inline constexpr std::size_t kDefaultArenaLimit = std::size_t(1) << 30;              // 1 GiB
 inline constexpr std::size_t kDefaultRetainPages = 1024;  // empty pages kept committed (4 MiB)
 inline constexpr std::size_t kDefaultObjectLimit = std::size_t(16) << 30;  // backend rca
 
@@ -40,7 +40,8 @@ class spin_lock {
     lock_contended();
   }
   bool try_lock() noexcept {
-    return !flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire);
+    return !flag_.load(std::memory_order_relaxed) &&
+           !flag_.exchange(true, std::memory_order_acquire);
   }
   void unlock() noexcept { flag_.store(false, std::memory_order_release); }
 
@@ -104,24 +105,24 @@ struct page_list {
 // ---------------------------------------------------------------------------------------------
 
 struct arena {
-  char *base = nullptr;               // start of the reservation (page 0: guard)
-  std::size_t reserved = 0;           // bytes reserved
-  std::size_t page_limit = 0;         // pages that may ever be used, guard included
-  std::size_t retain = 0;             // empty pages kept committed before decommitting
-  page_desc *descs = nullptr;         // one descriptor per page, separate mapping
-  std::size_t descs_bytes = 0;        // size of that mapping
+  char *base = nullptr;         // start of the reservation (page 0: guard)
+  std::size_t reserved = 0;     // bytes reserved
+  std::size_t page_limit = 0;   // pages that may ever be used, guard included
+  std::size_t retain = 0;       // empty pages kept committed before decommitting
+  page_desc *descs = nullptr;   // one descriptor per page, separate mapping
+  std::size_t descs_bytes = 0;  // size of that mapping
   // Per slot position, a tag of the object that holds it (0: none, a bare slot or a free one),
   // in its own lazily faulted mapping, written at object alloc and free only. rca_obj_free
   // compares it before releasing a slot: a double free whose slot went to another object, or an
   // object of another index heap whose index names a live slot here, is caught with checks off.
   std::atomic<std::uint32_t> *object_tags = nullptr;
   std::size_t object_tags_bytes = 0;
-  std::mutex lock;                    // guards everything below
-  std::size_t next_fresh = 1;         // pages [1, next_fresh) have been committed once
-  std::vector<std::uint32_t> empty;   // empty pages ready for reuse (most recent last)
-  page_list abandoned;                // pages of exited threads that still hold live slots
-  std::size_t pages_in_use = 0;       // pages owned by pools or abandoned
-  std::size_t pages_peak = 0;         // high-water mark of pages_in_use
+  std::mutex lock;                   // guards everything below
+  std::size_t next_fresh = 1;        // pages [1, next_fresh) have been committed once
+  std::vector<std::uint32_t> empty;  // empty pages ready for reuse (most recent last)
+  page_list abandoned;               // pages of exited threads that still hold live slots
+  std::size_t pages_in_use = 0;      // pages owned by pools or abandoned
+  std::size_t pages_peak = 0;        // high-water mark of pages_in_use
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -136,8 +137,8 @@ struct arena {
 inline constexpr std::size_t kSpanShift = RCA_SPAN_SHIFT;
 inline constexpr std::size_t kSpanBytes = RCA_SPAN_BYTES;
 inline constexpr std::size_t kGranule = std::size_t(1) << RCA_GRANULE_SHIFT;
-inline constexpr std::size_t kSmallBlockMax = 8192;  // larger blocks get a span of their own
-inline constexpr unsigned kSizeClasses = 32;         // 16..128 by 16, then 4 per doubling
+inline constexpr std::size_t kSmallBlockMax = 8192;    // larger blocks get a span of their own
+inline constexpr unsigned kSizeClasses = 32;           // 16..128 by 16, then 4 per doubling
 inline constexpr unsigned kLargeClass = kSizeClasses;  // spans of one large block
 
 // A free block's first word: the next free block of its span.
@@ -155,24 +156,24 @@ enum class span_state : std::uint8_t {
 struct span_cache;
 
 struct span_desc {
-  free_block_link *local_free;                  // freed by the owner, ready for reuse
-  std::atomic<free_block_link *> thread_free;   // freed by other threads (pushed atomically)
-  char *first;                                  // block 0
-  char *counts;                                 // block 0's count in span layout (window start)
-  std::atomic<std::uint32_t> bump;              // blocks [0, bump) have been handed out once
-  std::uint32_t used;                           // blocks live, as far as the owner knows
-  std::uint32_t capacity;                       // blocks in the span
-  std::uint32_t block_size;                     // bytes per block
-  std::uint32_t reciprocal;                     // ceil(2^32 / block_size)
-  std::uint32_t units;                          // 64 KiB units the span covers
-  std::uint32_t head;                           // tail units: index of the span's first unit
-  std::uint8_t size_class;                      // kLargeClass for large spans
-  bool in_full;                                 // in the cache's full list (owner only)
-  bool committed_free;                          // free unit whose memory is still committed
-  std::atomic<bool> full_flag;                  // same, for remote freers (see span_free)
+  free_block_link *local_free;                 // freed by the owner, ready for reuse
+  std::atomic<free_block_link *> thread_free;  // freed by other threads (pushed atomically)
+  char *first;                                 // block 0
+  char *counts;                                // block 0's count in span layout (window start)
+  std::atomic<std::uint32_t> bump;             // blocks [0, bump) have been handed out once
+  std::uint32_t used;                          // blocks live, as far as the owner knows
+  std::uint32_t capacity;                      // blocks in the span
+  std::uint32_t block_size;                    // bytes per block
+  std::uint32_t reciprocal;                    // ceil(2^32 / block_size)
+  std::uint32_t units;                         // 64 KiB units the span covers
+  std::uint32_t head;                          // tail units: index of the span's first unit
+  std::uint8_t size_class;                     // kLargeClass for large spans
+  bool in_full;                                // in the cache's full list (owner only)
+  bool committed_free;                         // free unit whose memory is still committed
+  std::atomic<bool> full_flag;                 // same, for remote freers (see span_free)
   std::atomic<span_state> state;
-  std::atomic<span_cache *> owner;              // null while unused or abandoned
-  span_desc *next, *prev;                       // owner's list, or the region's abandoned list
+  std::atomic<span_cache *> owner;  // null while unused or abandoned
+  span_desc *next, *prev;           // owner's list, or the region's abandoned list
 };
 
 struct span_list {
@@ -197,8 +198,8 @@ struct span_list {
 // What one thread keeps of a heap's spans (in its pool), or the heap's locked fallback for a
 // thread without a pool.
 struct span_cache {
-  span_list avail[kSizeClasses + 1];   // spans with a free or never-used block (+ large: unused)
-  span_list full[kSizeClasses + 1];    // spans with none, and large spans in use
+  span_list avail[kSizeClasses + 1];  // spans with a free or never-used block (+ large: unused)
+  span_list full[kSizeClasses + 1];   // spans with none, and large spans in use
   std::atomic<std::uint64_t> remote_pending{0};  // frees into full spans since the last look
 };
 
@@ -207,23 +208,23 @@ struct span_run {
 };
 
 struct span_region {
-  void *reservation = nullptr;       // the object reservation as mapped (base aligns inside it)
+  void *reservation = nullptr;  // the object reservation as mapped (base aligns inside it)
   std::size_t reservation_bytes = 0;
-  char *base = nullptr;              // object units (64 KiB-aligned)
-  std::size_t units_limit = 0;       // units reserved
-  char *counts = nullptr;            // count windows: unit u's at counts + u * window_bytes
+  char *base = nullptr;         // object units (64 KiB-aligned)
+  std::size_t units_limit = 0;  // units reserved
+  char *counts = nullptr;       // count windows: unit u's at counts + u * window_bytes
   std::size_t counts_reserved = 0;
-  std::size_t window_bytes = 0;      // (kSpanBytes / kGranule) * slot_width
-  std::uintptr_t granule_bias = 0;   // count = bias + (obj >> 4) * slot_width
-  span_desc *descs = nullptr;        // one per unit, separate mapping
+  std::size_t window_bytes = 0;     // (kSpanBytes / kGranule) * slot_width
+  std::uintptr_t granule_bias = 0;  // count = bias + (obj >> 4) * slot_width
+  span_desc *descs = nullptr;       // one per unit, separate mapping
   std::size_t descs_bytes = 0;
-  unsigned slot_width = 4;           // count width (also the free marker's width)
-  bool granule = false;              // counts by granule (else by span index)
-  std::size_t retain_units = 0;      // free units kept committed before decommitting
-  std::mutex lock;                   // guards everything below
-  std::size_t next_fresh = 0;        // units [0, next_fresh) have been committed once
+  unsigned slot_width = 4;                // count width (also the free marker's width)
+  bool granule = false;                   // counts by granule (else by span index)
+  std::size_t retain_units = 0;           // free units kept committed before decommitting
+  std::mutex lock;                        // guards everything below
+  std::size_t next_fresh = 0;             // units [0, next_fresh) have been committed once
   std::vector<std::uint32_t> free_units;  // free single units, most recent last
-  std::vector<span_run> free_runs;   // free runs of several units
+  std::vector<span_run> free_runs;        // free runs of several units
   span_list abandoned[kSizeClasses + 1];
   std::size_t units_in_use = 0, units_peak = 0, spans_in_use = 0;
   std::size_t count_pages_in_use = 0;  // refcount pages of live spans' counts (all blocks')
@@ -255,13 +256,13 @@ struct alignas(64) heap_counters {
 // ---------------------------------------------------------------------------------------------
 
 struct pool {
-  page_list avail;                        // pages with at least one free slot
-  page_list full;                         // pages with none
+  page_list avail;                               // pages with at least one free slot
+  page_list full;                                // pages with none
   std::atomic<std::uint64_t> remote_pending{0};  // remote frees since the last collection
-  bool active = false;                    // a live thread uses it
-  std::uint64_t thread_tag = 0;           // which thread (for fork handling)
-  heap_counters counters;                 // written by the pool's thread only
-  span_cache spans;                       // this thread's spans (computed placement, backend rca)
+  bool active = false;                           // a live thread uses it
+  std::uint64_t thread_tag = 0;                  // which thread (for fork handling)
+  heap_counters counters;                        // written by the pool's thread only
+  span_cache spans;  // this thread's spans (computed placement, backend rca)
 };
 
 // The heap's registry of live objects and raw blocks (track_objects): used to freeze inline
@@ -302,9 +303,9 @@ class side_memory {
     chunk *next;
   };
   free_block *free_[kSmallMax / kGrain] = {};
-  char *bump_ = nullptr;      // unused tail of the newest chunk
+  char *bump_ = nullptr;  // unused tail of the newest chunk
   char *bump_end_ = nullptr;
-  chunk *chunks_ = nullptr;   // every chunk, released by the destructor
+  chunk *chunks_ = nullptr;  // every chunk, released by the destructor
 };
 
 // Whole cache lines of rca's own memory, freed all at once with their owner (the heap's pools:
@@ -325,9 +326,9 @@ class line_slab {
     chunk *next;
     std::size_t bytes;
   };
-  char *bump_ = nullptr;      // unused tail of the newest chunk
+  char *bump_ = nullptr;  // unused tail of the newest chunk
   char *bump_end_ = nullptr;
-  chunk *chunks_ = nullptr;   // every chunk, released by the destructor
+  chunk *chunks_ = nullptr;  // every chunk, released by the destructor
 };
 
 /// A standard allocator over one side_memory (for the registry's unordered_map).
@@ -341,7 +342,9 @@ struct side_allocator {
   T *allocate(std::size_t n) { return static_cast<T *>(memory->allocate(n * sizeof(T))); }
   void deallocate(T *p, std::size_t n) noexcept { memory->deallocate(p, n * sizeof(T)); }
   template <class U>
-  bool operator==(const side_allocator<U> &o) const noexcept { return memory == o.memory; }
+  bool operator==(const side_allocator<U> &o) const noexcept {
+    return memory == o.memory;
+  }
 };
 
 using registry_map =
@@ -374,34 +377,35 @@ struct backend_ops {
 
 // The public opaque type.
 struct rca_heap_s {
-  std::uint64_t magic;                    // kHeapMagic while live, kDeadHeapMagic once destroyed
-  rca_config_t config;                    // as resolved at creation
+  std::uint64_t magic;  // kHeapMagic while live, kDeadHeapMagic once destroyed
+  rca_config_t config;  // as resolved at creation
   const rca::detail::placement_ops *placement;  // config.placement's operations
-  std::uint64_t id;                       // unique for the process's lifetime
-  unsigned slot_width;                    // bytes of one slot: 4 or 8 (slot_bits / 8)
-  unsigned slot_stride;                   // bytes between slots: slot_width, or 64 when padded
-  unsigned slot_shift;                    // log2(slot_stride): offsets to slot numbers without a divide
-  std::size_t header_size;                // bytes of each object that belong to rca
-  bool tracking;                          // registry of live objects on
-  rca::detail::backend_ops backend;       // object memory
-  rca::detail::arena arena;               // refcount pages
-  rca::detail::spin_lock pool_lock;       // guards shared_pool, pools, free_pools, pool_memory
-  rca::detail::pool shared_pool;          // shared and padded placements
-  rca::detail::line_slab pool_memory;     // where the thread pools live
-  std::vector<rca::detail::pool *> pools; // every thread pool ever made (reused, never freed early)
+  std::uint64_t id;                             // unique for the process's lifetime
+  unsigned slot_width;                          // bytes of one slot: 4 or 8 (slot_bits / 8)
+  unsigned slot_stride;              // bytes between slots: slot_width, or 64 when padded
+  unsigned slot_shift;               // log2(slot_stride): offsets to slot numbers without a divide
+  std::size_t header_size;           // bytes of each object that belong to rca
+  bool tracking;                     // registry of live objects on
+  rca::detail::backend_ops backend;  // object memory
+  rca::detail::arena arena;          // refcount pages
+  rca::detail::spin_lock pool_lock;  // guards shared_pool, pools, free_pools, pool_memory
+  rca::detail::pool shared_pool;     // shared and padded placements
+  rca::detail::line_slab pool_memory;  // where the thread pools live
+  std::vector<rca::detail::pool *>
+      pools;  // every thread pool ever made (reused, never freed early)
   std::vector<rca::detail::pool *> free_pools;  // pools of exited threads, ready for reuse
-  std::mutex registry_lock;               // guards registry and registry_memory
-  rca::detail::side_memory registry_memory;  // the registry's nodes, apart from objects
+  std::mutex registry_lock;                     // guards registry and registry_memory
+  rca::detail::side_memory registry_memory;     // the registry's nodes, apart from objects
   rca::detail::registry_map registry{
       0, std::hash<void *>(), std::equal_to<void *>(),
       rca::detail::side_allocator<std::pair<void *const, rca::detail::registry_entry>>(
           &registry_memory)};
-  void *saved_counts = nullptr;           // freeze: counts kept aside, indexed like the slots
-  std::size_t saved_bytes = 0;            // size of that mapping
-  rca::detail::heap_counters counters;    // for threads without a pool (atomic adds)
-  bool has_spans = false;                 // object memory from rca's span allocator
-  bool counts_in_spans = false;           // computed: counts in the spans' count windows
-  rca::detail::span_region spans;         // that allocator's memory
-  rca::detail::span_cache shared_spans;   // for threads without a pool (under pool_lock)
-  rca::detail::side_bitmaps side_bits;    // rca_side_bits: collector flags out of the objects
+  void *saved_counts = nullptr;          // freeze: counts kept aside, indexed like the slots
+  std::size_t saved_bytes = 0;           // size of that mapping
+  rca::detail::heap_counters counters;   // for threads without a pool (atomic adds)
+  bool has_spans = false;                // object memory from rca's span allocator
+  bool counts_in_spans = false;          // computed: counts in the spans' count windows
+  rca::detail::span_region spans;        // that allocator's memory
+  rca::detail::span_cache shared_spans;  // for threads without a pool (under pool_lock)
+  rca::detail::side_bitmaps side_bits;   // rca_side_bits: collector flags out of the objects
 };

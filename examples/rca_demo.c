@@ -66,8 +66,10 @@ int main(int argc, char **argv) {
   }
   void **objs = malloc((size_t)n * sizeof *objs);
   if (!objs) return 1;
-  printf("rca demo: %ld objects of 32 bytes, backend %s, plain counts with freeze check, "
-         "median of %d passes\n\n", n, rca_backend_name(backend), REPS);
+  printf(
+      "rca demo: %ld objects of 32 bytes, backend %s, plain counts with freeze check, "
+      "median of %d passes\n\n",
+      n, rca_backend_name(backend), REPS);
   printf("%-16s %8s %10s %10s %12s %14s\n", "placement", "header", "bytes/obj", "rc pages",
          "slot bytes", "ns/inc+dec");
   for (size_t v = 0; v < sizeof variants / sizeof variants[0]; ++v) {
@@ -117,9 +119,10 @@ int main(int argc, char **argv) {
     }
     rca_heap_destroy(heap);
   }
-  printf("\nbytes/obj = backend bytes of the objects + refcount pages, per object.\n"
-         "ns/inc+dec: one sequential pass of increfs then one of decrefs; min..max and counters "
-         "are in rcalab.\n");
+  printf(
+      "\nbytes/obj = backend bytes of the objects + refcount pages, per object.\n"
+      "ns/inc+dec: one sequential pass of increfs then one of decrefs; min..max and counters "
+      "are in rcalab.\n");
   free(objs);
   return 0;
 }

@@ -52,9 +52,9 @@ char g_ctx[200] = "";
                cond, g_ctx);
   std::abort();
 }
-#define CHECK(c)                   \
-  do {                             \
-    if (!(c)) fail(__LINE__, #c);  \
+#define CHECK(c)                                                                                   \
+  do {                                                                                             \
+    if (!(c)) fail(__LINE__, #c);                                                                  \
   } while (0)
 
 // ---------------------------------------------------------------------------------------------
@@ -92,9 +92,9 @@ void on_fatal(const char *msg) noexcept {
 // Foreign heaps: their objects and slots are never ours. Made once, never changed.
 struct foreign_set {
   rca_heap_t *shared_ptr = nullptr, *shared_idx = nullptr, *inl = nullptr, *emb = nullptr;
-  std::uint64_t emb_slot = 0;      // a live bare slot of `emb`
-  std::vector<void *> objs;        // objects of the three heaps
-  std::vector<void *> slot_ptrs;   // their arena slots (pointer and index heap)
+  std::uint64_t emb_slot = 0;         // a live bare slot of `emb`
+  std::vector<void *> objs;           // objects of the three heaps
+  std::vector<void *> slot_ptrs;      // their arena slots (pointer and index heap)
   std::vector<void *> computed_objs;  // objects of a computed heap (freed into computed heaps)
 };
 foreign_set *g_foreign = nullptr;
@@ -128,7 +128,8 @@ void make_foreign() {
   c.placement = RCA_PLACEMENT_COMPUTED;
   rca_heap_t *computed = rca_heap_new(&c);
   if (!computed) std::abort();
-  for (std::size_t size : {16, 32, 48}) g_foreign->computed_objs.push_back(rca_obj_alloc(computed, size));
+  for (std::size_t size : {16, 32, 48})
+    g_foreign->computed_objs.push_back(rca_obj_alloc(computed, size));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,9 +160,9 @@ struct model {
   rca_heap_t *heap = nullptr;
   bool *helpers_ever = nullptr;  // a helper thread ever used this (long-lived) heap
   rca_config_t cfg{};
-  bool arena = false;  // has refcount pages (an arena of slots)
+  bool arena = false;     // has refcount pages (an arena of slots)
   bool computed = false;  // counts found from the object's address, in the spans' count windows
-  unsigned bytes = 4;  // slot width
+  unsigned bytes = 4;     // slot width
   unsigned stride = 4;
   std::size_t capacity = 0;      // slots per refcount page
   std::size_t usable_pages = 0;  // pages the arena may hand out
@@ -171,7 +172,7 @@ struct model {
   std::vector<obj_m> objs;
   std::vector<slot_m> slots;
   std::vector<raw_m> raws;
-  std::vector<void *> dead;        // objects this input freed (their memory may be reused)
+  std::vector<void *> dead;              // objects this input freed (their memory may be reused)
   std::vector<rca_handle_t> dead_slots;  // bare slots this input freed (embedded: addresses)
 
   bool frozen(std::uint64_t v) const { return (v & fbit) != 0; }
@@ -194,9 +195,9 @@ std::uint64_t load_slot(const model &m, const void *s) {
 }
 void store_slot(const model &m, void *s, std::uint64_t v) {
   if (m.bytes == 4)
-    __atomic_store_n(static_cast<std::uint32_t *>(s), static_cast<std::uint32_t>(v), __ATOMIC_RELAXED);
-  else
-    __atomic_store_n(static_cast<std::uint64_t *>(s), v, __ATOMIC_RELAXED);
+    __atomic_store_n(static_cast<std::uint32_t *>(s), static_cast<std::uint32_t>(v),
+                     __ATOMIC_RELAXED);
+  else __atomic_store_n(static_cast<std::uint64_t *>(s), v, __ATOMIC_RELAXED);
 }
 // The generic semantics the heap's rca_obj_incref uses, applied to a bare slot.
 constexpr unsigned kFlags = RCA_RC_ATOMIC | RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED;
@@ -230,8 +231,7 @@ void check_obj(const model &m, const obj_m &o) {
       // in the heap's count windows, never in object memory.
       if (m.cfg.address == RCA_ADDRESS_GRANULE)
         CHECK(s == rca_computed_granule_count(rca_computed_bias(m.heap), o.p, m.bytes));
-      else
-        CHECK(s == rca_computed_span_count(o.p, m.bytes));
+      else CHECK(s == rca_computed_span_count(o.p, m.bytes));
       CHECK(in_arena(m, s) && !in_arena(m, o.p));
       CHECK(reinterpret_cast<std::uintptr_t>(s) % m.bytes == 0);
       break;
@@ -290,7 +290,8 @@ void check_all(const model &m) {
     slot_ptrs.push_back(static_cast<char *>(s.ptr));
   }
   if (m.cfg.placement != RCA_PLACEMENT_INLINE)
-    for (const obj_m &o : m.objs) slot_ptrs.push_back(static_cast<char *>(rca_obj_slot(m.heap, o.p)));
+    for (const obj_m &o : m.objs)
+      slot_ptrs.push_back(static_cast<char *>(rca_obj_slot(m.heap, o.p)));
   std::sort(slot_ptrs.begin(), slot_ptrs.end());
   CHECK(std::adjacent_find(slot_ptrs.begin(), slot_ptrs.end()) == slot_ptrs.end());
 
@@ -568,7 +569,8 @@ void op_misuse(model &m, std::uint8_t a) {
   if (m.heap->tracking) {  // an object is not a raw block, and its interior is not an object
     CHECK(rca::detail::registry_contains(m.heap, o.p, block_kind::object));
     CHECK(!rca::detail::registry_contains(m.heap, o.p, block_kind::raw));
-    CHECK(!rca::detail::registry_contains(m.heap, static_cast<char *>(o.p) + 1, block_kind::object));
+    CHECK(
+        !rca::detail::registry_contains(m.heap, static_cast<char *>(o.p) + 1, block_kind::object));
   }
   if (m.computed) {  // a count window never holds an object, nor an object page a count
     CHECK(!in_arena(m, o.p));
@@ -578,7 +580,7 @@ void op_misuse(model &m, std::uint8_t a) {
     char *s = static_cast<char *>(rca_obj_slot(m.heap, o.p));
     CHECK(!in_arena(m, o.p));  // object memory never lies in the refcount arena
     if (m.stride > 1) CHECK(!rca::detail::slot_is_live(m.heap, s + 1));  // misaligned
-    CHECK(!rca::detail::slot_is_live(m.heap, rca_slot_base(m.heap)));      // the guard page
+    CHECK(!rca::detail::slot_is_live(m.heap, rca_slot_base(m.heap)));    // the guard page
   }
 }
 
@@ -676,7 +678,8 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
             h = reinterpret_cast<rca_handle_t>(&g_foreign->emb_slot);
           } else {
             if (m.cfg.handle == RCA_HANDLE_INDEX) return;  // an index names a slot of any heap
-            h = reinterpret_cast<rca_handle_t>(g_foreign->slot_ptrs[b / 4 % g_foreign->slot_ptrs.size()]);
+            h = reinterpret_cast<rca_handle_t>(
+                g_foreign->slot_ptrs[b / 4 % g_foreign->slot_ptrs.size()]);
           }
           break;
         case 2:  // garbage
@@ -688,8 +691,9 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
           {
             void *s = rca_obj_slot(m.heap, m.objs[b / 4 % m.objs.size()].p);
             h = m.cfg.handle == RCA_HANDLE_INDEX
-                    ? rca_handle_t((static_cast<char *>(s) - static_cast<char *>(rca_slot_base(m.heap))) /
-                                   m.bytes)
+                    ? rca_handle_t(
+                          (static_cast<char *>(s) - static_cast<char *>(rca_slot_base(m.heap))) /
+                          m.bytes)
                     : reinterpret_cast<rca_handle_t>(s);
           }
           break;
@@ -736,7 +740,8 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
     CHECK(alloc_errno == ENOMEM && (m.arena || m.computed));
     // A thread pool sees only its own pages, abandoned ones and fresh ones: in the thread
     // placement the main thread's partly used pages are not its to take.
-    if (m.arena && m.cfg.placement != RCA_PLACEMENT_THREAD) CHECK(live_at_failure == m.usable_pages * m.capacity);
+    if (m.arena && m.cfg.placement != RCA_PLACEMENT_THREAD)
+      CHECK(live_at_failure == m.usable_pages * m.capacity);
   }
   for (void *p : made) {
     obj_m o{p, 1, 0, rca_usable_size(m.heap, p), size, m.next_tag++};
@@ -759,12 +764,13 @@ bool make_heap(model &m, reader &in) {
   rca_config_t c;
   rca_config_init(&c);
   c.placement = static_cast<rca_placement_t>(allowed[b0 % n]);
-  c.handle = (b1 & 1) && c.placement != RCA_PLACEMENT_EMBEDDED ? RCA_HANDLE_INDEX : RCA_HANDLE_POINTER;
+  c.handle =
+      (b1 & 1) && c.placement != RCA_PLACEMENT_EMBEDDED ? RCA_HANDLE_INDEX : RCA_HANDLE_POINTER;
   c.slot_bits = (b1 & 2) ? 64 : 32;
   c.checks = (b1 & 4) ? 1 : 0;
   c.track_objects = (b1 & 8) ? -1 : ((b1 & 16) ? 1 : 0);
   c.backend = (b1 & 32) && rca_backend_available(RCA_BACKEND_JEMALLOC) ? RCA_BACKEND_JEMALLOC
-                                                                         : RCA_BACKEND_SYSTEM;
+                                                                       : RCA_BACKEND_SYSTEM;
   static const std::size_t limits[] = {4096, 3 * 4096, 64 * 1024, 0};
   c.arena_limit = limits[(b1 >> 6) & 3];
   if (c.placement == RCA_PLACEMENT_COMPUTED) {
@@ -800,9 +806,8 @@ bool make_heap(model &m, reader &in) {
   std::snprintf(g_ctx, sizeof g_ctx, "%s, %s %s, %u-bit, checks %d, track %d, %s, limit %zu",
                 rca_placement_name(m.cfg.placement),
                 m.computed ? rca_address_name(m.cfg.address) : rca_handle_name(m.cfg.handle),
-                m.computed ? "address" : "handle",
-                m.cfg.slot_bits, m.cfg.checks, m.cfg.track_objects,
-                rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
+                m.computed ? "address" : "handle", m.cfg.slot_bits, m.cfg.checks,
+                m.cfg.track_objects, rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
   return true;
 }
 
@@ -822,8 +827,11 @@ void run_one(const std::uint8_t *data, std::size_t size) {
     const std::uint8_t op = in.byte(), a = in.byte(), b = in.byte();
     const std::size_t hdr = rca_header_size(m.heap);
     switch (op % kOps) {
-      case 0: case 1: op_alloc(m, hdr + a % 48); break;
-      case 2: if (!m.objs.empty()) op_free(m, a % m.objs.size()); break;
+      case 0:
+      case 1: op_alloc(m, hdr + a % 48); break;
+      case 2:
+        if (!m.objs.empty()) op_free(m, a % m.objs.size());
+        break;
       case 3:
         if (!m.objs.empty()) {
           obj_m &o = m.objs[a % m.objs.size()];
@@ -832,14 +840,22 @@ void run_one(const std::uint8_t *data, std::size_t size) {
           check_obj(m, o);
         }
         break;
-      case 4: if (!m.objs.empty()) op_decref(m, a % m.objs.size(), b & 1); break;
+      case 4:
+        if (!m.objs.empty()) op_decref(m, a % m.objs.size(), b & 1);
+        break;
       case 5: op_freeze(m); break;
       case 6: op_thaw(m); break;
       case 7: op_misuse(m, a); break;
       case 8: op_slot_alloc(m); break;
-      case 9: if (!m.slots.empty()) op_slot_free(m, a % m.slots.size()); break;
-      case 10: if (!m.slots.empty()) op_slot_rc(m, a % m.slots.size(), b & 1); break;
-      case 11: if (!m.objs.empty()) op_overflow(m, a % m.objs.size(), b); break;
+      case 9:
+        if (!m.slots.empty()) op_slot_free(m, a % m.slots.size());
+        break;
+      case 10:
+        if (!m.slots.empty()) op_slot_rc(m, a % m.slots.size(), b & 1);
+        break;
+      case 11:
+        if (!m.objs.empty()) op_overflow(m, a % m.objs.size(), b);
+        break;
       case 12:  // many allocations: reach exhaustion quickly
         for (unsigned k = 0; k < (a & 63u) * 8u + 8; ++k)
           if (!((b & 1) ? op_slot_alloc(m) : op_alloc(m, hdr + 8, false))) break;
@@ -997,7 +1013,8 @@ std::size_t run_path(const std::string &path) {
     return n;
   }
   std::ifstream f(path, std::ios::binary);
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                                  std::istreambuf_iterator<char>());
   run_one(bytes.data(), bytes.size());
   return 1;
 }

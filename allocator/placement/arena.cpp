@@ -52,8 +52,7 @@ struct arena_policy {
     }
     if (heap->config.handle == RCA_HANDLE_INDEX)
       *static_cast<std::uint32_t *>(obj) = static_cast<std::uint32_t>(handle_of(heap, slot));
-    else
-      *static_cast<void **>(obj) = slot;
+    else *static_cast<void **>(obj) = slot;
     slot_bind_object(heap, slot, obj);
     return obj;
   }

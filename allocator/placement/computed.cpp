@@ -60,8 +60,9 @@ struct computed_policy {
   }
 
   static rca_handle_t slot_alloc(rca_heap_t *, void *) noexcept {
-    set_error(EINVAL, "rca_slot_alloc: a computed heap has no slots (an object's count is found "
-                      "from its address: rca_obj_alloc, then rca_obj_slot or RCA_COUNT_OF_*)");
+    set_error(EINVAL,
+              "rca_slot_alloc: a computed heap has no slots (an object's count is found "
+              "from its address: rca_obj_alloc, then rca_obj_slot or RCA_COUNT_OF_*)");
     return 0;
   }
 

@@ -15,9 +15,9 @@ struct placement_ops {
   const char *name;    // rca_placement_name, the RCA_PLACEMENT value
 
   // Properties the rest of the allocator reads.
-  bool has_refcount_pages;         // slots live in the heap's refcount arena (shared, thread, padded)
-  bool has_handle;                 // the object's header names its count (inline: it is the count)
-  bool slots_per_thread;           // each thread's pool owns its pages; else the heap's shared_pool
+  bool has_refcount_pages;  // slots live in the heap's refcount arena (shared, thread, padded)
+  bool has_handle;          // the object's header names its count (inline: it is the count)
+  bool slots_per_thread;    // each thread's pool owns its pages; else the heap's shared_pool
   bool tracks_objects_by_default;  // track_objects=-1 means on (freeze needs the registry)
   unsigned slot_stride;            // bytes between slots in a page; 0: the slot width
 
@@ -119,7 +119,8 @@ inline void *backend_object_alloc(rca_heap_t *heap, std::size_t size, pool *mine
 /// Gives it back, its bytes unaccounted.
 inline void backend_object_free(rca_heap_t *heap, void *obj, pool *mine) noexcept {
   if (heap->has_spans) {
-    account_bytes(heap, mine, -static_cast<std::int64_t>(span_free_inline(heap, mine, obj, "rca_obj_free")));
+    account_bytes(heap, mine,
+                  -static_cast<std::int64_t>(span_free_inline(heap, mine, obj, "rca_obj_free")));
     return;
   }
   account_free(heap, mine, obj);

@@ -14,8 +14,8 @@ extern const placement_ops computed_placement;  // computed.cpp
 
 namespace {
 const placement_ops *const placements[] = {
-    &inline_placement, &embedded_placement, &shared_placement, &thread_placement, &padded_placement,
-    &computed_placement,
+    &inline_placement, &embedded_placement, &shared_placement,
+    &thread_placement, &padded_placement,   &computed_placement,
 };
 static_assert(std::size(placements) == RCA_PLACEMENT_COUNT,
               "one table per rca_placement_t value (include/rca/rca.h)");

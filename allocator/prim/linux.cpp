@@ -68,8 +68,6 @@ void write_stderr(const char *msg, std::size_t len) noexcept {
 
 void *library_open(const char *file) noexcept { return dlopen(file, RTLD_NOW | RTLD_LOCAL); }
 
-void *library_symbol(void *library, const char *symbol) noexcept {
-  return dlsym(library, symbol);
-}
+void *library_symbol(void *library, const char *symbol) noexcept { return dlsym(library, symbol); }
 
 }  // namespace rca::prim

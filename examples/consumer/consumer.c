@@ -15,7 +15,8 @@ int main(void) {
     }
     void *obj = rca_obj_alloc(heap, 32);
     rca_obj_incref(heap, obj);
-    if (rca_obj_count(heap, obj) != 2 || rca_obj_release(heap, obj) || !rca_obj_release(heap, obj)) {
+    if (rca_obj_count(heap, obj) != 2 || rca_obj_release(heap, obj) ||
+        !rca_obj_release(heap, obj)) {
       fprintf(stderr, "consumer: wrong count under %s\n", rca_placement_name(cfg.placement));
       return 1;
     }

@@ -1,8 +1,9 @@
 // Google Benchmark microbenchmarks of the hot path: one incref + one decref per step, for every
 // placement x handle x semantics, on 1024 objects (L1/L2-resident: the operation, not memory).
-// JSON: rca_bench_hot_ops --benchmark_format=json (or --benchmark_out=F --benchmark_out_format=json).
-// Note: Debian's libbenchmark reports library_build_type "debug" and has no libpfm; its timing
-// loop is still fine for relative numbers, and rcalab records both facts in every row.
+// JSON: rca_bench_hot_ops --benchmark_format=json (or --benchmark_out=F
+// --benchmark_out_format=json). Note: Debian's libbenchmark reports library_build_type "debug" and
+// has no libpfm; its timing loop is still fine for relative numbers, and rcalab records both facts
+// in every row.
 #include <benchmark/benchmark.h>
 
 #include "rcalab/objects.hpp"
@@ -42,15 +43,20 @@ void register_all() {
           auto *base = static_cast<Slot *>(pop.base);
           for (auto _ : st) {
             if (sem == "atomic") step_all<Slot, Handle, atomic_rc<Slot>>(pop.objs.data(), n, base);
-            else if (sem == "plain") step_all<Slot, Handle, plain_rc<Slot>>(pop.objs.data(), n, base);
-            else step_all<Slot, Handle, rca::rc::counter<Slot, false, false, false, false>>(pop.objs.data(), n, base);
+            else if (sem == "plain")
+              step_all<Slot, Handle, plain_rc<Slot>>(pop.objs.data(), n, base);
+            else
+              step_all<Slot, Handle, rca::rc::counter<Slot, false, false, false, false>>(
+                  pop.objs.data(), n, base);
             benchmark::ClobberMemory();
           }
           return 0;
         });
-        st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) * 2 * static_cast<std::int64_t>(n));
-        st.counters["ns_per_op"] = benchmark::Counter(static_cast<double>(st.iterations()) * 2.0 * n,
-                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+        st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) * 2 *
+                             static_cast<std::int64_t>(n));
+        st.counters["ns_per_op"] =
+            benchmark::Counter(static_cast<double>(st.iterations()) * 2.0 * n,
+                               benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
       });
     }
   }

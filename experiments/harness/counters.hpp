@@ -61,7 +61,8 @@ class counter_group {
 
  private:
   std::array<int, kEventCount> fd_{};
-  std::array<std::array<unsigned long long, 3>, kEventCount> at_start_{};  // value, enabled, running
+  std::array<std::array<unsigned long long, 3>, kEventCount>
+      at_start_{};  // value, enabled, running
   std::array<std::string, kEventCount> why_{};
   int hw_leader_ = -1, sw_leader_ = -1;
 };

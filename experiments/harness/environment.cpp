@@ -86,10 +86,12 @@ std::string compiler() {
 
 std::string git_revision() {
   // The tree may have moved on since the build: ask git now, fall back to the configure-time rev.
-  std::string rev = run_capture("git -C '" RCALAB_SOURCE_DIR "' rev-parse --short=12 HEAD 2>/dev/null");
+  std::string rev =
+      run_capture("git -C '" RCALAB_SOURCE_DIR "' rev-parse --short=12 HEAD 2>/dev/null");
   if (rev.empty()) return RCALAB_GIT_REV;
-  std::string dirty = run_capture("git -C '" RCALAB_SOURCE_DIR
-                                  "' status --porcelain --untracked-files=no 2>/dev/null | head -1");
+  std::string dirty =
+      run_capture("git -C '" RCALAB_SOURCE_DIR
+                  "' status --porcelain --untracked-files=no 2>/dev/null | head -1");
   return dirty.empty() ? rev : rev + "-dirty";
 }
 
@@ -125,14 +127,16 @@ std::string benchmark_lib() {
   std::string bin = RCALAB_BENCH_BINARY;
   std::string build = "unknown", pfm = "unknown";
   if (!bin.empty() && access(bin.c_str(), X_OK) == 0) {
-    std::string ctx = run_capture("'" + bin + "' --benchmark_filter=^probe$ --benchmark_min_time=0.001 --benchmark_format=json 2>/dev/null | grep library_build_type");
+    std::string ctx = run_capture("'" + bin +
+                                  "' --benchmark_filter=^probe$ --benchmark_min_time=0.001 "
+                                  "--benchmark_format=json 2>/dev/null | grep library_build_type");
     auto q = ctx.find(": \"");
     if (q != std::string::npos) build = ctx.substr(q + 3, ctx.rfind('"') - q - 3);
     std::string libs = run_capture("ldd '" + bin + "' 2>/dev/null");
     pfm = libs.find("libpfm") != std::string::npos ? "yes" : "no";
   }
-  return "libbenchmark " + (ver.empty() ? std::string("unknown") : ver) + "; library_build_type=" + build +
-         "; libpfm=" + pfm;
+  return "libbenchmark " + (ver.empty() ? std::string("unknown") : ver) +
+         "; library_build_type=" + build + "; libpfm=" + pfm;
 }
 
 }  // namespace
@@ -143,7 +147,8 @@ std::string default_label() {
   std::string s;
   for (char *c = host; *c && *c != '.'; ++c) {
     char ch = *c;
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_';
     s += ok ? ch : '_';
   }
   return s.empty() ? "local" : s;
@@ -156,9 +161,12 @@ environment collect_environment(const std::string &label, bool pinned) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   counter_group probe(false);
-  // A nested run (aliasing under callgrind, alloc workers) needs no probes: they fork and run tools.
+  // A nested run (aliasing under callgrind, alloc workers) needs no probes: they fork and run
+  // tools.
   const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
-  auto probe_or_skip = [nested](std::string (*f)()) { return nested ? std::string("skipped (nested run)") : f(); };
+  auto probe_or_skip = [nested](std::string (*f)()) {
+    return nested ? std::string("skipped (nested run)") : f();
+  };
   std::ostringstream rv;
   rv << RCA_VERSION_MAJOR << '.' << RCA_VERSION_MINOR << '.' << RCA_VERSION_PATCH;
   std::string cores = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));

@@ -72,11 +72,13 @@ interval bootstrap_ratio(const std::vector<compared_series> &series, bool paired
   std::sort(geomeans.begin(), geomeans.end());
   const double tail = (1 - kConfidence) / 2, n = static_cast<double>(geomeans.size());
   const auto lo = static_cast<std::size_t>(std::floor(tail * n));
-  const auto hi = std::min(geomeans.size(), static_cast<std::size_t>(std::ceil((1 - tail) * n))) - 1;
+  const auto hi =
+      std::min(geomeans.size(), static_cast<std::size_t>(std::ceil((1 - tail) * n))) - 1;
   return {geomeans[lo], geomeans[hi]};
 }
 
-std::vector<sample> repeat(counter_group &counters, int warmup, int reps, const std::function<double()> &body) {
+std::vector<sample> repeat(counter_group &counters, int warmup, int reps,
+                           const std::function<double()> &body) {
   for (int i = 0; i < warmup; ++i) body();
   std::vector<sample> out;
   out.reserve(static_cast<std::size_t>(reps));
@@ -91,8 +93,9 @@ std::vector<sample> repeat(counter_group &counters, int warmup, int reps, const 
   return out;
 }
 
-std::vector<std::vector<sample>> repeat_interleaved(counter_group &counters, int warmup, int reps,
-                                                   const std::vector<std::function<double()>> &bodies) {
+std::vector<std::vector<sample>> repeat_interleaved(
+    counter_group &counters, int warmup, int reps,
+    const std::vector<std::function<double()>> &bodies) {
   for (int i = 0; i < warmup; ++i)
     for (const auto &b : bodies) b();
   std::vector<std::vector<sample>> out(bodies.size());
@@ -109,12 +112,17 @@ std::vector<std::vector<sample>> repeat_interleaved(counter_group &counters, int
   return out;
 }
 
-summary emit_series(sink &out, const std::string &experiment, const row &base, const std::string &metric,
-                    const std::string &unit, const std::vector<sample> &samples) {
+summary emit_series(sink &out, const std::string &experiment, const row &base,
+                    const std::string &metric, const std::string &unit,
+                    const std::vector<sample> &samples) {
   std::vector<double> values;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     row r = base;
-    r.set("rep", static_cast<int>(i)).set("stat", "raw").set("metric", metric).set("value", samples[i].value).set("unit", unit);
+    r.set("rep", static_cast<int>(i))
+        .set("stat", "raw")
+        .set("metric", metric)
+        .set("value", samples[i].value)
+        .set("unit", unit);
     for (std::size_t e = 0; e < kEventCount; ++e)
       r.set(event_name(static_cast<event>(e)), samples[i].counters.v[e]);
     out.write(experiment, r);
@@ -122,8 +130,15 @@ summary emit_series(sink &out, const std::string &experiment, const row &base, c
   }
   summary s = summarize(values);
   row r = base;
-  r.na("rep").set("stat", "median").set("n", static_cast<int>(samples.size())).set("metric", metric);
-  r.set("value", s.median).set("unit", unit).set("min", s.min).set("max", s.max).set("spread", s.spread());
+  r.na("rep")
+      .set("stat", "median")
+      .set("n", static_cast<int>(samples.size()))
+      .set("metric", metric);
+  r.set("value", s.median)
+      .set("unit", unit)
+      .set("min", s.min)
+      .set("max", s.max)
+      .set("spread", s.spread());
   for (std::size_t e = 0; e < kEventCount; ++e) {
     std::vector<double> cv;
     for (const auto &x : samples)

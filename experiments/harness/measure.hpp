@@ -38,7 +38,8 @@ struct interval {
 /// index is drawn for both and noise shared by a repetition cancels; otherwise each is resampled
 /// alone. Fixed seed, so the same rows give the same interval (the rule is experiments/plots/
 /// verdicts.py's bootstrap_ratio). NaN bounds when a series is empty.
-interval bootstrap_ratio(const std::vector<compared_series> &series, bool paired, int resamples = 2000);
+interval bootstrap_ratio(const std::vector<compared_series> &series, bool paired,
+                         int resamples = 2000);
 
 /// Runs `body` warmup times unmeasured, then reps times between counters.start/stop.
 /// body returns the metric's value for that run (e.g. ns per op).
@@ -48,15 +49,17 @@ std::vector<sample> repeat(counter_group &counters, int warmup, int reps,
 /// Like repeat() for several bodies whose results will be compared: repetition i of every body
 /// runs before repetition i+1 of any, so a burst of noise from elsewhere on the machine lands on
 /// all of them instead of on one series. Returns one series per body.
-std::vector<std::vector<sample>> repeat_interleaved(counter_group &counters, int warmup, int reps,
-                                                   const std::vector<std::function<double()>> &bodies);
+std::vector<std::vector<sample>> repeat_interleaved(
+    counter_group &counters, int warmup, int reps,
+    const std::vector<std::function<double()>> &bodies);
 
 /// Writes one raw row per sample (stat=raw, rep=i) and a summary row (stat=median, with min,
 /// max, n, spread; counters are medians of the available values, NA when any rep lacked them).
 /// Returns the summary.
 class sink;
-summary emit_series(sink &out, const std::string &experiment, const row &base, const std::string &metric,
-                    const std::string &unit, const std::vector<sample> &samples);
+summary emit_series(sink &out, const std::string &experiment, const row &base,
+                    const std::string &metric, const std::string &unit,
+                    const std::vector<sample> &samples);
 
 /// The same repetitions as CPU time per operation: task-clock / ops_per_rep, or an empty series
 /// when the task clock was not available in every repetition. On a shared machine wall time also

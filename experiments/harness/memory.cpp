@@ -16,7 +16,8 @@ namespace rca::lab {
 
 std::map<std::string, std::uint64_t> smaps_rollup(int pid) {
   std::map<std::string, std::uint64_t> out;
-  std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/smaps_rollup" : std::string("/proc/self/smaps_rollup"));
+  std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/smaps_rollup"
+                      : std::string("/proc/self/smaps_rollup"));
   for (std::string line; std::getline(f, line);) {
     auto colon = line.find(':');
     if (colon == std::string::npos || line.find(" kB") == std::string::npos) continue;

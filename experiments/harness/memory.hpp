@@ -19,9 +19,9 @@ std::map<std::string, std::uint64_t> smaps_rollup(int pid = 0);
 /// per process. Both from smaps_rollup; `available` is false when it cannot be read.
 struct family_memory {
   bool available = false;
-  std::uint64_t pss_total = 0, rss_total = 0;        ///< parent + workers, bytes
-  std::uint64_t pss_workers = 0, rss_workers = 0;    ///< workers only, bytes
-  std::uint64_t private_dirty_workers = 0;           ///< workers' Private_Dirty, bytes
+  std::uint64_t pss_total = 0, rss_total = 0;      ///< parent + workers, bytes
+  std::uint64_t pss_workers = 0, rss_workers = 0;  ///< workers only, bytes
+  std::uint64_t private_dirty_workers = 0;         ///< workers' Private_Dirty, bytes
 };
 family_memory measure_family(int workers, const std::function<void()> &op);
 

@@ -65,7 +65,8 @@ std::uint64_t count_all_exclusive(const pagemap_reader &pm, char *text, std::siz
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::size_t len = 0;
-  for (ssize_t r; len < cap - 1 && (r = read(fd, text + len, cap - 1 - len)) > 0;) len += static_cast<std::size_t>(r);
+  for (ssize_t r; len < cap - 1 && (r = read(fd, text + len, cap - 1 - len)) > 0;)
+    len += static_cast<std::size_t>(r);
   close(fd);
   text[len] = 0;
   std::uint64_t n = 0;
@@ -77,10 +78,8 @@ std::uint64_t count_all_exclusive(const pagemap_reader &pm, char *text, std::siz
     std::uintptr_t hi = std::strtoull(p + 1, &p, 16);
     bool writable = p[1] == 'r' && p[2] == 'w' && p[4] == 'p';
     if (writable && !(lo >= skip_lo && hi <= skip_hi)) {
-      if (hi - lo > kMaxScan)
-        ++*skipped;
-      else
-        n += pm.count(lo, hi, kExclusive);
+      if (hi - lo > kMaxScan) ++*skipped;
+      else n += pm.count(lo, hi, kExclusive);
     }
     if (!end) break;
     line = end + 1;
@@ -112,15 +111,15 @@ void page_set::finish() {
   for (auto r : runs_) {
     if (!merged.empty() && r.first <= merged.back().second)
       merged.back().second = std::max(merged.back().second, r.second);
-    else
-      merged.push_back(r);
+    else merged.push_back(r);
   }
   runs_ = std::move(merged);
 }
 
 page_report account_writes(const page_set &objects, const page_set &refcounts,
                            const std::function<void()> &op) {
-  // Scratch for the child, mapped and touched before fork: [result page | pagemap buffer | maps text].
+  // Scratch for the child, mapped and touched before fork: [result page | pagemap buffer | maps
+  // text].
   const std::size_t ps = page_size();
   const std::size_t pm_bytes = 64 * 1024, maps_bytes = 1 << 20;
   const std::size_t scratch_bytes = pm_bytes + maps_bytes;
@@ -128,13 +127,15 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
       mmap(nullptr, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   auto *scratch = static_cast<char *>(
       mmap(nullptr, scratch_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  if (result == MAP_FAILED || scratch == MAP_FAILED) throw std::runtime_error("account_writes: mmap failed");
+  if (result == MAP_FAILED || scratch == MAP_FAILED)
+    throw std::runtime_error("account_writes: mmap failed");
   new (result) page_report();
   int pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (pm_fd < 0) {
     munmap(result, ps);
     munmap(scratch, scratch_bytes);
-    throw std::runtime_error(std::string("account_writes: /proc/self/pagemap: ") + std::strerror(errno));
+    throw std::runtime_error(std::string("account_writes: /proc/self/pagemap: ") +
+                             std::strerror(errno));
   }
   std::fflush(nullptr);  // nothing buffered may be written twice
 
@@ -151,13 +152,16 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
     if (fd < 0) _exit(3);
     pagemap_reader pm{fd, reinterpret_cast<std::uint64_t *>(scratch), pm_bytes / 8};
     char *maps_text = scratch + pm_bytes;
-    const auto skip_lo = reinterpret_cast<std::uintptr_t>(scratch), skip_hi = skip_lo + scratch_bytes;
+    const auto skip_lo = reinterpret_cast<std::uintptr_t>(scratch),
+               skip_hi = skip_lo + scratch_bytes;
     page_report r;
     r.object_pages = pm.count(objects, 0);
     r.refcount_pages = pm.count(refcounts, 0);
-    const std::uint64_t obj_b = pm.count(objects, kExclusive), rc_b = pm.count(refcounts, kExclusive);
+    const std::uint64_t obj_b = pm.count(objects, kExclusive),
+                        rc_b = pm.count(refcounts, kExclusive);
     std::uint64_t skipped = 0;
-    const std::uint64_t all_b = count_all_exclusive(pm, maps_text, maps_bytes, skip_lo, skip_hi, &skipped);
+    const std::uint64_t all_b =
+        count_all_exclusive(pm, maps_text, maps_bytes, skip_lo, skip_hi, &skipped);
     rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     const double t0 = now_ns();
@@ -166,9 +170,11 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
     getrusage(RUSAGE_SELF, &ru1);
     r.op_ns = t1 - t0;
     r.minor_faults = ru1.ru_minflt - ru0.ru_minflt;
-    const std::uint64_t obj_a = pm.count(objects, kExclusive), rc_a = pm.count(refcounts, kExclusive);
+    const std::uint64_t obj_a = pm.count(objects, kExclusive),
+                        rc_a = pm.count(refcounts, kExclusive);
     skipped = 0;
-    const std::uint64_t all_a = count_all_exclusive(pm, maps_text, maps_bytes, skip_lo, skip_hi, &skipped);
+    const std::uint64_t all_a =
+        count_all_exclusive(pm, maps_text, maps_bytes, skip_lo, skip_hi, &skipped);
     // Right after fork nothing inherited is exclusive; exclusive_before reports it if that ever
     // fails, and the differences below stay conservative.
     auto diff = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };
@@ -187,7 +193,8 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
   page_report out = *result;
   munmap(result, ps);
   munmap(scratch, scratch_bytes);
-  if (status != 0) throw std::runtime_error("account_writes: child failed, wait status " + std::to_string(status));
+  if (status != 0)
+    throw std::runtime_error("account_writes: child failed, wait status " + std::to_string(status));
   return out;
 }
 
@@ -196,7 +203,9 @@ std::uint64_t pagemap_entry(const void *p) {
   int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::uint64_t e = 0;
-  if (pread(fd, &e, 8, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(p) / page_size() * 8)) != 8) e = 0;
+  if (pread(fd, &e, 8, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(p) / page_size() * 8)) !=
+      8)
+    e = 0;
   close(fd);
   return e;
 }
@@ -204,7 +213,8 @@ std::uint64_t pagemap_entry(const void *p) {
 
 std::string probe_soft_dirty() {
   const std::size_t ps = page_size();
-  auto *p = static_cast<volatile char *>(mmap(nullptr, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  auto *p = static_cast<volatile char *>(
+      mmap(nullptr, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   if (p == MAP_FAILED) return "unsupported: mmap failed";
   p[0] = 1;
   std::string verdict;
@@ -215,8 +225,10 @@ std::string probe_soft_dirty() {
     bool cleared = (pagemap_entry(const_cast<char *>(p)) & kSoftDirty) == 0;
     p[0] = 2;
     bool marked = (pagemap_entry(const_cast<char *>(p)) & kSoftDirty) != 0;
-    verdict = cleared && marked ? "works"
-                                : std::string("unsupported: bit 55 ") + (cleared ? "never set after a write" : "not cleared by clear_refs 4");
+    verdict = cleared && marked
+                  ? "works"
+                  : std::string("unsupported: bit 55 ") +
+                        (cleared ? "never set after a write" : "not cleared by clear_refs 4");
   }
   if (fd >= 0) close(fd);
   munmap(const_cast<char *>(p), ps);
@@ -225,7 +237,8 @@ std::string probe_soft_dirty() {
 
 std::string probe_pagemap_exclusive() {
   const std::size_t ps = page_size();
-  auto *p = static_cast<char *>(mmap(nullptr, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  auto *p = static_cast<char *>(
+      mmap(nullptr, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   if (p == MAP_FAILED) return "unsupported: mmap failed";
   p[0] = 1;
   p[ps] = 1;
@@ -236,7 +249,8 @@ std::string probe_pagemap_exclusive() {
   std::string verdict;
   try {
     page_report r = account_writes(obj, none, [p] { *static_cast<volatile char *>(p) = 2; });
-    verdict = r.object_private == 1 ? "works" : "unsupported: a written page did not turn exclusive";
+    verdict =
+        r.object_private == 1 ? "works" : "unsupported: a written page did not turn exclusive";
   } catch (const std::exception &e) {
     verdict = std::string("unsupported: ") + e.what();
   }

@@ -30,15 +30,16 @@ class page_set {
 
 /// What a child wrote, in pages, and what the op cost it.
 struct page_report {
-  std::uint64_t object_pages = 0;        ///< object pages present before the op
-  std::uint64_t refcount_pages = 0;      ///< refcount pages present before the op
-  std::uint64_t object_private = 0;      ///< object pages the op made exclusive
-  std::uint64_t refcount_private = 0;    ///< refcount pages the op made exclusive
-  std::uint64_t other_private = 0;       ///< other writable mappings (stack, libc data, ...)
-  std::uint64_t exclusive_before = 0;    ///< object+refcount pages already exclusive before the op (should be 0)
-  std::uint64_t skipped_mappings = 0;    ///< mappings over 16 GiB not scanned (sanitizer shadow)
-  long minor_faults = 0;                 ///< getrusage in the child, op only
-  double op_ns = 0;                      ///< wall time of the op in the child
+  std::uint64_t object_pages = 0;      ///< object pages present before the op
+  std::uint64_t refcount_pages = 0;    ///< refcount pages present before the op
+  std::uint64_t object_private = 0;    ///< object pages the op made exclusive
+  std::uint64_t refcount_private = 0;  ///< refcount pages the op made exclusive
+  std::uint64_t other_private = 0;     ///< other writable mappings (stack, libc data, ...)
+  std::uint64_t exclusive_before =
+      0;  ///< object+refcount pages already exclusive before the op (should be 0)
+  std::uint64_t skipped_mappings = 0;  ///< mappings over 16 GiB not scanned (sanitizer shadow)
+  long minor_faults = 0;               ///< getrusage in the child, op only
+  double op_ns = 0;                    ///< wall time of the op in the child
 };
 
 /// Forks; the child records what is present, runs `op`, and counts the pages that became
@@ -51,8 +52,8 @@ page_report account_writes(const page_set &objects, const page_set &refcounts,
 inline constexpr const char *kPageMethod = "fork+pagemap_exclusive";
 
 /// Run-time probes of the alternatives (docs/DESIGN.md section 7).
-std::string probe_soft_dirty();        ///< "works", or "unsupported: <why>"
-std::string probe_pagemap_scan();      ///< "available (unused)", or "unsupported: <why>"
-std::string probe_pagemap_exclusive(); ///< "works", or "unsupported: <why>"
+std::string probe_soft_dirty();         ///< "works", or "unsupported: <why>"
+std::string probe_pagemap_scan();       ///< "available (unused)", or "unsupported: <why>"
+std::string probe_pagemap_exclusive();  ///< "works", or "unsupported: <why>"
 
 }  // namespace rca::lab

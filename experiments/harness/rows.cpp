@@ -8,10 +8,26 @@
 namespace rca::lab {
 
 const std::vector<std::string> &environment_columns() {
-  static const std::vector<std::string> cols = {
-      "label", "host", "cpu_model", "cores", "kernel", "compiler", "cxx_flags", "build_type",
-      "git_rev", "thp", "date", "pinned", "perf_paranoid", "hw_counters", "sw_counters",
-      "soft_dirty", "pagemap_exclusive", "pagemap_scan", "benchmark_lib", "rca_version"};
+  static const std::vector<std::string> cols = {"label",
+                                                "host",
+                                                "cpu_model",
+                                                "cores",
+                                                "kernel",
+                                                "compiler",
+                                                "cxx_flags",
+                                                "build_type",
+                                                "git_rev",
+                                                "thp",
+                                                "date",
+                                                "pinned",
+                                                "perf_paranoid",
+                                                "hw_counters",
+                                                "sw_counters",
+                                                "soft_dirty",
+                                                "pagemap_exclusive",
+                                                "pagemap_scan",
+                                                "benchmark_lib",
+                                                "rca_version"};
   return cols;
 }
 
@@ -19,15 +35,13 @@ const std::vector<std::string> &schema_columns() {
   static const std::vector<std::string> cols = [] {
     std::vector<std::string> c = {
         // what was run
-        "schema", "experiment", "claim", "variant", "placement", "handle", "slot_bits",
-        "semantics", "backend", "objects", "object_bytes", "working_set_bytes", "threads",
-        "params", "method",
+        "schema", "experiment", "claim", "variant", "placement", "handle", "slot_bits", "semantics",
+        "backend", "objects", "object_bytes", "working_set_bytes", "threads", "params", "method",
         // what was measured
         "rep", "stat", "n", "metric", "value", "unit", "min", "max", "spread", "ci_lo", "ci_hi",
         // counters of the measured region (NA when unavailable)
-        "cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses",
-        "dtlb_misses", "page_faults", "minor_faults", "major_faults", "context_switches",
-        "task_clock_ns"};
+        "cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses", "dtlb_misses",
+        "page_faults", "minor_faults", "major_faults", "context_switches", "task_clock_ns"};
     for (const auto &e : environment_columns()) c.push_back(e);
     return c;
   }();
@@ -61,9 +75,7 @@ row &row::set(std::string_view col, double v) {
   return *this;
 }
 
-row &row::set(std::string_view col, std::optional<double> v) {
-  return v ? set(col, *v) : na(col);
-}
+row &row::set(std::string_view col, std::optional<double> v) { return v ? set(col, *v) : na(col); }
 
 row &row::na(std::string_view col) {
   cells_[index(col)] = cell{};
@@ -84,10 +96,8 @@ const cell &row::get(std::string_view col) const { return cells_[index(col)]; }
 
 std::string format_number(double v) {
   char buf[64];
-  if (std::fabs(v) < 9e15 && v == std::floor(v))
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.6g", v);
+  if (std::fabs(v) < 9e15 && v == std::floor(v)) std::snprintf(buf, sizeof buf, "%.0f", v);
+  else std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
 }
 
@@ -162,7 +172,8 @@ std::string to_json(const row &r) {
   return s + "}";
 }
 
-sink::sink(std::ostream &os, format fmt) : os_(&os), fmt_(fmt == format::both ? format::csv : fmt) {}
+sink::sink(std::ostream &os, format fmt)
+    : os_(&os), fmt_(fmt == format::both ? format::csv : fmt) {}
 
 sink::sink(std::string dir, format fmt) : dir_(std::move(dir)), fmt_(fmt) {
   std::filesystem::create_directories(dir_);
@@ -191,7 +202,8 @@ void sink::write(const std::string &experiment, const row &r) {
       *f->csv << csv_header() << '\n';
     }
     if (fmt_ != format::csv)
-      f->json = std::make_unique<std::ofstream>(dir_ + "/" + experiment + ".jsonl", std::ios::trunc);
+      f->json =
+          std::make_unique<std::ofstream>(dir_ + "/" + experiment + ".jsonl", std::ios::trunc);
   }
   if (f->csv) *f->csv << to_csv(r) << '\n' << std::flush;
   if (f->json) *f->json << to_json(r) << '\n' << std::flush;

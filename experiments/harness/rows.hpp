@@ -36,8 +36,8 @@ class row {
   row &set(std::string_view col, const char *text) { return set(col, std::string_view(text)); }
   row &set(std::string_view col, double v);
   template <class T>
-    requires(std::is_arithmetic_v<T> && !std::is_same_v<T, double> && !std::is_same_v<T, bool>)
-  row &set(std::string_view col, T v) {
+  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, double> &&
+           !std::is_same_v<T, bool>) row &set(std::string_view col, T v) {
     return set(col, static_cast<double>(v));
   }
   row &set(std::string_view col, std::optional<double> v);

@@ -16,7 +16,8 @@ namespace rca::lab {
 
 bool simulating() { return RUNNING_ON_VALGRIND && std::getenv("RCALAB_SIM") != nullptr; }
 
-sim_region::sim_region(const std::string &label) : label_(label), on_(!label.empty() && simulating()) {
+sim_region::sim_region(const std::string &label)
+    : label_(label), on_(!label.empty() && simulating()) {
   if (!on_) return;
   CALLGRIND_ZERO_STATS;
   CALLGRIND_TOGGLE_COLLECT;
@@ -28,7 +29,8 @@ sim_region::~sim_region() {
   CALLGRIND_DUMP_STATS_AT(label_.c_str());
 }
 
-void emit_sim(sink &out, const std::string &experiment, const row &base, const sim_counts &c, double ops) {
+void emit_sim(sink &out, const std::string &experiment, const row &base, const sim_counts &c,
+              double ops) {
   const struct {
     const char *metric, *unit;
     double value;
@@ -38,7 +40,11 @@ void emit_sim(sink &out, const std::string &experiment, const row &base, const s
                  {"sim_cycles_per_op", "cycles", c.cycles_estimate() / ops}};
   for (const auto &m : metrics) {
     row r = base;
-    r.set("method", kSimMethod).set("rep", 0).set("stat", "raw").set("metric", m.metric).set("unit", m.unit);
+    r.set("method", kSimMethod)
+        .set("rep", 0)
+        .set("stat", "raw")
+        .set("metric", m.metric)
+        .set("unit", m.unit);
     r.set("value", m.value).param("cycles_estimate", "Ir+10*D1m+100*LLm");
     out.write(experiment, r);
   }
@@ -62,12 +68,15 @@ bool parse_dump(const std::string &path, std::string &label, sim_counts &c) {
     };
     if (line.rfind("events:", 0) == 0) events = words(7);
     // "summary:" (and "totals:" when present) list the events' counts, trailing zeros omitted.
-    const bool is_totals = line.rfind("totals:", 0) == 0, is_summary = line.rfind("summary:", 0) == 0;
+    const bool is_totals = line.rfind("totals:", 0) == 0,
+               is_summary = line.rfind("summary:", 0) == 0;
     if (is_totals || is_summary)
-      for (const auto &w : words(line.find(':') + 1)) (is_totals ? totals : summary).push_back(std::strtod(w.c_str(), nullptr));
+      for (const auto &w : words(line.find(':') + 1))
+        (is_totals ? totals : summary).push_back(std::strtod(w.c_str(), nullptr));
   }
   if (totals.empty()) totals = summary;
-  if (label.empty() || events.empty() || totals.empty() || totals.size() > events.size()) return false;
+  if (label.empty() || events.empty() || totals.empty() || totals.size() > events.size())
+    return false;
   totals.resize(events.size(), 0.0);
   c = {};
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -97,16 +106,18 @@ std::map<std::string, sim_counts> simulate_self(const std::string &args, std::st
   }
   const std::string dir = tmpl;
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string cmd = "RCALAB_SIM=1 RCALAB_NESTED=1 valgrind --tool=callgrind --cache-sim=yes " +
-                          std::string(kSimGeometry) + " --collect-atstart=no --callgrind-out-file='" + dir +
-                          "/cg.out' '" + self + "' " + args + " >/dev/null 2>'" + dir + "/err'; echo $?";
+  const std::string cmd =
+      "RCALAB_SIM=1 RCALAB_NESTED=1 valgrind --tool=callgrind --cache-sim=yes " +
+      std::string(kSimGeometry) + " --collect-atstart=no --callgrind-out-file='" + dir +
+      "/cg.out' '" + self + "' " + args + " >/dev/null 2>'" + dir + "/err'; echo $?";
   const std::string status = run_capture(cmd);
   std::error_code ec;
   std::map<std::string, long> dump_of;  // label -> number of the dump kept
   for (const auto &e : std::filesystem::directory_iterator(dir, ec)) {
     std::string label;
     sim_counts c;
-    if (e.path().filename().string().rfind("cg.out", 0) == 0 && parse_dump(e.path().string(), label, c)) {
+    if (e.path().filename().string().rfind("cg.out", 0) == 0 &&
+        parse_dump(e.path().string(), label, c)) {
       // Dumps are numbered in order (cg.out.1, .2, ...): keep the last one of each label.
       auto name = e.path().filename().string();
       long seq = std::strtol(name.substr(name.rfind('.') + 1).c_str(), nullptr, 10);

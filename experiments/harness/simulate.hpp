@@ -27,7 +27,8 @@ class sink;
 /// Writes the four per-operation rows of one simulated region (sim_instructions_per_op,
 /// sim_d1_misses_per_op, sim_ll_misses_per_op, sim_cycles_per_op; stat raw, rep 0, method
 /// kSimMethod) from `base`, which names the configuration.
-void emit_sim(sink &out, const std::string &experiment, const row &base, const sim_counts &c, double ops);
+void emit_sim(sink &out, const std::string &experiment, const row &base, const sim_counts &c,
+              double ops);
 
 /// True in the nested run (under valgrind, started by simulate_self).
 bool simulating();

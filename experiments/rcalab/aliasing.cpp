@@ -27,13 +27,20 @@
 #endif
 
 extern "C" {
+// clang-format does not settle on one layout of this macro: off for it.
+// clang-format off
 #define RCA_LAB_DECLARE_ONE(build, layout, field) \
   double rca_lab_alias_##build##_##layout##_##field(void *const *, std::size_t, std::uintptr_t);
-#define RCA_LAB_DECLARE(build)                                                           \
-  RCA_LAB_DECLARE_ONE(build, inline, u32) RCA_LAB_DECLARE_ONE(build, inline, f64)        \
-  RCA_LAB_DECLARE_ONE(build, handle, u32) RCA_LAB_DECLARE_ONE(build, handle, f64)        \
-  RCA_LAB_DECLARE_ONE(build, span, u32) RCA_LAB_DECLARE_ONE(build, span, f64)            \
-  RCA_LAB_DECLARE_ONE(build, granule, u32) RCA_LAB_DECLARE_ONE(build, granule, f64)
+#define RCA_LAB_DECLARE(build)               \
+  RCA_LAB_DECLARE_ONE(build, inline, u32)    \
+  RCA_LAB_DECLARE_ONE(build, inline, f64)    \
+  RCA_LAB_DECLARE_ONE(build, handle, u32)    \
+  RCA_LAB_DECLARE_ONE(build, handle, f64)    \
+  RCA_LAB_DECLARE_ONE(build, span, u32)      \
+  RCA_LAB_DECLARE_ONE(build, span, f64)      \
+  RCA_LAB_DECLARE_ONE(build, granule, u32)   \
+  RCA_LAB_DECLARE_ONE(build, granule, f64)
+// clang-format on
 RCA_LAB_DECLARE(strict)
 RCA_LAB_DECLARE(nostrict)
 RCA_LAB_DECLARE(restrict)
@@ -46,19 +53,25 @@ using kernel_fn = double (*)(void *const *, std::size_t, std::uintptr_t);
 struct kernel {
   const char *build, *layout, *field;
   kernel_fn fn;
-  std::string name() const { return std::string("rca_lab_alias_") + build + "_" + layout + "_" + field; }
+  std::string name() const {
+    return std::string("rca_lab_alias_") + build + "_" + layout + "_" + field;
+  }
 };
 
-#define RCA_LAB_KERNEL_ROW(build, layout, field) {#build, #layout, #field, rca_lab_alias_##build##_##layout##_##field}
-#define RCA_LAB_KERNELS(build)                                                                  \
-  RCA_LAB_KERNEL_ROW(build, inline, u32), RCA_LAB_KERNEL_ROW(build, inline, f64),              \
-      RCA_LAB_KERNEL_ROW(build, handle, u32), RCA_LAB_KERNEL_ROW(build, handle, f64),          \
-      RCA_LAB_KERNEL_ROW(build, span, u32), RCA_LAB_KERNEL_ROW(build, span, f64),              \
+#define RCA_LAB_KERNEL_ROW(build, layout, field)                                                   \
+  { #build, #layout, #field, rca_lab_alias_##build##_##layout##_##field }
+#define RCA_LAB_KERNELS(build)                                                                     \
+  RCA_LAB_KERNEL_ROW(build, inline, u32), RCA_LAB_KERNEL_ROW(build, inline, f64),                  \
+      RCA_LAB_KERNEL_ROW(build, handle, u32), RCA_LAB_KERNEL_ROW(build, handle, f64),              \
+      RCA_LAB_KERNEL_ROW(build, span, u32), RCA_LAB_KERNEL_ROW(build, span, f64),                  \
       RCA_LAB_KERNEL_ROW(build, granule, u32), RCA_LAB_KERNEL_ROW(build, granule, f64)
-const kernel kKernels[] = {RCA_LAB_KERNELS(strict), RCA_LAB_KERNELS(nostrict), RCA_LAB_KERNELS(restrict)};
+const kernel kKernels[] = {RCA_LAB_KERNELS(strict), RCA_LAB_KERNELS(nostrict),
+                           RCA_LAB_KERNELS(restrict)};
 
 const char *build_flags(const std::string &b) {
-  return b == "strict" ? "default (-fstrict-aliasing at -O2+)" : b == "nostrict" ? "-fno-strict-aliasing" : "__restrict on object and slot";
+  return b == "strict"     ? "default (-fstrict-aliasing at -O2+)"
+         : b == "nostrict" ? "-fno-strict-aliasing"
+                           : "__restrict on object and slot";
 }
 
 // Objects visited per repetition: ~16 Mi natively (tens of ms); 1 Mi under callgrind (nested),
@@ -86,7 +99,8 @@ long static_instructions(const std::string &asm_text, const std::string &fn) {
 // Instructions per kernel from callgrind, collected only inside the kernels.
 std::map<std::string, double> callgrind_ir(std::size_t n, std::string &why) {
   std::map<std::string, double> out;
-  if (run_capture("command -v valgrind").empty() || run_capture("command -v callgrind_annotate").empty()) {
+  if (run_capture("command -v valgrind").empty() ||
+      run_capture("command -v callgrind_annotate").empty()) {
     why = "valgrind not found";
     return out;
   }
@@ -98,8 +112,10 @@ std::map<std::string, double> callgrind_ir(std::size_t n, std::string &why) {
   std::string dir = tmpl, file = dir + "/callgrind.out";
   std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::string cmd = "RCALAB_NESTED=1 valgrind --tool=callgrind --callgrind-out-file='" + file +
-                    "' --toggle-collect='rca_lab_alias_*' '" + self + "' aliasing --callgrind off --reps 1 --warmup 0 --objects " +
-                    std::to_string(n) + " --out - >/dev/null 2>&1 && callgrind_annotate '" + file + "' 2>/dev/null";
+                    "' --toggle-collect='rca_lab_alias_*' '" + self +
+                    "' aliasing --callgrind off --reps 1 --warmup 0 --objects " +
+                    std::to_string(n) + " --out - >/dev/null 2>&1 && callgrind_annotate '" + file +
+                    "' 2>/dev/null";
   std::string text = run_capture(cmd);
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
@@ -121,14 +137,17 @@ std::map<std::string, double> callgrind_ir(std::size_t n, std::string &why) {
 int run_aliasing(context &ctx) {
   const options &opt = ctx.opt;
   const std::size_t n = opt.objects.empty() ? (opt.quick ? 4096 : 65536) : opt.objects.front();
-  const std::size_t passes = passes_for(n, std::getenv("RCALAB_NESTED") != nullptr, ops_target(opt, 16u << 20, 16u << 20));
+  const std::size_t passes =
+      passes_for(n, std::getenv("RCALAB_NESTED") != nullptr, ops_target(opt, 16u << 20, 16u << 20));
   const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
 
   // Objects: an inline heap, a shared-pointer heap and two computed heaps, fields filled.
   population inl({RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
   population hnd({RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
-  population spn({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_SPAN}, n, opt.object_bytes);
-  population gra({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_GRANULE}, n, opt.object_bytes);
+  population spn({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_SPAN}, n,
+                 opt.object_bytes);
+  population gra({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_GRANULE}, n,
+                 opt.object_bytes);
   const std::uintptr_t bias = rca_computed_bias(gra.heap.get());
   auto population_of = [&](const kernel &k) -> const population & {
     const std::string l = k.layout;
@@ -161,7 +180,8 @@ int run_aliasing(context &ctx) {
   std::map<std::string, double> ir;
   std::string ir_why = "not requested";
   const bool hw_instr = ctx.counters.available(event::instructions);
-  if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && !hw_instr))) ir = callgrind_ir(std::min<std::size_t>(n, 4096), ir_why);
+  if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && !hw_instr)))
+    ir = callgrind_ir(std::min<std::size_t>(n, 4096), ir_why);
 
   // Every kernel is compared with the others: interleave their repetitions.
   std::vector<std::function<double()>> bodies;
@@ -180,12 +200,21 @@ int run_aliasing(context &ctx) {
     const kernel &k = kKernels[ki];
     const population &pop = population_of(k);
     row r = ctx.base("aliasing", "C4");
-    r.set("variant", std::string(k.build) + "/" + k.field).set("placement", rca_placement_name(pop.lay.placement));
+    r.set("variant", std::string(k.build) + "/" + k.field)
+        .set("placement", rca_placement_name(pop.lay.placement));
     r.set("handle", pop.lay.handle_name()).set("slot_bits", 32).set("semantics", "plain");
     r.set("backend", pop.lay.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");
-    r.set("objects", n).set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
-    r.set("method", "wall_clock").param("build", k.build).param("flags", build_flags(k.build)).param("field_type", k.field);
-    r.param("kernel", k.name()).param("passes", static_cast<double>(passes)).param("reps", "interleaved");
+    r.set("objects", n)
+        .set("object_bytes", opt.object_bytes)
+        .set("working_set_bytes", n * opt.object_bytes)
+        .set("threads", 1);
+    r.set("method", "wall_clock")
+        .param("build", k.build)
+        .param("flags", build_flags(k.build))
+        .param("field_type", k.field);
+    r.param("kernel", k.name())
+        .param("passes", static_cast<double>(passes))
+        .param("reps", "interleaved");
     emit_series(ctx.out, "aliasing", r, "ns_per_object", "ns", series[ki]);
     auto cpu = cpu_per_op(series[ki], static_cast<double>(n * passes));
     if (!cpu.empty()) {
@@ -196,19 +225,29 @@ int run_aliasing(context &ctx) {
     if (auto it = asm_text.find(k.build); it != asm_text.end()) {
       row s = r;
       long c = static_instructions(it->second, k.name());
-      s.set("method", "asm_listing").set("rep", 0).set("stat", "raw").set("metric", "static_instructions").set("unit", "instructions");
+      s.set("method", "asm_listing")
+          .set("rep", 0)
+          .set("stat", "raw")
+          .set("metric", "static_instructions")
+          .set("unit", "instructions");
       s.set("value", c >= 0 ? std::optional<double>(static_cast<double>(c)) : std::nullopt);
       ctx.out.write("aliasing", s);
     }
     if (auto it = ir.find(k.name()); it != ir.end()) {
       row s = r;
       const std::size_t cn = std::min<std::size_t>(n, 4096);
-      s.set("method", "callgrind").set("objects", cn).set("rep", 0).set("stat", "raw").set("metric", "instructions_per_object");
-      s.set("unit", "instructions").set("value", it->second / static_cast<double>(cn * passes_for(cn, true)));
+      s.set("method", "callgrind")
+          .set("objects", cn)
+          .set("rep", 0)
+          .set("stat", "raw")
+          .set("metric", "instructions_per_object");
+      s.set("unit", "instructions")
+          .set("value", it->second / static_cast<double>(cn * passes_for(cn, true)));
       ctx.out.write("aliasing", s);
     }
   }
-  if (!nested && ir.empty() && !hw_instr) ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
+  if (!nested && ir.empty() && !hw_instr)
+    ctx.note("aliasing: no instruction counts: %s", ir_why.c_str());
 
   // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;

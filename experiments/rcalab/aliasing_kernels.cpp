@@ -42,7 +42,8 @@ struct fields_f64 {
 };
 
 template <class F>
-[[gnu::always_inline]] inline double visit(char *RCA_LAB_RESTRICT obj, std::uint32_t *RCA_LAB_RESTRICT slot) {
+[[gnu::always_inline]] inline double visit(char *RCA_LAB_RESTRICT obj,
+                                           std::uint32_t *RCA_LAB_RESTRICT slot) {
   const F *f = reinterpret_cast<const F *>(obj + kPayload);
   double v = static_cast<double>(f->a);
   rc::incref(slot);
@@ -68,7 +69,8 @@ template <class F, count_at At>
     std::uint32_t *s;
     if constexpr (At == count_at::inline_header) s = reinterpret_cast<std::uint32_t *>(o);
     else if constexpr (At == count_at::handle) s = *reinterpret_cast<std::uint32_t **>(o);
-    else if constexpr (At == count_at::span) s = static_cast<std::uint32_t *>(rca_computed_span_count(o, 4));
+    else if constexpr (At == count_at::span)
+      s = static_cast<std::uint32_t *>(rca_computed_span_count(o, 4));
     else s = static_cast<std::uint32_t *>(rca_computed_granule_count(bias, o, 4));
     sum += visit<F>(o, s);
   }
@@ -77,10 +79,10 @@ template <class F, count_at At>
 
 }  // namespace
 
-#define RCA_LAB_DEFINE(layout, field, F, At)                                                \
-  [[gnu::noinline]] double RCA_LAB_KERNEL(layout, field)(void *const *objs, std::size_t n, \
-                                                         std::uintptr_t bias) {            \
-    return walk<F, At>(objs, n, bias);                                                     \
+#define RCA_LAB_DEFINE(layout, field, F, At)                                                       \
+  [[gnu::noinline]] double RCA_LAB_KERNEL(layout, field)(void *const *objs, std::size_t n,         \
+                                                         std::uintptr_t bias) {                    \
+    return walk<F, At>(objs, n, bias);                                                             \
   }
 
 extern "C" {

@@ -26,7 +26,8 @@ namespace rca::lab {
 namespace {
 
 // A Python-like mix of small sizes (bytes, weight %).
-constexpr std::pair<std::size_t, int> kMix[] = {{16, 10}, {32, 30}, {48, 20}, {64, 20}, {96, 10}, {128, 5}, {256, 4}, {1024, 1}};
+constexpr std::pair<std::size_t, int> kMix[] = {{16, 10}, {32, 30}, {48, 20}, {64, 20},
+                                                {96, 10}, {128, 5}, {256, 4}, {1024, 1}};
 
 std::vector<std::size_t> size_sequence(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -62,7 +63,8 @@ struct result_msg {
 };
 
 // Runs in the child: the workload on `threads` threads, warmup + reps rounds.
-void workload(const allocator_if &a, std::size_t n, unsigned threads, int warmup, int reps, std::uint64_t seed, result_msg &out) {
+void workload(const allocator_if &a, std::size_t n, unsigned threads, int warmup, int reps,
+              std::uint64_t seed, result_msg &out) {
   auto sizes = size_sequence(n, seed);
   auto order = shuffled(n, seed + 1);
   // Bytes per object: RSS growth with n live objects on one thread (first touch included).
@@ -74,7 +76,8 @@ void workload(const allocator_if &a, std::size_t n, unsigned threads, int warmup
       std::memset(static_cast<char *>(live[i]) + a.touch, 1, 8);
     }
     auto after = rss_bytes();
-    out.bytes_per_object = before && after ? static_cast<double>(*after - *before) / static_cast<double>(n) : -1;
+    out.bytes_per_object =
+        before && after ? static_cast<double>(*after - *before) / static_cast<double>(n) : -1;
     for (std::size_t i : order) a.free(a.ctx, live[i]);
   }
   const int total = warmup + reps;
@@ -121,8 +124,8 @@ void workload(const allocator_if &a, std::size_t n, unsigned threads, int warmup
 }
 
 // Builds the allocator in the child; returns false with a reason when it cannot run here.
-bool make_allocator(const std::string &which, const layout *l, rca_backend_t backend, std::size_t n, allocator_if &a,
-                    std::unique_ptr<rca::heap> &heap, std::string &why) {
+bool make_allocator(const std::string &which, const layout *l, rca_backend_t backend, std::size_t n,
+                    allocator_if &a, std::unique_ptr<rca::heap> &heap, std::string &why) {
   if (which == "rca") {
     if (!rca_backend_available(backend)) {
       why = rca_last_error();
@@ -133,12 +136,17 @@ bool make_allocator(const std::string &which, const layout *l, rca_backend_t bac
     if (l->placement == RCA_PLACEMENT_COMPUTED) {
       // No header: the object is the size the mix asks for, all of it the caller's.
       a.touch = 0;
-      a.alloc = [](void *h, std::size_t s) { return rca_obj_alloc(static_cast<rca_heap_t *>(h), s); };
+      a.alloc = [](void *h, std::size_t s) {
+        return rca_obj_alloc(static_cast<rca_heap_t *>(h), s);
+      };
       a.free = [](void *h, void *p) { rca_obj_free(static_cast<rca_heap_t *>(h), p); };
       return true;
     }
     a.touch = kPayloadOffset;
-    a.alloc = [](void *h, std::size_t s) { return rca_obj_alloc(static_cast<rca_heap_t *>(h), std::max<std::size_t>(s, kPayloadOffset + 8)); };
+    a.alloc = [](void *h, std::size_t s) {
+      return rca_obj_alloc(static_cast<rca_heap_t *>(h),
+                           std::max<std::size_t>(s, kPayloadOffset + 8));
+    };
     a.free = [](void *h, void *p) { rca_obj_free(static_cast<rca_heap_t *>(h), p); };
     return true;
   }
@@ -172,7 +180,8 @@ bool make_allocator(const std::string &which, const layout *l, rca_backend_t bac
 // jemalloc uses initial-exec TLS: dlopen fails ("cannot allocate memory in static TLS block")
 // unless the process starts with more static TLS surplus. So the bare jemalloc run is a fresh
 // rcalab process started with that glibc tunable, which reports through a pipe.
-bool exec_worker(const std::string &which, std::size_t n, unsigned threads, const options &opt, result_msg &out) {
+bool exec_worker(const std::string &which, std::size_t n, unsigned threads, const options &opt,
+                 result_msg &out) {
   int fds[2];
   if (pipe(fds) != 0) return false;
   std::fflush(nullptr);
@@ -186,15 +195,16 @@ bool exec_worker(const std::string &which, std::size_t n, unsigned threads, cons
     setenv("RCALAB_NESTED", "1", 1);
     std::string ns = std::to_string(n), ts = std::to_string(threads), rs = std::to_string(opt.reps),
                 ws = std::to_string(opt.warmup), ss = std::to_string(opt.seed);
-    execl("/proc/self/exe", "rcalab", "alloc", "--alloc-worker", which.c_str(), "--objects", ns.c_str(), "--threads",
-          ts.c_str(), "--reps", rs.c_str(), "--warmup", ws.c_str(), "--seed", ss.c_str(), "--out", "-", "--format", "csv",
-          static_cast<char *>(nullptr));
+    execl("/proc/self/exe", "rcalab", "alloc", "--alloc-worker", which.c_str(), "--objects",
+          ns.c_str(), "--threads", ts.c_str(), "--reps", rs.c_str(), "--warmup", ws.c_str(),
+          "--seed", ss.c_str(), "--out", "-", "--format", "csv", static_cast<char *>(nullptr));
     _exit(127);
   }
   close(fds[1]);
   std::size_t got = 0;
   auto *p = reinterpret_cast<char *>(&out);
-  for (ssize_t r; got < sizeof out && (r = read(fds[0], p + got, sizeof out - got)) > 0;) got += static_cast<std::size_t>(r);
+  for (ssize_t r; got < sizeof out && (r = read(fds[0], p + got, sizeof out - got)) > 0;)
+    got += static_cast<std::size_t>(r);
   close(fds[0]);
   int st = 0;
   waitpid(pid, &st, 0);
@@ -207,7 +217,8 @@ int run_alloc(context &ctx) {
   const options &opt = ctx.opt;
   const std::size_t n = opt.objects.empty() ? (opt.quick ? 100000 : 1000000) : opt.objects.front();
   std::vector<unsigned> threads = opt.threads;
-  if (threads.empty()) threads = {1, std::max(2u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)))};
+  if (threads.empty())
+    threads = {1, std::max(2u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)))};
   if (!opt.alloc_worker.empty()) {
     // Worker (started by exec_worker below): one bare allocator, result as bytes on stdout.
     result_msg msg{};
@@ -216,16 +227,18 @@ int run_alloc(context &ctx) {
     std::string why;
     if (make_allocator(opt.alloc_worker, nullptr, RCA_BACKEND_SYSTEM, n, a, heap, why))
       workload(a, n, threads.front(), opt.warmup, opt.reps, opt.seed, msg);
-    else
-      std::snprintf(msg.why, sizeof msg.why, "%s", why.c_str());
+    else std::snprintf(msg.why, sizeof msg.why, "%s", why.c_str());
     std::fflush(stdout);
     return write(STDOUT_FILENO, &msg, sizeof msg) == static_cast<ssize_t>(sizeof msg) ? 0 : 1;
   }
-  std::vector<rca_backend_t> backends = opt.backends.empty()
-      ? std::vector<rca_backend_t>{RCA_BACKEND_SYSTEM, RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC} : opt.backends;
+  std::vector<rca_backend_t> backends =
+      opt.backends.empty() ? std::vector<rca_backend_t>{RCA_BACKEND_SYSTEM, RCA_BACKEND_MIMALLOC,
+                                                        RCA_BACKEND_JEMALLOC}
+                           : opt.backends;
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
-  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED});
+  const auto layouts =
+      select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED});
 
   struct config {
     std::string which;
@@ -234,7 +247,8 @@ int run_alloc(context &ctx) {
   };
   std::vector<config> configs;
   // The bare counterpart of each selected backend: system -> malloc, mimalloc, jemalloc.
-  for (auto b : backends) configs.push_back({b == RCA_BACKEND_SYSTEM ? "malloc" : rca_backend_name(b), nullptr, b});
+  for (auto b : backends)
+    configs.push_back({b == RCA_BACKEND_SYSTEM ? "malloc" : rca_backend_name(b), nullptr, b});
   for (auto b : backends)
     for (const auto &l : layouts)
       if (l.placement != RCA_PLACEMENT_COMPUTED) configs.push_back({"rca", &l, b});
@@ -245,13 +259,15 @@ int run_alloc(context &ctx) {
   progress bar("alloc", configs.size() * threads.size());
   for (unsigned T : threads) {
     for (const auto &c : configs) {
-      auto *msg = static_cast<result_msg *>(mmap(nullptr, sizeof(result_msg), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+      auto *msg = static_cast<result_msg *>(mmap(
+          nullptr, sizeof(result_msg), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
       if (msg == MAP_FAILED) throw std::runtime_error("alloc: mmap");
       std::memset(msg, 0, sizeof *msg);
       std::fflush(nullptr);
       int st = 0;
       if (c.which == "jemalloc") {
-        if (!exec_worker(c.which, n, T, opt, *msg)) std::snprintf(msg->why, sizeof msg->why, "worker process failed");
+        if (!exec_worker(c.which, n, T, opt, *msg))
+          std::snprintf(msg->why, sizeof msg->why, "worker process failed");
       } else {
         pid_t pid = fork();
         if (pid == 0) {
@@ -272,15 +288,28 @@ int run_alloc(context &ctx) {
       }
       row r = ctx.base("alloc", "-");
       const bool is_rca = c.which == "rca";
-      r.set("variant", is_rca ? "rca_heap" : "bare").set("backend", is_rca ? rca_backend_name(c.backend) : c.which.c_str());
-      r.set("placement", is_rca ? rca_placement_name(c.l->placement) : "none").set("handle", is_rca ? c.l->handle_name() : "none");
+      r.set("variant", is_rca ? "rca_heap" : "bare")
+          .set("backend", is_rca ? rca_backend_name(c.backend) : c.which.c_str());
+      r.set("placement", is_rca ? rca_placement_name(c.l->placement) : "none")
+          .set("handle", is_rca ? c.l->handle_name() : "none");
       if (is_rca) r.set("slot_bits", c.l->slot_bits);
-      r.set("semantics", "none").set("objects", n).set("threads", T).set("method", "wall_clock+smaps_rollup");
-      r.param("size_mix", "16:10,32:30,48:20,64:20,96:10,128:5,256:4,1024:1").param("process", c.which == "jemalloc" ? "fresh_process(GLIBC_TUNABLES static TLS)" : "forked_child").param("glibc_trim", "off");
+      r.set("semantics", "none")
+          .set("objects", n)
+          .set("threads", T)
+          .set("method", "wall_clock+smaps_rollup");
+      r.param("size_mix", "16:10,32:30,48:20,64:20,96:10,128:5,256:4,1024:1")
+          .param("process", c.which == "jemalloc" ? "fresh_process(GLIBC_TUNABLES static TLS)"
+                                                  : "forked_child")
+          .param("glibc_trim", "off");
       if (!msg->ok) {
         // Unavailable here: one row that says why, with the value NA.
-        std::string why = msg->why[0] ? msg->why : ("child exited with status " + std::to_string(st));
-        r.param("unavailable", why).set("stat", "unavailable").set("metric", "ns_per_alloc_free").set("unit", "ns").na("value");
+        std::string why =
+            msg->why[0] ? msg->why : ("child exited with status " + std::to_string(st));
+        r.param("unavailable", why)
+            .set("stat", "unavailable")
+            .set("metric", "ns_per_alloc_free")
+            .set("unit", "ns")
+            .na("value");
         ctx.out.write("alloc", r);
         ctx.note("alloc: %s unavailable: %s", c.which.c_str(), why.c_str());
       } else {
@@ -293,7 +322,8 @@ int run_alloc(context &ctx) {
         emit_series(ctx.out, "alloc", r, "objects_per_s", "objects/s", ops);
         row b = r;
         b.set("rep", 0).set("stat", "raw").set("metric", "bytes_per_object").set("unit", "bytes");
-        b.set("value", msg->bytes_per_object >= 0 ? std::optional<double>(msg->bytes_per_object) : std::nullopt);
+        b.set("value", msg->bytes_per_object >= 0 ? std::optional<double>(msg->bytes_per_object)
+                                                  : std::nullopt);
         ctx.out.write("alloc", b);
       }
       munmap(msg, sizeof *msg);

@@ -22,8 +22,6 @@ void context::note(const char *fmt, ...) const {
   std::fputc('\n', stderr);
 }
 
-bool beyond_noise(const summary &a, const summary &b) {
-  return a.min > b.max || b.min > a.max;
-}
+bool beyond_noise(const summary &a, const summary &b) { return a.min > b.max || b.min > a.max; }
 
 }  // namespace rca::lab

@@ -20,7 +20,8 @@ namespace rca::lab {
 namespace {
 
 std::string sim_label(const layout &l, const char *order, const std::string &sem, std::size_t ws) {
-  return l.name() + "|" + std::to_string(l.slot_bits) + "|" + order + "|" + sem + "|" + std::to_string(ws);
+  return l.name() + "|" + std::to_string(l.slot_bits) + "|" + order + "|" + sem + "|" +
+         std::to_string(ws);
 }
 
 // The same passes under callgrind's cache simulation (harness/simulate.hpp), one nested run per
@@ -35,7 +36,8 @@ void simulate(context &ctx, const std::vector<layout> &all, const std::vector<st
   // simulation runs ~50x slower than the machine, most of it building the larger heaps.
   std::vector<layout> layouts;
   for (const layout &l : all)
-    if (!opt.placements.empty() || l.placement == RCA_PLACEMENT_INLINE || l.placement == RCA_PLACEMENT_SHARED)
+    if (!opt.placements.empty() || l.placement == RCA_PLACEMENT_INLINE ||
+        l.placement == RCA_PLACEMENT_SHARED)
       layouts.push_back(l);
   std::string sem_list;
   for (const auto &s : sems) sem_list += (sem_list.empty() ? "" : ",") + s;
@@ -45,11 +47,11 @@ void simulate(context &ctx, const std::vector<layout> &all, const std::vector<st
     // About 1 M simulated operations per series (at least one pass).
     const std::size_t passes = std::max<std::size_t>(1, (1u << 20) / (2 * n));
     std::string why;
-    const std::string args = "indirection --callgrind off --reps 1 --warmup 1 --out - --working-set " +
-                             std::to_string(ws) + " --ops " + std::to_string(passes * n) + " " +
-                             layout_flags(layouts) + " --semantics " +
-                             sem_list + " --object-bytes " + std::to_string(opt.object_bytes) + " --seed " +
-                             std::to_string(opt.seed);
+    const std::string args =
+        "indirection --callgrind off --reps 1 --warmup 1 --out - --working-set " +
+        std::to_string(ws) + " --ops " + std::to_string(passes * n) + " " + layout_flags(layouts) +
+        " --semantics " + sem_list + " --object-bytes " + std::to_string(opt.object_bytes) +
+        " --seed " + std::to_string(opt.seed);
     ctx.note("indirection: simulating %zu KiB under callgrind", ws >> 10);
     const auto counts = simulate_self(args, why);
     if (counts.empty()) {
@@ -63,10 +65,18 @@ void simulate(context &ctx, const std::vector<layout> &all, const std::vector<st
           if (it == counts.end()) continue;
           const double ops = 2.0 * static_cast<double>(n) * static_cast<double>(passes);
           row r = ctx.base("indirection", "C1");
-          r.set("variant", order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-          r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", "system").set("objects", n);
-          r.set("object_bytes", opt.object_bytes).set("working_set_bytes", n * opt.object_bytes).set("threads", 1);
-          r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n));
+          r.set("variant", order)
+              .set("placement", rca_placement_name(l.placement))
+              .set("handle", l.handle_name());
+          r.set("slot_bits", l.slot_bits)
+              .set("semantics", sem)
+              .set("backend", "system")
+              .set("objects", n);
+          r.set("object_bytes", opt.object_bytes)
+              .set("working_set_bytes", n * opt.object_bytes)
+              .set("threads", 1);
+          r.param("passes", static_cast<double>(passes))
+              .param("ops_per_pass", static_cast<double>(2 * n));
           r.param("seed", static_cast<double>(opt.seed));
           emit_sim(ctx.out, "indirection", r, it->second, ops);
         }
@@ -82,11 +92,14 @@ int run_indirection(context &ctx) {
   std::vector<std::size_t> sizes = opt.working_sets;
   if (sizes.empty()) {
     if (opt.quick) sizes = {32u << 10, 4u << 20, 64u << 20};
-    else for (std::size_t s = 16u << 10; s <= (1ull << 30); s *= 4) sizes.push_back(s);
+    else
+      for (std::size_t s = 16u << 10; s <= (1ull << 30); s *= 4) sizes.push_back(s);
   }
-  std::vector<std::string> sems = opt.semantics.empty() ? std::vector<std::string>{"plain"} : opt.semantics;
+  std::vector<std::string> sems =
+      opt.semantics.empty() ? std::vector<std::string>{"plain"} : opt.semantics;
   for (const auto &s : sems)
-    if (s == "biased") throw std::invalid_argument("indirection: semantics 'biased' applies to threads only");
+    if (s == "biased")
+      throw std::invalid_argument("indirection: semantics 'biased' applies to threads only");
   const auto layouts = select_layouts(opt, all_placements());
   const std::size_t object_bytes = opt.object_bytes;
 
@@ -101,9 +114,11 @@ int run_indirection(context &ctx) {
     const std::size_t n = std::max<std::size_t>(2, ws / object_bytes);
     // Enough passes that one repetition runs for tens of milliseconds even at 16 KiB; one pass
     // from 1 Mi objects up (already 2 Mi operations).
-    const std::size_t passes = n >= (1u << 20) ? 1 : std::max<std::size_t>(1, ops_target(opt, 8u << 20, 32u << 20) / n);
+    const std::size_t passes =
+        n >= (1u << 20) ? 1 : std::max<std::size_t>(1, ops_target(opt, 8u << 20, 32u << 20) / n);
     std::vector<std::vector<std::size_t>> groups;
-    const bool all_fit = n * object_bytes * layouts.size() <= kInterleaveBytes || layouts.size() == 1;
+    const bool all_fit =
+        n * object_bytes * layouts.size() <= kInterleaveBytes || layouts.size() == 1;
     if (all_fit) {
       groups.emplace_back();
       for (std::size_t li = 0; li < layouts.size(); ++li) groups.back().push_back(li);
@@ -138,20 +153,24 @@ int run_indirection(context &ctx) {
             keys.push_back({&l, order, sem});
             const bool at = sem == "atomic";
             std::string label = sim_label(l, order, sem, n * object_bytes);
-            bodies.push_back(with_layout(l, [&, at, label, base0 = pops[k]->base]<class Slot, class Handle>() -> std::function<double()> {
-              return [&v, at, n, passes, label, base = static_cast<Slot *>(base0)] {
-                std::uint64_t sink = 0;
-                sim_region region(label);  // counts this region when rcalab runs under callgrind
-                double t0 = now_ns();
-                for (std::size_t p = 0; p < passes; ++p) {
-                  if (at) sink += pass<Slot, Handle, atomic_rc<Slot>>(v.data(), n, base);
-                  else sink += pass<Slot, Handle, plain_rc<Slot>>(v.data(), n, base);
-                }
-                double t1 = now_ns();
-                asm volatile("" ::"r"(sink));
-                return (t1 - t0) / (2.0 * static_cast<double>(n) * static_cast<double>(passes));
-              };
-            }));
+            bodies.push_back(with_layout(
+                l,
+                [&, at, label,
+                 base0 = pops[k]->base]<class Slot, class Handle>() -> std::function<double()> {
+                  return [&v, at, n, passes, label, base = static_cast<Slot *>(base0)] {
+                    std::uint64_t sink = 0;
+                    sim_region region(
+                        label);  // counts this region when rcalab runs under callgrind
+                    double t0 = now_ns();
+                    for (std::size_t p = 0; p < passes; ++p) {
+                      if (at) sink += pass<Slot, Handle, atomic_rc<Slot>>(v.data(), n, base);
+                      else sink += pass<Slot, Handle, plain_rc<Slot>>(v.data(), n, base);
+                    }
+                    double t1 = now_ns();
+                    asm volatile("" ::"r"(sink));
+                    return (t1 - t0) / (2.0 * static_cast<double>(n) * static_cast<double>(passes));
+                  };
+                }));
           }
         }
       }
@@ -159,28 +178,40 @@ int run_indirection(context &ctx) {
       for (std::size_t i = 0; i < keys.size(); ++i) {
         const layout &l = *keys[i].l;
         row r = ctx.base("indirection", "C1");
-        r.set("variant", keys[i].order).set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-        r.set("slot_bits", l.slot_bits).set("semantics", keys[i].sem).set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");
-        r.set("objects", n).set("object_bytes", object_bytes).set("working_set_bytes", n * object_bytes).set("threads", 1);
+        r.set("variant", keys[i].order)
+            .set("placement", rca_placement_name(l.placement))
+            .set("handle", l.handle_name());
+        r.set("slot_bits", l.slot_bits)
+            .set("semantics", keys[i].sem)
+            .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");
+        r.set("objects", n)
+            .set("object_bytes", object_bytes)
+            .set("working_set_bytes", n * object_bytes)
+            .set("threads", 1);
         r.set("method", "wall_clock");
-        r.param("passes", static_cast<double>(passes)).param("ops_per_pass", static_cast<double>(2 * n)).param("seed", static_cast<double>(opt.seed));
+        r.param("passes", static_cast<double>(passes))
+            .param("ops_per_pass", static_cast<double>(2 * n))
+            .param("seed", static_cast<double>(opt.seed));
         r.param("reps", all_fit ? "interleaved_across_layouts" : "interleaved_in_pairs");
         if (!all_fit) r.param("pair", layouts[group.back()].name());
         emit_series(ctx.out, "indirection", r, "ns_per_op", "ns", series[i]);
-        auto cpu = cpu_per_op(series[i], 2.0 * static_cast<double>(n) * static_cast<double>(passes));
+        auto cpu =
+            cpu_per_op(series[i], 2.0 * static_cast<double>(n) * static_cast<double>(passes));
         if (!cpu.empty()) {
           row c = r;
           c.set("method", "task_clock");
           emit_series(ctx.out, "indirection", c, "cpu_ns_per_op", "ns", cpu);
         }
       }
-      for (std::size_t k = all_fit || &group == &groups.front() ? 0 : 1; k < pops.size(); ++k) bar.step(layouts[group[k]].name());
+      for (std::size_t k = all_fit || &group == &groups.front() ? 0 : 1; k < pops.size(); ++k)
+        bar.step(layouts[group[k]].name());
     }
   }
 
   const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
   const bool no_hw = !ctx.counters.available(event::instructions);
-  if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && no_hw))) simulate(ctx, layouts, sizes, sems);
+  if (!nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && no_hw)))
+    simulate(ctx, layouts, sizes, sems);
   // Verdicts: experiments/plots/verdicts.py reads these rows (rule table there).
   return 0;
 }

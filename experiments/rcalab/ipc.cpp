@@ -84,7 +84,10 @@ void put_varint(std::vector<char> &out, std::uint64_t v) {
 void serialise(const node *n, std::vector<char> &out) {
   out.push_back(static_cast<char>(n->k));
   switch (n->k) {
-    case node::integer: put_varint(out, (static_cast<std::uint64_t>(n->i) << 1) ^ static_cast<std::uint64_t>(n->i >> 63)); break;
+    case node::integer:
+      put_varint(out,
+                 (static_cast<std::uint64_t>(n->i) << 1) ^ static_cast<std::uint64_t>(n->i >> 63));
+      break;
     case node::real: {
       char b[8];
       std::memcpy(b, &n->d, 8);
@@ -171,7 +174,9 @@ bool read_all(int fd, void *buf, std::size_t len) {
 }
 
 enum class transport { pipe, unix_socket, shm };
-const char *transport_name(transport t) { return t == transport::pipe ? "pipe" : t == transport::unix_socket ? "unix_socket" : "shm"; }
+const char *transport_name(transport t) {
+  return t == transport::pipe ? "pipe" : t == transport::unix_socket ? "unix_socket" : "shm";
+}
 
 // A child serving messages: header = 8-byte length (0 = stop) + 1-byte mode (0 raw, 1 graph).
 // Its reply is 8 bytes: the nanoseconds it spent deserialising (0 for raw).
@@ -180,14 +185,17 @@ class peer {
   peer(transport t, std::size_t capacity) : t_(t), cap_(capacity) {
     int down[2], up[2];
     if (t == transport::unix_socket) {
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) != 0) throw std::runtime_error("ipc: socketpair");
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) != 0)
+        throw std::runtime_error("ipc: socketpair");
       up[0] = dup(down[0]);
       up[1] = dup(down[1]);
     } else {
-      if (pipe2(down, O_CLOEXEC) != 0 || pipe2(up, O_CLOEXEC) != 0) throw std::runtime_error("ipc: pipe");
+      if (pipe2(down, O_CLOEXEC) != 0 || pipe2(up, O_CLOEXEC) != 0)
+        throw std::runtime_error("ipc: pipe");
     }
     if (t == transport::shm) {
-      shm_ = static_cast<char *>(mmap(nullptr, cap_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+      shm_ = static_cast<char *>(
+          mmap(nullptr, cap_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
       if (shm_ == MAP_FAILED) throw std::runtime_error("ipc: mmap");
     }
     std::fflush(nullptr);
@@ -282,7 +290,9 @@ class peer {
 
 int run_ipc(context &ctx) {
   const options &opt = ctx.opt;
-  const std::size_t records = opt.objects.empty() ? (opt.quick ? 20000 : 200000) : std::max<std::size_t>(1, opt.objects.front() / 8);
+  const std::size_t records = opt.objects.empty()
+                                  ? (opt.quick ? 20000 : 200000)
+                                  : std::max<std::size_t>(1, opt.objects.front() / 8);
   graph g = make_graph(records, opt.seed);
   const std::size_t nodes = g.pool.size();
   std::vector<char> probe;
@@ -293,7 +303,8 @@ int run_ipc(context &ctx) {
   progress bar("ipc", 3);
   for (transport t : {transport::pipe, transport::unix_socket, transport::shm}) {
     peer p(t, bytes + 4096);
-    // Raw and serialised are compared: their repetitions are interleaved (rep i of both back to back).
+    // Raw and serialised are compared: their repetitions are interleaved (rep i of both back to
+    // back).
     const char *modes[] = {"raw", "serialised"};
     std::vector<double> ser_ns, deser_ns;
     std::vector<char> buf;
@@ -307,7 +318,9 @@ int run_ipc(context &ctx) {
           buf.clear();
           serialise(g.root, buf);
           double t1 = now_ns();
-          if (t == transport::shm) std::memcpy(p.shm(), buf.data(), buf.size());  // the serialiser's output lands in the segment
+          if (t == transport::shm)
+            std::memcpy(p.shm(), buf.data(),
+                        buf.size());  // the serialiser's output lands in the segment
           const double d = p.round_trip(buf.data(), buf.size(), true);
           ser_ns.push_back(t1 - t0);
           deser_ns.push_back(d);
@@ -319,16 +332,31 @@ int run_ipc(context &ctx) {
       });
     }
     const auto series = repeat_interleaved(ctx.counters, opt.warmup, opt.reps, bodies);
-    ser_ns.erase(ser_ns.begin(), ser_ns.begin() + std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(ser_ns.size())));
-    deser_ns.erase(deser_ns.begin(), deser_ns.begin() + std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(deser_ns.size())));
+    ser_ns.erase(ser_ns.begin(),
+                 ser_ns.begin() + std::min<std::ptrdiff_t>(
+                                      opt.warmup, static_cast<std::ptrdiff_t>(ser_ns.size())));
+    deser_ns.erase(
+        deser_ns.begin(),
+        deser_ns.begin() +
+            std::min<std::ptrdiff_t>(opt.warmup, static_cast<std::ptrdiff_t>(deser_ns.size())));
     for (std::size_t mi = 0; mi < std::size(modes); ++mi) {
       const char *mode = modes[mi];
       const bool gm = mode[0] == 's';
       const std::vector<sample> &samples = series[mi];
       row r = ctx.base("ipc", "C6");
-      r.set("variant", mode).set("placement", "none").set("handle", "none").na("slot_bits").set("semantics", "none");
-      r.set("backend", "system").set("objects", nodes).set("working_set_bytes", bytes).set("threads", 2).set("method", "wall_clock");
-      r.param("transport", transport_name(t)).param("records", static_cast<double>(records)).param("message_bytes", static_cast<double>(bytes));
+      r.set("variant", mode)
+          .set("placement", "none")
+          .set("handle", "none")
+          .na("slot_bits")
+          .set("semantics", "none");
+      r.set("backend", "system")
+          .set("objects", nodes)
+          .set("working_set_bytes", bytes)
+          .set("threads", 2)
+          .set("method", "wall_clock");
+      r.param("transport", transport_name(t))
+          .param("records", static_cast<double>(records))
+          .param("message_bytes", static_cast<double>(bytes));
       r.param("child_malloc", "no_trim").param("reps", "interleaved");
       auto scaled = [&](double div) {
         auto v = samples;

@@ -29,15 +29,19 @@ void print_usage(FILE *f) {
                "usage: rcalab <subcommand> [flags]\n"
                "       rcalab list | all [--quick] [flags] | help\n\n"
                "Subcommands (what each tests):\n");
-  for (const auto &s : subcommands()) std::fprintf(f, "  %-12s %-3s %s\n", s.name, s.claim, s.tests);
-  std::fprintf(f, "  %-12s %-3s %s\n\n", "all", "", "every experiment above, then the claim table (C1-C6)");
+  for (const auto &s : subcommands())
+    std::fprintf(f, "  %-12s %-3s %s\n", s.name, s.claim, s.tests);
+  std::fprintf(f, "  %-12s %-3s %s\n\n", "all", "",
+               "every experiment above, then the claim table (C1-C6)");
   std::fprintf(f, "%s", options_help());
-  std::fprintf(f, "\nRows: experiments/README.md (schema). Exit status: 0 ok, 1 an experiment failed, 2 usage.\n");
+  std::fprintf(f,
+               "\nRows: experiments/README.md (schema). Exit status: 0 ok, 1 an experiment failed, "
+               "2 usage.\n");
 }
 
 int usage_error(const std::string &sub, const std::string &msg) {
-  std::fprintf(stderr, "rcalab%s%s: %s\nTry 'rcalab%s%s --help'.\n", sub.empty() ? "" : " ", sub.c_str(),
-               msg.c_str(), sub.empty() ? "" : " ", sub.c_str());
+  std::fprintf(stderr, "rcalab%s%s: %s\nTry 'rcalab%s%s --help'.\n", sub.empty() ? "" : " ",
+               sub.c_str(), msg.c_str(), sub.empty() ? "" : " ", sub.c_str());
   return kUsageError;
 }
 
@@ -51,7 +55,8 @@ void print_claims(const std::string &dir) {
     return;
   }
   std::fflush(nullptr);
-  const std::string cmd = std::string(python) + " '" + engine + "' '" + dir + "' --csv '" + dir + "/claims.csv'";
+  const std::string cmd =
+      std::string(python) + " '" + engine + "' '" + dir + "' --csv '" + dir + "/claims.csv'";
   if (std::system(cmd.c_str()) != 0)
     std::fprintf(stderr, "rcalab: no claim table: %s failed (python3 missing?)\n", cmd.c_str());
 }
@@ -94,13 +99,16 @@ int run(int argc, char **argv) {
   if (!parse_options(args, opt, err)) return usage_error(sub, err);
   if (opt.help) {
     if (sub == "all") print_usage(stdout);
-    else std::printf("rcalab %s (%s): %s\n\n%s", todo[0]->name, todo[0]->claim, todo[0]->tests, options_help());
+    else
+      std::printf("rcalab %s (%s): %s\n\n%s", todo[0]->name, todo[0]->claim, todo[0]->tests,
+                  options_help());
     return 0;
   }
   if (opt.label.empty()) opt.label = default_label();
   if (opt.out.empty()) opt.out = std::string(RCALAB_SOURCE_DIR) + "/papers/results/" + opt.label;
   if (opt.out != "-") {
-    const std::string why = paper_rows_refusal(opt.out, RCALAB_SOURCE_DIR, git_revision(), opt.scratch);
+    const std::string why =
+        paper_rows_refusal(opt.out, RCALAB_SOURCE_DIR, git_revision(), opt.scratch);
     if (!why.empty()) return usage_error(sub, why);
   }
 
@@ -132,7 +140,9 @@ int run(int argc, char **argv) {
     print_claims(opt.out);
     std::printf("\nrows: %zu, in %s\n", out->rows_written(), opt.out.c_str());
   } else if (sub == "all") {
-    std::fprintf(stderr, "rcalab: rows went to stdout; the claim table needs a results folder (--out DIR)\n");
+    std::fprintf(
+        stderr,
+        "rcalab: rows went to stdout; the claim table needs a results folder (--out DIR)\n");
   }
   return status;
 }

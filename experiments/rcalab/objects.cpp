@@ -20,11 +20,12 @@ const char *layout::handle_name() const {
 }
 
 std::vector<rca_placement_t> all_placements() {
-  return {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED,
-          RCA_PLACEMENT_COMPUTED};
+  return {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED, RCA_PLACEMENT_SHARED,
+          RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED,   RCA_PLACEMENT_COMPUTED};
 }
 
-std::vector<layout> select_layouts(const options &opt, const std::vector<rca_placement_t> &placements,
+std::vector<layout> select_layouts(const options &opt,
+                                   const std::vector<rca_placement_t> &placements,
                                    const std::vector<unsigned> &slot_bits) {
   const auto &ps = opt.placements.empty() ? placements : opt.placements;
   const auto &bits = opt.slot_bits.empty() ? slot_bits : opt.slot_bits;
@@ -40,7 +41,8 @@ std::vector<layout> select_layouts(const options &opt, const std::vector<rca_pla
       }
       if (p == RCA_PLACEMENT_COMPUTED) {
         // No handle: one layout per address function.
-        for (auto a : {RCA_ADDRESS_SPAN, RCA_ADDRESS_GRANULE}) out.push_back({p, RCA_HANDLE_POINTER, b, a});
+        for (auto a : {RCA_ADDRESS_SPAN, RCA_ADDRESS_GRANULE})
+          out.push_back({p, RCA_HANDLE_POINTER, b, a});
         continue;
       }
       for (auto h : hs) out.push_back({p, h, b});
@@ -52,7 +54,8 @@ std::vector<layout> select_layouts(const options &opt, const std::vector<rca_pla
 std::string layout_flags(const std::vector<layout> &layouts) {
   std::string placements, handles, bits;
   auto add = [](std::string &list, const std::string &item) {
-    if (("," + list + ",").find("," + item + ",") == std::string::npos) list += (list.empty() ? "" : ",") + item;
+    if (("," + list + ",").find("," + item + ",") == std::string::npos)
+      list += (list.empty() ? "" : ",") + item;
   };
   for (const layout &l : layouts) {
     add(placements, rca_placement_name(l.placement));
@@ -60,7 +63,8 @@ std::string layout_flags(const std::vector<layout> &layouts) {
       add(handles, l.handle == RCA_HANDLE_INDEX ? "index" : "pointer");
     add(bits, std::to_string(l.slot_bits));
   }
-  return "--placement " + placements + (handles.empty() ? "" : " --handle " + handles) + " --slot-bits " + bits;
+  return "--placement " + placements + (handles.empty() ? "" : " --handle " + handles) +
+         " --slot-bits " + bits;
 }
 
 rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend, bool track_objects) {
@@ -79,7 +83,8 @@ rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend, b
 population::population(const layout &l, std::size_t n, std::size_t bytes, bool track)
     : lay(l), object_bytes(bytes), heap(make_config(l, n, RCA_BACKEND_SYSTEM, track)) {
   if (bytes < kPayloadOffset + 16) throw std::invalid_argument("object size below 32 bytes");
-  if (heap.header_size() > kPayloadOffset) throw std::logic_error("rca header larger than kPayloadOffset");
+  if (heap.header_size() > kPayloadOffset)
+    throw std::logic_error("rca header larger than kPayloadOffset");
   objs.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     void *o = heap.alloc(bytes);
@@ -110,7 +115,8 @@ page_set population::object_pages() const {
 page_set population::refcount_pages() const {
   page_set s;
   auto [lo, hi] = heap.arena_range();
-  if (lo && hi) s.add_range(reinterpret_cast<std::uintptr_t>(lo), reinterpret_cast<std::uintptr_t>(hi));
+  if (lo && hi)
+    s.add_range(reinterpret_cast<std::uintptr_t>(lo), reinterpret_cast<std::uintptr_t>(hi));
   s.finish();
   return s;
 }

@@ -34,7 +34,8 @@ struct layout {
 
 /// The layouts selected by the flags: --placement (default `placements`), --handle (default
 /// pointer and index where allowed), --slot-bits (default `slot_bits`).
-std::vector<layout> select_layouts(const options &opt, const std::vector<rca_placement_t> &placements,
+std::vector<layout> select_layouts(const options &opt,
+                                   const std::vector<rca_placement_t> &placements,
                                    const std::vector<unsigned> &slot_bits = {32});
 
 /// The rcalab flags that select exactly these layouts again ("--placement ... --handle ...
@@ -73,13 +74,15 @@ struct population {
 template <class F>
 decltype(auto) with_layout(const layout &l, F &&f) {
   auto pick = [&]<class Slot>() -> decltype(auto) {
-    if (l.placement == RCA_PLACEMENT_INLINE) return f.template operator()<Slot, rca::rc::inline_handle<Slot>>();
+    if (l.placement == RCA_PLACEMENT_INLINE)
+      return f.template operator()<Slot, rca::rc::inline_handle<Slot>>();
     if (l.placement == RCA_PLACEMENT_COMPUTED) {
       if (l.address == RCA_ADDRESS_GRANULE)
         return f.template operator()<Slot, rca::rc::computed_granule_handle<Slot>>();
       return f.template operator()<Slot, rca::rc::computed_span_handle<Slot>>();
     }
-    if (l.handle == RCA_HANDLE_INDEX) return f.template operator()<Slot, rca::rc::index_handle<Slot>>();
+    if (l.handle == RCA_HANDLE_INDEX)
+      return f.template operator()<Slot, rca::rc::index_handle<Slot>>();
     return f.template operator()<Slot, rca::rc::pointer_handle<Slot>>();
   };
   if (l.slot_bits == 64) return pick.template operator()<std::uint64_t>();

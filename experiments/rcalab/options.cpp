@@ -50,7 +50,8 @@ bool parse_int(const std::string &s, long lo, long hi, long &out) {
 const char *options_help() {
   return "Flags (lists are comma-separated; every subcommand accepts every flag, and ignores\n"
          "those it has no use for):\n"
-         "  --placement LIST   inline,embedded,shared,thread,padded,computed (default: all that apply)\n"
+         "  --placement LIST   inline,embedded,shared,thread,padded,computed (default: all that "
+         "apply)\n"
          "  --handle LIST      pointer,index (default: both where the placement allows)\n"
          "  --slot-bits LIST   32,64 (default: 32; cow: 32,64)\n"
          "  --semantics LIST   plain,atomic,biased (default: per experiment)\n"
@@ -61,8 +62,10 @@ const char *options_help() {
          "  --threads LIST     thread counts (default: 1..cores, at least 1,2)\n"
          "  --children K       cow: fork children per configuration\n"
          "  --stride K         cow: sparse traversal touches every K-th object\n"
-         "  --callgrind MODE   aliasing, indirection, threads: auto|on|off (simulated counts when hardware counters are absent)\n"
-         "  --ops N            operations per repetition, k/m suffixes (default: per experiment, larger without --quick)\n"
+         "  --callgrind MODE   aliasing, indirection, threads: auto|on|off (simulated counts when "
+         "hardware counters are absent)\n"
+         "  --ops N            operations per repetition, k/m suffixes (default: per experiment, "
+         "larger without --quick)\n"
          "  --reps N           measured repetitions (default 5, at least 1)\n"
          "  --warmup N         unmeasured warm-up runs (default 1)\n"
          "  --quick            small configuration (rcalab all --quick: < 5 minutes on 2 cores)\n"
@@ -70,7 +73,8 @@ const char *options_help() {
          "  --scratch          allow rows under papers/results/ from an uncommitted revision\n"
          "                     (refused otherwise; the rows' git_rev then ends in -dirty)\n"
          "  --seed N           random seed (default 42)\n"
-         "  --out DIR|-        results folder (default papers/results/<label>); '-' = rows on stdout\n"
+         "  --out DIR|-        results folder (default papers/results/<label>); '-' = rows on "
+         "stdout\n"
          "  --format F         csv|json|both (default both; stdout: csv unless json)\n"
          "  --label L          results label (default: short host name)\n"
          "  --help             this text\n";
@@ -140,77 +144,93 @@ bool parse_options(const std::vector<std::string> &args, options &opt, std::stri
          opt.threads.push_back(static_cast<unsigned>(n));
          return true;
        })},
-      {"--object-bytes", [&](const std::string &s) {
+      {"--object-bytes",
+       [&](const std::string &s) {
          std::size_t n;
          if (!parse_size(s, true, n) || n < 32 || n > (1u << 20)) return false;
          opt.object_bytes = n;
          return true;
        }},
-      {"--children", [&](const std::string &s) {
+      {"--children",
+       [&](const std::string &s) {
          long n;
          if (!parse_int(s, 1, 1000, n)) return false;
          opt.children = static_cast<int>(n);
          return true;
        }},
-      {"--stride", [&](const std::string &s) {
+      {"--stride",
+       [&](const std::string &s) {
          long n;
          if (!parse_int(s, 1, 1L << 30, n)) return false;
          opt.stride = static_cast<std::size_t>(n);
          return true;
        }},
-      {"--callgrind", [&](const std::string &s) {
+      {"--callgrind",
+       [&](const std::string &s) {
          if (s != "auto" && s != "on" && s != "off") return false;
          opt.callgrind = s;
          return true;
        }},
-      {"--alloc-worker", [&](const std::string &s) {  // internal, see alloc.cpp
+      {"--alloc-worker",
+       [&](const std::string &s) {  // internal, see alloc.cpp
          if (s != "jemalloc" && s != "mimalloc") return false;
          opt.alloc_worker = s;
          return true;
        }},
-      {"--ops", [&](const std::string &s) {
+      {"--ops",
+       [&](const std::string &s) {
          std::size_t n;
          if (!parse_size(s, false, n) || n == 0) return false;
          opt.ops = n;
          return true;
        }},
-      {"--reps", [&](const std::string &s) {
+      {"--reps",
+       [&](const std::string &s) {
          long n;
          if (!parse_int(s, 1, 100000, n)) return false;
          opt.reps = static_cast<int>(n);
          return true;
        }},
-      {"--warmup", [&](const std::string &s) {
+      {"--warmup",
+       [&](const std::string &s) {
          long n;
          if (!parse_int(s, 0, 1000, n)) return false;
          opt.warmup = static_cast<int>(n);
          return true;
        }},
-      {"--seed", [&](const std::string &s) {
+      {"--seed",
+       [&](const std::string &s) {
          long n;
          if (!parse_int(s, 0, 1L << 62, n)) return false;
          opt.seed = static_cast<std::uint64_t>(n);
          return true;
        }},
-      {"--out", [&](const std::string &s) {
+      {"--out",
+       [&](const std::string &s) {
          if (s.empty()) return false;
          opt.out = s;
          return true;
        }},
-      {"--format", [&](const std::string &s) {
+      {"--format",
+       [&](const std::string &s) {
          if (s == "csv") opt.fmt = format::csv;
          else if (s == "json") opt.fmt = format::json;
          else if (s == "both") opt.fmt = format::both;
          else return false;
          return true;
        }},
-      {"--label", [&](const std::string &s) {
+      {"--label",
+       [&](const std::string &s) {
          if (s.empty() || s.find('/') != std::string::npos) return false;
          opt.label = s;
          return true;
        }},
   };
-  std::map<std::string, bool *> switches = {{"--quick", &opt.quick}, {"--pin", &opt.pin}, {"--scratch", &opt.scratch}, {"--help", &opt.help}, {"-h", &opt.help}};
+  std::map<std::string, bool *> switches = {{"--quick", &opt.quick},
+                                            {"--pin", &opt.pin},
+                                            {"--scratch", &opt.scratch},
+                                            {"--help", &opt.help},
+                                            {"-h", &opt.help}};
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;

@@ -18,31 +18,33 @@ struct options {
   std::vector<rca_placement_t> placements;
   std::vector<rca_handle_kind_t> handles;
   std::vector<rca_backend_t> backends;
-  std::vector<std::string> semantics;      ///< plain | atomic | biased (validated per experiment)
-  std::vector<unsigned> slot_bits;         ///< 32 | 64
-  std::vector<std::size_t> objects;        ///< object counts
-  std::vector<std::size_t> working_sets;   ///< bytes
+  std::vector<std::string> semantics;     ///< plain | atomic | biased (validated per experiment)
+  std::vector<unsigned> slot_bits;        ///< 32 | 64
+  std::vector<std::size_t> objects;       ///< object counts
+  std::vector<std::size_t> working_sets;  ///< bytes
   std::vector<unsigned> threads;
-  std::size_t object_bytes = 64;           ///< object size including rca's header
-  std::size_t ops = 0;                     ///< operations per repetition (0 = the experiment's default)
+  std::size_t object_bytes = 64;  ///< object size including rca's header
+  std::size_t ops = 0;            ///< operations per repetition (0 = the experiment's default)
   int reps = 5;
   int warmup = 1;
-  int children = 0;                        ///< cow: fork children per configuration (0 = default)
-  std::size_t stride = 0;                  ///< cow: sparse traversal touches every stride-th object
-  std::string callgrind = "auto";          ///< aliasing: auto | on | off
-  std::string alloc_worker;                ///< internal: alloc runs one bare allocator and writes its result to stdout
-  std::string out;                         ///< results folder; "-" = stdout; "" = default folder
+  int children = 0;                ///< cow: fork children per configuration (0 = default)
+  std::size_t stride = 0;          ///< cow: sparse traversal touches every stride-th object
+  std::string callgrind = "auto";  ///< aliasing: auto | on | off
+  std::string
+      alloc_worker;  ///< internal: alloc runs one bare allocator and writes its result to stdout
+  std::string out;   ///< results folder; "-" = stdout; "" = default folder
   format fmt = format::both;
   std::string label;
   bool quick = false;
   bool pin = false;
-  bool scratch = false;                    ///< rows for papers/results/ from a dirty revision
+  bool scratch = false;  ///< rows for papers/results/ from a dirty revision
   bool help = false;
   std::uint64_t seed = 42;
 };
 
 /// Operations per repetition: --ops when given, else quick_default or full_default.
-inline std::size_t ops_target(const options &o, std::size_t quick_default, std::size_t full_default) {
+inline std::size_t ops_target(const options &o, std::size_t quick_default,
+                              std::size_t full_default) {
   return o.ops ? o.ops : o.quick ? quick_default : full_default;
 }
 

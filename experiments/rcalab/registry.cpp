@@ -22,14 +22,32 @@ int run_vm(context &);  // experiments/vms/driver/vm.cpp
 
 const std::vector<subcommand> &subcommands() {
   static const std::vector<subcommand> table = {
-      {"indirection", "C1", "incref/decref ns/op, inline vs handles, working sets L1..DRAM, sequential and random", run_indirection, true},
-      {"freeze", "C2", "cost of the frozen-count check at 0/50/100 % frozen, with and without __builtin_expect", run_freeze, true},
-      {"threads", "C3", "threads on own objects: shared/thread/padded pages vs inline; shared objects: atomic vs biased", run_threads, true},
-      {"aliasing", "C4", "field reads between increfs: inline vs handle, restrict, -fno-strict-aliasing; asm saved", run_aliasing, true},
-      {"cow", "C5", "pages a read-only fork child makes private: object vs refcount pages, frozen or not", run_cow, true},
-      {"ipc", "C6", "raw pipe/socket/shm bytes/s vs serialise+send+deserialise of the same object graph", run_ipc, true},
-      {"alloc", "-", "objects/s and bytes/object of rca heaps over each backend vs the bare allocators", run_alloc, true},
-      {"vm", "C7", "whole-VM time per placement/freeze vs inline (Duktape), VM prefork pages (C5), VM threads (C3), CPython pickle (C6)", run_vm, false},
+      {"indirection", "C1",
+       "incref/decref ns/op, inline vs handles, working sets L1..DRAM, sequential and random",
+       run_indirection, true},
+      {"freeze", "C2",
+       "cost of the frozen-count check at 0/50/100 % frozen, with and without __builtin_expect",
+       run_freeze, true},
+      {"threads", "C3",
+       "threads on own objects: shared/thread/padded pages vs inline; shared objects: atomic vs "
+       "biased",
+       run_threads, true},
+      {"aliasing", "C4",
+       "field reads between increfs: inline vs handle, restrict, -fno-strict-aliasing; asm saved",
+       run_aliasing, true},
+      {"cow", "C5",
+       "pages a read-only fork child makes private: object vs refcount pages, frozen or not",
+       run_cow, true},
+      {"ipc", "C6",
+       "raw pipe/socket/shm bytes/s vs serialise+send+deserialise of the same object graph",
+       run_ipc, true},
+      {"alloc", "-",
+       "objects/s and bytes/object of rca heaps over each backend vs the bare allocators",
+       run_alloc, true},
+      {"vm", "C7",
+       "whole-VM time per placement/freeze vs inline (Duktape), VM prefork pages (C5), VM threads "
+       "(C3), CPython pickle (C6)",
+       run_vm, false},
   };
   return table;
 }

@@ -31,7 +31,9 @@ namespace {
 // Shared-objects pass: the same step as pass(), on biased counts stored in the payload.
 [[gnu::noinline]] std::uint64_t biased_pass(void *const *objs, std::size_t n, std::size_t start) {
   using B = rca::rc::biased<std::uint32_t>;
-  auto cnt = [](void *o) { return reinterpret_cast<B::count *>(static_cast<char *>(o) + kPayloadOffset); };
+  auto cnt = [](void *o) {
+    return reinterpret_cast<B::count *>(static_cast<char *>(o) + kPayloadOffset);
+  };
   B::count *prev = cnt(objs[start % n]);
   B::incref(prev);
   std::uint64_t zero = 0;
@@ -110,17 +112,18 @@ rounds run_rounds(context &ctx, unsigned T, Setup &&setup, Work &&work) {
 // Part 1 at one thread under callgrind's cache simulation: instructions, D1/LL misses and the
 // cycle estimate per operation of each layout's slot path, where two threads cannot interfere;
 // a gap between shared, per-thread and padded pages here comes from the layout, not from sharing.
-void simulate_threads(context &ctx, const std::vector<layout> &layouts, const std::vector<std::string> &sems,
-                      std::size_t per_thread) {
+void simulate_threads(context &ctx, const std::vector<layout> &layouts,
+                      const std::vector<std::string> &sems, std::size_t per_thread) {
   std::string sem_list;
   for (const auto &s : sems)
     if (s != "biased") sem_list += (sem_list.empty() ? "" : ",") + s;
   if (sem_list.empty()) return;
   const std::size_t passes = std::max<std::size_t>(1, (1u << 20) / (2 * per_thread));
-  const std::string args = "threads --callgrind off --threads 1 --reps 1 --warmup 1 --out - --objects " +
-                           std::to_string(per_thread) + " --ops " + std::to_string(2 * per_thread * passes) + " " +
-                           layout_flags(layouts) + " --semantics " + sem_list + " --object-bytes " +
-                           std::to_string(ctx.opt.object_bytes);
+  const std::string args =
+      "threads --callgrind off --threads 1 --reps 1 --warmup 1 --out - --objects " +
+      std::to_string(per_thread) + " --ops " + std::to_string(2 * per_thread * passes) + " " +
+      layout_flags(layouts) + " --semantics " + sem_list + " --object-bytes " +
+      std::to_string(ctx.opt.object_bytes);
   ctx.note("threads: simulating one thread under callgrind");
   std::string why;
   const auto counts = simulate_self(args, why);
@@ -133,11 +136,20 @@ void simulate_threads(context &ctx, const std::vector<layout> &layouts, const st
       auto it = counts.find(l.name() + "|" + sem);
       if (it == counts.end()) continue;
       row r = ctx.base("threads", "C3");
-      r.set("variant", "own_objects").set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-      r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system").set("objects", per_thread);
-      r.set("object_bytes", ctx.opt.object_bytes).set("working_set_bytes", per_thread * ctx.opt.object_bytes);
-      r.set("threads", 1).param("objects_per_thread", static_cast<double>(per_thread)).param("passes", static_cast<double>(passes));
-      emit_sim(ctx.out, "threads", r, it->second, 2.0 * static_cast<double>(per_thread) * static_cast<double>(passes));
+      r.set("variant", "own_objects")
+          .set("placement", rca_placement_name(l.placement))
+          .set("handle", l.handle_name());
+      r.set("slot_bits", l.slot_bits)
+          .set("semantics", sem)
+          .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system")
+          .set("objects", per_thread);
+      r.set("object_bytes", ctx.opt.object_bytes)
+          .set("working_set_bytes", per_thread * ctx.opt.object_bytes);
+      r.set("threads", 1)
+          .param("objects_per_thread", static_cast<double>(per_thread))
+          .param("passes", static_cast<double>(passes));
+      emit_sim(ctx.out, "threads", r, it->second,
+               2.0 * static_cast<double>(per_thread) * static_cast<double>(passes));
     }
   }
 }
@@ -151,14 +163,18 @@ int run_threads(context &ctx) {
     unsigned cores = std::max(2u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
     for (unsigned t = 1; t <= cores; t = t < 4 ? t + 1 : t * 2) threads.push_back(t);
   }
-  std::vector<std::string> sems = opt.semantics.empty() ? std::vector<std::string>{"plain", "atomic", "biased"} : opt.semantics;
-  const std::size_t per_thread = opt.objects.empty() ? (opt.quick ? 4096 : 16384) : opt.objects.front();
-  const std::size_t ops_per_rep = ops_target(opt, 8u << 20, 32u << 20);  // per thread and repetition
+  std::vector<std::string> sems =
+      opt.semantics.empty() ? std::vector<std::string>{"plain", "atomic", "biased"} : opt.semantics;
+  const std::size_t per_thread =
+      opt.objects.empty() ? (opt.quick ? 4096 : 16384) : opt.objects.front();
+  const std::size_t ops_per_rep =
+      ops_target(opt, 8u << 20, 32u << 20);  // per thread and repetition
   const std::size_t passes = std::max<std::size_t>(1, ops_per_rep / (2 * per_thread));
   options lopt = opt;
   if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
-  const auto layouts = select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED,
-                                              RCA_PLACEMENT_COMPUTED});
+  const auto layouts =
+      select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD,
+                            RCA_PLACEMENT_PADDED, RCA_PLACEMENT_COMPUTED});
 
   progress bar("threads", threads.size() * (layouts.size() + 1));
   // ---- Part 1: each thread on its own objects ------------------------------------------------
@@ -189,8 +205,10 @@ int run_threads(context &ctx) {
           with_layout(l, [&]<class Slot, class Handle>() {
             std::uint64_t z = 0;
             for (std::size_t p = 0; p < passes; ++p)
-              z += sem == "atomic" ? pass<Slot, Handle, atomic_rc<Slot>>(mine[t].data(), per_thread, static_cast<Slot *>(base))
-                                   : pass<Slot, Handle, plain_rc<Slot>>(mine[t].data(), per_thread, static_cast<Slot *>(base));
+              z += sem == "atomic" ? pass<Slot, Handle, atomic_rc<Slot>>(mine[t].data(), per_thread,
+                                                                         static_cast<Slot *>(base))
+                                   : pass<Slot, Handle, plain_rc<Slot>>(mine[t].data(), per_thread,
+                                                                        static_cast<Slot *>(base));
             asm volatile("" ::"r"(z));
             return 0;
           });
@@ -201,10 +219,19 @@ int run_threads(context &ctx) {
         const double ops = 2.0 * static_cast<double>(per_thread) * static_cast<double>(passes);
         for (auto &s : rr.wall) s.value /= ops;
         row r = ctx.base("threads", "C3");
-        r.set("variant", "own_objects").set("placement", rca_placement_name(l.placement)).set("handle", l.handle_name());
-        r.set("slot_bits", l.slot_bits).set("semantics", sem).set("backend", rca_backend_name(heap.cfg().backend)).set("objects", per_thread * T);
-        r.set("object_bytes", opt.object_bytes).set("working_set_bytes", per_thread * T * opt.object_bytes).set("threads", T);
-        r.set("method", "wall_clock").param("objects_per_thread", static_cast<double>(per_thread)).param("passes", static_cast<double>(passes));
+        r.set("variant", "own_objects")
+            .set("placement", rca_placement_name(l.placement))
+            .set("handle", l.handle_name());
+        r.set("slot_bits", l.slot_bits)
+            .set("semantics", sem)
+            .set("backend", rca_backend_name(heap.cfg().backend))
+            .set("objects", per_thread * T);
+        r.set("object_bytes", opt.object_bytes)
+            .set("working_set_bytes", per_thread * T * opt.object_bytes)
+            .set("threads", T);
+        r.set("method", "wall_clock")
+            .param("objects_per_thread", static_cast<double>(per_thread))
+            .param("passes", static_cast<double>(passes));
         r.param("allocation", "interleaved").param("pinned", opt.pin ? "yes" : "no");
         emit_series(ctx.out, "threads", r, "ns_per_op", "ns", rr.wall);
       }
@@ -216,17 +243,23 @@ int run_threads(context &ctx) {
     for (const auto &sem : sems) {
       if (sem == "plain") continue;  // a data race by definition
       layout il{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32};
-      population pop(il, shared_n, std::max<std::size_t>(opt.object_bytes, kPayloadOffset + sizeof(rca::rc::biased_count<std::uint32_t>)));
+      population pop(
+          il, shared_n,
+          std::max<std::size_t>(opt.object_bytes,
+                                kPayloadOffset + sizeof(rca::rc::biased_count<std::uint32_t>)));
       auto setup = [&](unsigned t) {
         if (t != 0 || sem != "biased") return;
         for (void *o : pop.objs)  // worker 0 owns every object
-          rca::rc::biased<std::uint32_t>::init(reinterpret_cast<rca::rc::biased_count<std::uint32_t> *>(static_cast<char *>(o) + kPayloadOffset));
+          rca::rc::biased<std::uint32_t>::init(
+              reinterpret_cast<rca::rc::biased_count<std::uint32_t> *>(static_cast<char *>(o) +
+                                                                       kPayloadOffset));
       };
       auto work = [&](unsigned t) {
         std::uint64_t z = 0;
         const std::size_t start = shared_n * t / T;
         for (std::size_t p = 0; p < passes; ++p)
-          z += sem == "biased" ? biased_pass(pop.objs.data(), shared_n, start) : atomic_pass(pop.objs.data(), shared_n, start);
+          z += sem == "biased" ? biased_pass(pop.objs.data(), shared_n, start)
+                               : atomic_pass(pop.objs.data(), shared_n, start);
         asm volatile("" ::"r"(z));
       };
       rounds rr = run_rounds(ctx, T, setup, work);
@@ -234,10 +267,19 @@ int run_threads(context &ctx) {
       for (auto &s : rr.wall) s.value /= ops;
       for (auto &s : rr.owner) s.value /= ops;
       row r = ctx.base("threads", "C3");
-      r.set("variant", "shared_objects").set("placement", sem == "biased" ? "inline_biased" : "inline").set("handle", "none");
-      r.set("slot_bits", 32).set("semantics", sem).set("backend", "system").set("objects", shared_n);
-      r.set("object_bytes", pop.object_bytes).set("working_set_bytes", shared_n * pop.object_bytes).set("threads", T);
-      r.set("method", "wall_clock").param("owner", "worker0").param("passes", static_cast<double>(passes));
+      r.set("variant", "shared_objects")
+          .set("placement", sem == "biased" ? "inline_biased" : "inline")
+          .set("handle", "none");
+      r.set("slot_bits", 32)
+          .set("semantics", sem)
+          .set("backend", "system")
+          .set("objects", shared_n);
+      r.set("object_bytes", pop.object_bytes)
+          .set("working_set_bytes", shared_n * pop.object_bytes)
+          .set("threads", T);
+      r.set("method", "wall_clock")
+          .param("owner", "worker0")
+          .param("passes", static_cast<double>(passes));
       emit_series(ctx.out, "threads", r, "ns_per_op", "ns", rr.wall);
       emit_series(ctx.out, "threads", r, "owner_ns_per_op", "ns", rr.owner);
     }

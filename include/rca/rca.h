@@ -95,11 +95,11 @@ typedef struct rca_config_s {
   size_t arena_limit;        /* RCA_ARENA_LIMIT: bytes of refcount pages at most (k/m/g) */
   size_t retain_pages;       /* RCA_RETAIN_PAGES: empty refcount pages kept committed for reuse
                                 before the rest go back to the OS (madvise DONTNEED) */
-  int checks;        /* RCA_CHECKS: 1 = verify every free against a registry of live objects */
-  int track_objects; /* RCA_TRACK_OBJECTS: keep a registry of live objects (needed to freeze
-                        inline and embedded heaps); -1 = when checks are on or the placement
-                        has no refcount pages */
-  int show_stats;    /* RCA_SHOW_STATS: print the heap's stats to stderr when it is destroyed */
+  int checks;            /* RCA_CHECKS: 1 = verify every free against a registry of live objects */
+  int track_objects;     /* RCA_TRACK_OBJECTS: keep a registry of live objects (needed to freeze
+                            inline and embedded heaps); -1 = when checks are on or the placement
+                            has no refcount pages */
+  int show_stats;        /* RCA_SHOW_STATS: print the heap's stats to stderr when it is destroyed */
   rca_address_t address; /* RCA_ADDRESS: span|granule (computed placement) */
   size_t object_limit;   /* RCA_OBJECT_LIMIT: bytes of object memory rca's span allocator may
                             use (computed placement, backend rca); 0 = from arena_limit for a
@@ -257,14 +257,14 @@ static inline void rca_side_reset(const rca_side_bits_t *s, unsigned plane, size
 }
 
 typedef struct rca_stats_s {
-  size_t live_objects;      /* objects from rca_obj_alloc not yet freed */
-  size_t live_slots;        /* slots handed out and not freed (objects' slots included) */
-  size_t refcount_pages;    /* refcount pages holding at least one live slot or owned by a pool */
+  size_t live_objects;   /* objects from rca_obj_alloc not yet freed */
+  size_t live_slots;     /* slots handed out and not freed (objects' slots included) */
+  size_t refcount_pages; /* refcount pages holding at least one live slot or owned by a pool */
   size_t refcount_pages_peak;
-  size_t page_bytes;        /* size of one refcount page */
-  size_t slot_bytes;        /* bytes the live slots occupy (padded: a whole line each) */
-  size_t object_bytes;      /* usable bytes of live objects and raw blocks, from the backend */
-  size_t arena_reserved;    /* bytes of address space reserved for refcount pages */
+  size_t page_bytes;     /* size of one refcount page */
+  size_t slot_bytes;     /* bytes the live slots occupy (padded: a whole line each) */
+  size_t object_bytes;   /* usable bytes of live objects and raw blocks, from the backend */
+  size_t arena_reserved; /* bytes of address space reserved for refcount pages */
   uint64_t objects_allocated, objects_freed, slots_allocated, slots_freed;
 } rca_stats_t;
 
@@ -304,11 +304,17 @@ typedef uint64_t rca_count_t;
 
 static inline void rca_count_incref(rca_count_t *slot) { RCA__RC_FN(incref)(slot, RCA_RC_FLAGS); }
 /* Nonzero when the count reached zero: destroy the object. */
-static inline int rca_count_decref(rca_count_t *slot) { return RCA__RC_FN(decref)(slot, RCA_RC_FLAGS); }
-static inline rca_count_t rca_count_get(const rca_count_t *slot) { return RCA__RC_FN(load)(slot, RCA_RC_FLAGS); }
+static inline int rca_count_decref(rca_count_t *slot) {
+  return RCA__RC_FN(decref)(slot, RCA_RC_FLAGS);
+}
+static inline rca_count_t rca_count_get(const rca_count_t *slot) {
+  return RCA__RC_FN(load)(slot, RCA_RC_FLAGS);
+}
 static inline int rca_count_is_frozen(rca_count_t c) { return RCA__RC_FN(is_frozen)(c); }
 /* Stores a count (e.g. 1 for a VM-managed slot, or the value a VM's own code sets). */
-static inline void rca_count_set(rca_count_t *slot, rca_count_t v) { RCA__RC_FN(store)(slot, v, RCA_RC_FLAGS); }
+static inline void rca_count_set(rca_count_t *slot, rca_count_t v) {
+  RCA__RC_FN(store)(slot, v, RCA_RC_FLAGS);
+}
 /* Freezes one count: incref/decref leave it alone from now on (when the check is compiled in). */
 static inline void rca_count_freeze(rca_count_t *slot) { RCA__RC_FN(freeze)(slot, RCA_RC_FLAGS); }
 /* Slot of an index handle. */
@@ -320,7 +326,7 @@ static inline void rca_count_freeze(rca_count_t *slot) { RCA__RC_FN(freeze)(slot
  *   RCA_COUNT_OF_GRANULE(bias, obj)   heaps with address=granule: bias = rca_computed_bias(heap)
  */
 #define RCA_COUNT_OF_SPAN(obj) ((rca_count_t *)rca_computed_span_count((obj), RCA_SLOT_BITS / 8))
-#define RCA_COUNT_OF_GRANULE(bias, obj)                                                          \
+#define RCA_COUNT_OF_GRANULE(bias, obj)                                                            \
   ((rca_count_t *)rca_computed_granule_count((bias), (obj), RCA_SLOT_BITS / 8))
 /* The granule function's one constant for this heap (0 for other heaps). */
 RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap);

@@ -34,13 +34,34 @@ class config {
       throw std::invalid_argument(rca_last_error());
     return *this;
   }
-  config &placement(rca::placement p) { c_.placement = p; return *this; }
-  config &handle(handle_kind h) { c_.handle = h; return *this; }
-  config &slot_bits(unsigned bits) { c_.slot_bits = bits; return *this; }
-  config &backend(rca::backend b) { c_.backend = b; return *this; }
-  config &arena_limit(std::size_t bytes) { c_.arena_limit = bytes; return *this; }
-  config &checks(bool on) { c_.checks = on; return *this; }
-  config &track_objects(bool on) { c_.track_objects = on; return *this; }
+  config &placement(rca::placement p) {
+    c_.placement = p;
+    return *this;
+  }
+  config &handle(handle_kind h) {
+    c_.handle = h;
+    return *this;
+  }
+  config &slot_bits(unsigned bits) {
+    c_.slot_bits = bits;
+    return *this;
+  }
+  config &backend(rca::backend b) {
+    c_.backend = b;
+    return *this;
+  }
+  config &arena_limit(std::size_t bytes) {
+    c_.arena_limit = bytes;
+    return *this;
+  }
+  config &checks(bool on) {
+    c_.checks = on;
+    return *this;
+  }
+  config &track_objects(bool on) {
+    c_.track_objects = on;
+    return *this;
+  }
   const rca_config_t &raw() const { return c_; }
   rca_config_t &raw() { return c_; }
 

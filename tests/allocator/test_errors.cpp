@@ -27,7 +27,8 @@ TEST(ErrorsDeathTest, DoubleFreeOfAnObject) {
           heap.free(o);
           (void)keep;
         },
-        "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ \\(.*\\) \\(double free")
+        "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ \\(.*\\) \\(double "
+        "free")
         << rca_placement_name(p);
   }
 }
@@ -36,14 +37,16 @@ TEST(ErrorsDeathTest, DoubleFreeOfASlotWithoutTheRegistry) {
   // Checks off: the slot bitmap still catches a second free of the same slot.
   EXPECT_DEATH(
       {
-        rca::heap heap(rca::config().placement(RCA_PLACEMENT_SHARED).checks(false).track_objects(false));
+        rca::heap heap(
+            rca::config().placement(RCA_PLACEMENT_SHARED).checks(false).track_objects(false));
         void *keep = heap.alloc(16);
         rca_handle_t h = heap.slot_alloc();
         heap.slot_free(h);
         heap.slot_free(h);
         (void)keep;
       },
-      "rca: rca_slot_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of heap #[0-9]+ \\(shared");
+      "rca: rca_slot_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of heap #[0-9]+ "
+      "\\(shared");
 }
 
 TEST(ErrorsDeathTest, PointerNotFromThisHeap) {
@@ -68,8 +71,10 @@ TEST(ErrorsDeathTest, ObjectFreedThroughTheWrongHeap) {
   // Without the registry the handle's range check catches it.
   EXPECT_DEATH(
       {
-        rca::heap a(rca::config().placement(RCA_PLACEMENT_SHARED).checks(false).track_objects(false));
-        rca::heap b(rca::config().placement(RCA_PLACEMENT_SHARED).checks(false).track_objects(false));
+        rca::heap a(
+            rca::config().placement(RCA_PLACEMENT_SHARED).checks(false).track_objects(false));
+        rca::heap b(
+            rca::config().placement(RCA_PLACEMENT_SHARED).checks(false).track_objects(false));
         void *o = a.alloc(16);
         b.free(o);
       },
@@ -83,7 +88,8 @@ TEST(ErrorsDeathTest, IndexHandleFromAnotherHeap) {
         rca::heap a(checked(RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX));
         a.slot_free(rca_handle_t(1) << 31);
       },
-      "rca: rca_slot_free: index [0-9]+ is outside heap #[0-9]+ .* \\(a handle from another heap\\?\\)");
+      "rca: rca_slot_free: index [0-9]+ is outside heap #[0-9]+ .* \\(a handle from another "
+      "heap\\?\\)");
 }
 
 TEST(ErrorsDeathTest, DecrefBelowZeroNamesTheSlotAndHeap) {
@@ -110,10 +116,12 @@ TEST(Errors, UnknownPlacementOrBackendName) {
   rca_config_init(&c);
   EXPECT_EQ(rca_config_set(&c, "placement", "sideways"), -1);
   EXPECT_EQ(errno, EINVAL);
-  EXPECT_STREQ(rca_last_error(),
-               "unknown placement 'sideways' (expected inline|embedded|shared|thread|padded|computed)");
+  EXPECT_STREQ(
+      rca_last_error(),
+      "unknown placement 'sideways' (expected inline|embedded|shared|thread|padded|computed)");
   EXPECT_EQ(rca_config_set(&c, "backend", "tcmalloc"), -1);
-  EXPECT_STREQ(rca_last_error(), "unknown backend 'tcmalloc' (expected system|mimalloc|jemalloc|rca)");
+  EXPECT_STREQ(rca_last_error(),
+               "unknown backend 'tcmalloc' (expected system|mimalloc|jemalloc|rca)");
   EXPECT_EQ(rca_config_set(&c, "colour", "red"), -1);
   EXPECT_NE(std::string(rca_last_error()).find("unknown option 'colour'"), std::string::npos);
 }
@@ -124,7 +132,8 @@ TEST(Errors, BadEnvironmentFailsHeapCreation) {
   EXPECT_EQ(rca_heap_new(nullptr), nullptr);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_STREQ(rca_last_error(),
-               "RCA_PLACEMENT: unknown placement 'sideways' (expected inline|embedded|shared|thread|padded|computed)");
+               "RCA_PLACEMENT: unknown placement 'sideways' (expected "
+               "inline|embedded|shared|thread|padded|computed)");
   unsetenv("RCA_PLACEMENT");
   setenv("RCA_BACKEND", "nope", 1);
   EXPECT_THROW(rca::config::from_env(), std::invalid_argument);

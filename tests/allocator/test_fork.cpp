@@ -54,7 +54,9 @@ TEST_P(ForkTest, ChildReadsCountsThenAllocatesAndFrees) {
   }
   // Another thread holds slots of its own when the fork happens (its pool must be abandoned).
   std::vector<void *> theirs;
-  std::thread([&] { for (int i = 0; i < 100; ++i) theirs.push_back(heap.alloc(16)); }).join();
+  std::thread([&] {
+    for (int i = 0; i < 100; ++i) theirs.push_back(heap.alloc(16));
+  }).join();
   child_report r = in_child([&] {
     child_report c{};
     c.counts_ok = 1;
@@ -83,9 +85,13 @@ TEST_P(ForkTest, FreezeInChildWritesOnlyRefcountPages) {
   for (void *o : objs) obj_pages_set.insert(reinterpret_cast<std::uintptr_t>(o) / 4096 * 4096);
   std::vector<std::uintptr_t> obj_pages(obj_pages_set.begin(), obj_pages_set.end());
   std::vector<std::uintptr_t> rc_pages;
-  rca_heap_visit_pages(heap.get(), [](void *page, size_t, size_t, void *arg) {
-    static_cast<std::vector<std::uintptr_t> *>(arg)->push_back(reinterpret_cast<std::uintptr_t>(page));
-  }, &rc_pages);
+  rca_heap_visit_pages(
+      heap.get(),
+      [](void *page, size_t, size_t, void *arg) {
+        static_cast<std::vector<std::uintptr_t> *>(arg)->push_back(
+            reinterpret_cast<std::uintptr_t>(page));
+      },
+      &rc_pages);
   child_report r = in_child([&] {
     child_report c{};
     c.frozen = heap.freeze();
@@ -107,9 +113,10 @@ TEST_P(ForkTest, FreezeInChildWritesOnlyRefcountPages) {
       // window (one 4-byte position per 16 bytes), so a span's blocks 0..k-1 reach page
       // 16 * k / 4096 of it.
       const std::size_t full = 20000 / 1023, last = 20000 % 1023;
-      const std::size_t expect = GetParam().address == RCA_ADDRESS_SPAN
-                                     ? full + (last ? 1 : 0)
-                                     : full * (16 * 1023 / 4096 + 1) + (last ? 16 * last / 4096 + 1 : 0);
+      const std::size_t expect =
+          GetParam().address == RCA_ADDRESS_SPAN
+              ? full + (last ? 1 : 0)
+              : full * (16 * 1023 / 4096 + 1) + (last ? 16 * last / 4096 + 1 : 0);
       EXPECT_EQ(rc_pages.size(), expect);
     } else {
       const std::size_t per_page = GetParam().placement == RCA_PLACEMENT_PADDED ? 64 : 1024;

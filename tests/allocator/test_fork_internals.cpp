@@ -19,9 +19,9 @@ using rca::detail::page_desc;
 using rca::detail::pool;
 
 // In the child: no gtest; a failed check exits with its line.
-#define CHILD_CHECK(cond)                  \
-  do {                                     \
-    if (!(cond)) _exit(__LINE__ % 250 + 1); \
+#define CHILD_CHECK(cond)                                                                          \
+  do {                                                                                             \
+    if (!(cond)) _exit(__LINE__ % 250 + 1);                                                        \
   } while (0)
 
 TEST(ForkChildInternals, PagesOfADeadThreadWithTornBookkeepingAllComeBack) {
@@ -90,7 +90,8 @@ TEST(ForkChildInternals, PagesOfADeadThreadWithTornBookkeepingAllComeBack) {
   second->used += 1;
   phase.store(2, std::memory_order_release);
   mutator.join();
-  EXPECT_TRUE(WIFEXITED(status)) << "child killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_TRUE(WIFEXITED(status)) << "child killed by signal "
+                                 << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "a check failed in the child (exit code = line % 250 + 1)";
   rca_stats_t st;
   rca_heap_stats(heap, &st);

@@ -28,7 +28,8 @@ class HeapTest : public ::testing::TestWithParam<heap_case> {
     EXPECT_EQ(s.live_slots, GetParam().has_slots() ? s.live_objects : 0u);
   }
   std::size_t slots_per_page() const {
-    return GetParam().placement == RCA_PLACEMENT_PADDED ? 4096 / 64 : 4096 / (GetParam().slot_bits / 8);
+    return GetParam().placement == RCA_PLACEMENT_PADDED ? 4096 / 64
+                                                        : 4096 / (GetParam().slot_bits / 8);
   }
   std::unique_ptr<rca::heap> heap_;
 };
@@ -69,7 +70,8 @@ TEST_P(HeapTest, HeaderHoldsTheHandleAndTheCountStartsAtOne) {
       if (c.handle == RCA_HANDLE_INDEX) {
         EXPECT_EQ(heap_->header_size(), 4u);
         const std::uint32_t idx = *static_cast<std::uint32_t *>(obj);
-        EXPECT_EQ(static_cast<char *>(heap_->slot_base()) + std::size_t(idx) * (c.slot_bits / 8), slot);
+        EXPECT_EQ(static_cast<char *>(heap_->slot_base()) + std::size_t(idx) * (c.slot_bits / 8),
+                  slot);
       } else {
         EXPECT_EQ(heap_->header_size(), 8u);
         EXPECT_EQ(*static_cast<void **>(obj), slot);
@@ -147,16 +149,23 @@ TEST_P(HeapTest, PageAccountingFollowsLiveSlots) {
   objs.push_back(heap_->alloc(16));
   EXPECT_EQ(heap_->stats().refcount_pages, 2u);
   // Slots of one page lie slot-stride apart.
-  const std::size_t stride = GetParam().placement == RCA_PLACEMENT_PADDED ? 64 : GetParam().slot_bits / 8;
-  EXPECT_EQ(static_cast<char *>(heap_->slot_of(objs[1])) - static_cast<char *>(heap_->slot_of(objs[0])),
-            static_cast<std::ptrdiff_t>(stride));
+  const std::size_t stride =
+      GetParam().placement == RCA_PLACEMENT_PADDED ? 64 : GetParam().slot_bits / 8;
+  EXPECT_EQ(
+      static_cast<char *>(heap_->slot_of(objs[1])) - static_cast<char *>(heap_->slot_of(objs[0])),
+      static_cast<std::ptrdiff_t>(stride));
   std::size_t visited_pages = 0, visited_live = 0;
-  struct acc { std::size_t *pages, *live; } a{&visited_pages, &visited_live};
-  rca_heap_visit_pages(heap_->get(), [](void *, size_t bytes, size_t live, void *arg) {
-    EXPECT_EQ(bytes, 4096u);
-    ++*static_cast<acc *>(arg)->pages;
-    *static_cast<acc *>(arg)->live += live;
-  }, &a);
+  struct acc {
+    std::size_t *pages, *live;
+  } a{&visited_pages, &visited_live};
+  rca_heap_visit_pages(
+      heap_->get(),
+      [](void *, size_t bytes, size_t live, void *arg) {
+        EXPECT_EQ(bytes, 4096u);
+        ++*static_cast<acc *>(arg)->pages;
+        *static_cast<acc *>(arg)->live += live;
+      },
+      &a);
   EXPECT_EQ(visited_pages, 2u);
   EXPECT_EQ(visited_live, per_page + 1);
   for (void *o : objs) heap_->free(o);
@@ -217,7 +226,9 @@ TEST_P(HeapTest, SlotsAloneForVmManagedHeaders) {
   rca_handle_t hd = rca_slot_alloc(h, &embedded);
   ASSERT_NE(hd, 0u);
   void *slot = rca_slot_ptr(h, hd);
-  EXPECT_EQ(GetParam().slot_bits == 32 ? *static_cast<std::uint32_t *>(slot) : *static_cast<std::uint64_t *>(slot), 1u);
+  EXPECT_EQ(GetParam().slot_bits == 32 ? *static_cast<std::uint32_t *>(slot)
+                                       : *static_cast<std::uint64_t *>(slot),
+            1u);
   if (GetParam().placement == RCA_PLACEMENT_EMBEDDED) {
     EXPECT_EQ(slot, &embedded);
   }
@@ -236,7 +247,7 @@ TEST_P(HeapTest, RawMemoryFollowsReallocConventions) {
   EXPECT_EQ(static_cast<unsigned char *>(p)[9], 7);
   EXPECT_GE(heap_->stats().object_bytes, 5000u);
   EXPECT_EQ(rca_realloc(h, p, 0), nullptr);  // = free
-  rca_free(h, nullptr);                        // no-op
+  rca_free(h, nullptr);                      // no-op
   EXPECT_EQ(heap_->stats().object_bytes, 0u);
 }
 

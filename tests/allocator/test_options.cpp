@@ -47,8 +47,9 @@ TEST(Options, EnvironmentSetsEveryField) {
   EXPECT_EQ(c.checks, 0);
   EXPECT_EQ(c.track_objects, 1);
   EXPECT_EQ(c.show_stats, 0);
-  for (const char *v : {"RCA_PLACEMENT", "RCA_HANDLE", "RCA_SLOT_BITS", "RCA_BACKEND",
-                        "RCA_ARENA_LIMIT", "RCA_RETAIN_PAGES", "RCA_CHECKS", "RCA_TRACK_OBJECTS", "RCA_SHOW_STATS"})
+  for (const char *v :
+       {"RCA_PLACEMENT", "RCA_HANDLE", "RCA_SLOT_BITS", "RCA_BACKEND", "RCA_ARENA_LIMIT",
+        "RCA_RETAIN_PAGES", "RCA_CHECKS", "RCA_TRACK_OBJECTS", "RCA_SHOW_STATS"})
     unsetenv(v);
 }
 
@@ -58,9 +59,11 @@ TEST(Options, BadValuesSayWhatWasExpected) {
   EXPECT_EQ(rca_config_set(&c, "slot_bits", "48"), -1);
   EXPECT_STREQ(rca_last_error(), "option slot_bits: '48' (expected 32|64)");
   EXPECT_EQ(rca_config_set(&c, "arena_limit", "lots"), -1);
-  EXPECT_STREQ(rca_last_error(), "option arena_limit: 'lots' is not a size (e.g. 4096, 64k, 16m, 1g)");
+  EXPECT_STREQ(rca_last_error(),
+               "option arena_limit: 'lots' is not a size (e.g. 4096, 64k, 16m, 1g)");
   EXPECT_EQ(rca_config_set(&c, "checks", "maybe"), -1);
-  EXPECT_STREQ(rca_last_error(), "option checks: 'maybe' is not a boolean (1|0|on|off|yes|no|true|false)");
+  EXPECT_STREQ(rca_last_error(),
+               "option checks: 'maybe' is not a boolean (1|0|on|off|yes|no|true|false)");
   EXPECT_EQ(rca_config_set(&c, "arena_limit", "1k"), 0);
   EXPECT_EQ(rca_heap_new(&c), nullptr) << "below one refcount page";
   EXPECT_NE(std::string(rca_last_error()).find("below one refcount page"), std::string::npos);
@@ -70,7 +73,8 @@ TEST(Options, ShowStatsPrintsWhenTheHeapIsDestroyed) {
   testing::internal::CaptureStderr();
   {
     // checks on: the heap tracks the object and frees it on destroy.
-    rca::heap heap(rca::config().placement(RCA_PLACEMENT_SHARED).checks(true).set("show_stats", "1"));
+    rca::heap heap(
+        rca::config().placement(RCA_PLACEMENT_SHARED).checks(true).set("show_stats", "1"));
     void *o = heap.alloc(16);
     (void)o;
   }
@@ -86,11 +90,13 @@ TEST(Options, ShowStatsPrintsWhenTheHeapIsDestroyed) {
 TEST(Options, SizeSuffixesThatOverflowAreRefused) {
   rca_config_t c;
   rca_config_init(&c);
-  for (const char *v : {"18014398509481988k", "18014398509481984k", "17592186044416m", "17179869184g"}) {
+  for (const char *v :
+       {"18014398509481988k", "18014398509481984k", "17592186044416m", "17179869184g"}) {
     errno = 0;
     EXPECT_EQ(rca_config_set(&c, "arena_limit", v), -1) << v;
     EXPECT_EQ(errno, EINVAL);
-    EXPECT_EQ(std::string(rca_last_error()), std::string("option arena_limit: '") + v + "' does not fit in 64 bits");
+    EXPECT_EQ(std::string(rca_last_error()),
+              std::string("option arena_limit: '") + v + "' does not fit in 64 bits");
     EXPECT_EQ(rca_config_set(&c, "retain_pages", v), -1) << v;
   }
   EXPECT_EQ(c.arena_limit, std::size_t(1) << 30) << "a refused value leaves the field as it was";
@@ -119,8 +125,9 @@ TEST(Options, ArenaLimitsBeyondTheIndexRangeAreRefused) {
       EXPECT_EQ(errno, EINVAL);
       EXPECT_EQ(std::string(rca_last_error()),
                 "arena_limit " + std::to_string(c.arena_limit) +
-                    " is above the largest arena 32-bit indexes reach with " + std::to_string(bits) +
-                    "-bit slots (" + std::to_string(most) + " bytes: 2^32 slots less the guard page)");
+                    " is above the largest arena 32-bit indexes reach with " +
+                    std::to_string(bits) + "-bit slots (" + std::to_string(most) +
+                    " bytes: 2^32 slots less the guard page)");
     }
     rca_config_t c;
     rca_config_init(&c);

@@ -36,7 +36,8 @@ TEST_P(SideBits, PositionsAreDistinctAndCountsExact) {
   EXPECT_EQ(rca_side_count(heap.get(), 0), 3000u);
   EXPECT_EQ(rca_side_count(heap.get(), 1), 0u);
   EXPECT_EQ(rca_side_count(heap.get(), 2), 1000u);
-  for (std::size_t k = 0; k < slots.size(); k += 2) rca_side_reset(&sb, 0, rca_side_position(heap.get(), slots[k]));
+  for (std::size_t k = 0; k < slots.size(); k += 2)
+    rca_side_reset(&sb, 0, rca_side_position(heap.get(), slots[k]));
   EXPECT_EQ(rca_side_count(heap.get(), 0), 1500u);
   rca_side_clear(heap.get(), 0);
   EXPECT_EQ(rca_side_count(heap.get(), 0), 0u);

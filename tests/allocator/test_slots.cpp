@@ -117,7 +117,8 @@ TEST(Placement, PagesOfExitedThreadsAreAdopted) {
   EXPECT_EQ(pages, 3u);  // 1024 32-bit slots a page
   // Free every other object, then a new thread allocates: it adopts the half-empty pages.
   std::vector<void *> kept;
-  for (std::size_t i = 0; i < objs.size(); ++i) (i % 2 ? kept.push_back(objs[i]) : heap.free(objs[i]));
+  for (std::size_t i = 0; i < objs.size(); ++i)
+    (i % 2 ? kept.push_back(objs[i]) : heap.free(objs[i]));
   std::thread([&] {
     for (int i = 0; i < 1500; ++i) kept.push_back(heap.alloc(16));
   }).join();

@@ -146,8 +146,12 @@ TEST_P(ComputedTest, FreesFromAnotherThreadComeBackToTheOwner) {
     // The allocating thread has exited: later rounds adopt its abandoned spans.
     std::set<void *> counts;
     for (void *o : objs) EXPECT_TRUE(counts.insert(heap.slot_of(o)).second);
-    std::thread t1([&] { for (int i = 0; i < kN; i += 2) heap.free(objs[i]); });
-    std::thread t2([&] { for (int i = 1; i < kN; i += 2) heap.free(objs[i]); });
+    std::thread t1([&] {
+      for (int i = 0; i < kN; i += 2) heap.free(objs[i]);
+    });
+    std::thread t2([&] {
+      for (int i = 1; i < kN; i += 2) heap.free(objs[i]);
+    });
     t1.join();
     t2.join();
     EXPECT_EQ(heap.stats().live_objects, 0u);
@@ -256,7 +260,8 @@ TEST_P(ComputedTest, FreezeSweepsCountsOnly) {
   for (int i = 0; i < 1000; ++i)
     if (i >= 500 || i % 2) {
       const std::uint64_t c = heap.count(objs[i]);
-      EXPECT_TRUE(GetParam().slot_bits == 32 ? (c & RCA_RC_FROZEN_BIT32) : (c & RCA_RC_FROZEN_BIT64));
+      EXPECT_TRUE(GetParam().slot_bits == 32 ? (c & RCA_RC_FROZEN_BIT32)
+                                             : (c & RCA_RC_FROZEN_BIT64));
     }
   EXPECT_EQ(rca_heap_thaw(h), 1000 - 250);
   for (int i = 0; i < 1000; ++i)
@@ -334,7 +339,8 @@ TEST_P(ComputedDeathTest, BadFreesAbortWithOneLine) {
         heap.free(o + 70000);
       },
       std::string("rca: rca_obj_free: 0x[0-9a-f]+ is an interior pointer \\(inside a large "
-                  "block\\)") + heap_re);
+                  "block\\)") +
+          heap_re);
   EXPECT_DEATH(
       {
         rca::heap heap(computed_config(GetParam()));
@@ -342,7 +348,8 @@ TEST_P(ComputedDeathTest, BadFreesAbortWithOneLine) {
         heap.free(&on_stack);
       },
       std::string("rca: rca_obj_free: 0x[0-9a-f]+ is not a block \\(outside the object "
-                  "region\\)") + heap_re);
+                  "region\\)") +
+          heap_re);
   EXPECT_DEATH(
       {
         rca::heap heap(computed_config(GetParam()));
@@ -377,7 +384,9 @@ TEST(BackendRca, ServesOtherPlacements) {
     std::vector<void *> objs;
     for (int i = 0; i < 5000; ++i) objs.push_back(heap.alloc(24 + (i % 11) * 40));
     for (void *o : objs) EXPECT_EQ(heap.count(o), 1u);
-    std::thread([&] { for (std::size_t i = 0; i < objs.size(); i += 2) heap.free(objs[i]); }).join();
+    std::thread([&] {
+      for (std::size_t i = 0; i < objs.size(); i += 2) heap.free(objs[i]);
+    }).join();
     for (std::size_t i = 1; i < objs.size(); i += 2) heap.free(objs[i]);
     EXPECT_EQ(heap.stats().live_objects, 0u);
     EXPECT_EQ(heap.stats().object_bytes, 0u);

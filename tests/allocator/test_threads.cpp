@@ -59,7 +59,8 @@ TEST_P(ThreadCounters, SumsKeepExitedFreeOnlyAndRecycledThreads) {
   std::thread([&] {  // allocates, then exits: its pool goes back to the heap
     for (std::size_t i = 0; i < kMade; ++i) objs.push_back(heap.alloc(40));
     for (std::size_t i = 0; i < kRaw; ++i) raws.push_back(rca_malloc(heap.get(), 100));
-  }).join();
+  })
+      .join();
   rca_stats_t s = heap.stats();
   EXPECT_EQ(s.objects_allocated, kMade);
   EXPECT_EQ(s.objects_freed, 0u);
@@ -69,10 +70,12 @@ TEST_P(ThreadCounters, SumsKeepExitedFreeOnlyAndRecycledThreads) {
   std::thread([&] {  // frees a third, never allocated: counts the frees in a pool of its own
     for (std::size_t i = 0; i < kMade / 3; ++i) rca_obj_free(heap.get(), objs[i]);
     for (void *r : raws) rca_free(heap.get(), r);
-  }).join();
+  })
+      .join();
   std::thread([&] {  // reuses an exited thread's pool: adds to the counts already in it
     for (std::size_t i = 0; i < 10; ++i) objs.push_back(heap.alloc(40));
-  }).join();
+  })
+      .join();
   s = heap.stats();
   EXPECT_EQ(s.objects_allocated, kMade + 10);
   EXPECT_EQ(s.objects_freed, kMade / 3);
@@ -87,7 +90,8 @@ TEST_P(ThreadCounters, SumsKeepExitedFreeOnlyAndRecycledThreads) {
   EXPECT_EQ(s.object_bytes, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllPlacements, ThreadCounters, ::testing::ValuesIn(rca_test::system_cases()),
+INSTANTIATE_TEST_SUITE_P(AllPlacements, ThreadCounters,
+                         ::testing::ValuesIn(rca_test::system_cases()),
                          [](const auto &info) { return info.param.name(); });
 
 }  // namespace

@@ -24,7 +24,9 @@ TEST(CppApi, BadConfigurationThrowsWithTheMessage) {
     rca::config().set("placement", "upside-down");
     FAIL() << "no exception";
   } catch (const std::invalid_argument &e) {
-    EXPECT_STREQ(e.what(), "unknown placement 'upside-down' (expected inline|embedded|shared|thread|padded|computed)");
+    EXPECT_STREQ(
+        e.what(),
+        "unknown placement 'upside-down' (expected inline|embedded|shared|thread|padded|computed)");
   }
   EXPECT_THROW(rca::heap(rca::config().placement(RCA_PLACEMENT_EMBEDDED).handle(RCA_HANDLE_INDEX)),
                std::system_error);

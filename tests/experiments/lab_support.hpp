@@ -18,7 +18,8 @@
 
 namespace rca::lab::test {
 
-/// RFC 4180 records (quoted fields may hold commas, quotes and newlines). Throws on malformed input.
+/// RFC 4180 records (quoted fields may hold commas, quotes and newlines). Throws on malformed
+/// input.
 inline std::vector<std::vector<std::string>> parse_csv(const std::string &text) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
@@ -69,7 +70,8 @@ inline std::vector<std::pair<std::string, json_value>> parse_json_object(const s
   };
   auto expect = [&](char c) {
     ws();
-    if (i >= s.size() || s[i] != c) throw std::runtime_error(std::string("json: expected ") + c + " at " + std::to_string(i));
+    if (i >= s.size() || s[i] != c)
+      throw std::runtime_error(std::string("json: expected ") + c + " at " + std::to_string(i));
     ++i;
   };
   auto string = [&] {
@@ -79,7 +81,8 @@ inline std::vector<std::pair<std::string, json_value>> parse_json_object(const s
       if (i >= s.size()) throw std::runtime_error("json: unterminated string");
       char c = s[i++];
       if (c == '"') break;
-      if (static_cast<unsigned char>(c) < 0x20) throw std::runtime_error("json: control character in string");
+      if (static_cast<unsigned char>(c) < 0x20)
+        throw std::runtime_error("json: control character in string");
       if (c != '\\') {
         out += c;
         continue;

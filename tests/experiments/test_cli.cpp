@@ -25,8 +25,10 @@ TEST(LabCli, UnknownFlagExits2WithAMessage) {
 }
 
 TEST(LabCli, BadValuesExit2) {
-  for (const char *args : {"indirection --reps 0", "indirection --reps x", "cow --placement nowhere", "threads --threads",
-                           "ipc --format xml", "alloc --backend tcmalloc", "freeze --working-set 12Q", "cow --quick=1"}) {
+  for (const char *args :
+       {"indirection --reps 0", "indirection --reps x", "cow --placement nowhere",
+        "threads --threads", "ipc --format xml", "alloc --backend tcmalloc",
+        "freeze --working-set 12Q", "cow --quick=1"}) {
     auto r = test::run(kBin + " " + args);
     EXPECT_EQ(r.status, 2) << args;
     EXPECT_FALSE(r.err.empty()) << args;
@@ -44,7 +46,8 @@ TEST(LabCli, HelpAndListNameEverySubcommand) {
   auto list = test::run(kBin + " list");
   ASSERT_EQ(help.status, 0);
   ASSERT_EQ(list.status, 0);
-  for (const char *s : {"indirection", "freeze", "threads", "aliasing", "cow", "ipc", "alloc", "all"})
+  for (const char *s :
+       {"indirection", "freeze", "threads", "aliasing", "cow", "ipc", "alloc", "all"})
     EXPECT_NE(help.out.find(s), std::string::npos) << s;
   for (const char *s : {"indirection", "freeze", "threads", "aliasing", "cow", "ipc", "alloc"})
     EXPECT_NE(list.out.find(std::string(s) + "\t"), std::string::npos) << s;
@@ -59,7 +62,8 @@ struct tiny {
 
 // Tiny configurations: a few seconds each even under sanitizers.
 const tiny kTiny[] = {
-    {"indirection", "--working-set 16K --placement inline,shared,padded --handle pointer,index --callgrind off"},
+    {"indirection",
+     "--working-set 16K --placement inline,shared,padded --handle pointer,index --callgrind off"},
     {"freeze", "--working-set 16K --placement inline,thread --handle pointer"},
     {"threads", "--threads 1,2 --objects 256 --placement inline,shared,thread --callgrind off"},
     {"aliasing", "--objects 256 --callgrind off"},
@@ -76,14 +80,17 @@ void check_rows(const std::string &sub, const std::vector<std::vector<std::strin
   ASSERT_GE(rows.size(), 2u) << "no rows";
   ASSERT_EQ(rows[0], schema_columns());
   const auto &cols = rows[0];
-  auto idx = [&](const std::string &c) { return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin()); };
+  auto idx = [&](const std::string &c) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin());
+  };
   std::size_t medians = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const auto &r = rows[i];
     ASSERT_EQ(r.size(), cols.size()) << "row " << i;
     EXPECT_EQ(r[idx("experiment")], sub);
     EXPECT_EQ(r[idx("schema")], std::to_string(kSchemaVersion));
-    for (const auto &e : environment_columns()) EXPECT_FALSE(r[idx(e)].empty()) << e << " empty in row " << i;
+    for (const auto &e : environment_columns())
+      EXPECT_FALSE(r[idx(e)].empty()) << e << " empty in row " << i;
     EXPECT_FALSE(r[idx("metric")].empty());
     EXPECT_FALSE(r[idx("unit")].empty());
     const std::string &stat = r[idx("stat")], &value = r[idx("value")];
@@ -125,7 +132,9 @@ TEST_P(LabSubcommand, TinyRunGivesWellFormedRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, LabSubcommand, ::testing::ValuesIn(kTiny),
-                         [](const ::testing::TestParamInfo<tiny> &i) { return std::string(i.param.sub); });
+                         [](const ::testing::TestParamInfo<tiny> &i) {
+                           return std::string(i.param.sub);
+                         });
 
 // The simulated rows (harness/simulate.hpp): rcalab runs itself under callgrind and writes
 // instructions, misses and the cycle estimate per operation for every simulated layout.
@@ -134,13 +143,17 @@ TEST(LabCli, SimulatedRowsUnderCallgrind) {
   GTEST_SKIP() << "a sanitizer build cannot run under valgrind";
 #endif
   if (test::run("command -v valgrind").status != 0) GTEST_SKIP() << "valgrind not installed";
-  auto r = test::run(kBin + " indirection --callgrind on --working-set 16K --placement inline,shared --handle pointer "
-                            "--reps 1 --warmup 0 --ops 64k --out - --format csv");
+  auto r = test::run(
+      kBin +
+      " indirection --callgrind on --working-set 16K --placement inline,shared --handle pointer "
+      "--reps 1 --warmup 0 --ops 64k --out - --format csv");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto rows = test::parse_csv(r.out);
   ASSERT_GE(rows.size(), 2u);
   const auto &cols = rows[0];
-  auto idx = [&](const std::string &c) { return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin()); };
+  auto idx = [&](const std::string &c) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin());
+  };
   std::map<std::string, int> seen;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const std::string &metric = rows[i][idx("metric")];
@@ -148,12 +161,14 @@ TEST(LabCli, SimulatedRowsUnderCallgrind) {
     ++seen[metric];
     EXPECT_EQ(rows[i][idx("method")], kSimMethod);
     const double v = std::stod(rows[i][idx("value")]);
-    if (metric == "sim_instructions_per_op") EXPECT_GT(v, 1.0) << "an incref or decref is several instructions";
+    if (metric == "sim_instructions_per_op")
+      EXPECT_GT(v, 1.0) << "an incref or decref is several instructions";
     if (metric == "sim_cycles_per_op") EXPECT_GE(v, 1.0);
     EXPECT_GE(v, 0.0);
   }
   // inline and shared/ptr, sequential and random: four series per metric.
-  for (const char *m : {"sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op", "sim_cycles_per_op"})
+  for (const char *m : {"sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op",
+                        "sim_cycles_per_op"})
     EXPECT_EQ(seen[m], 4) << m;
 }
 
@@ -161,7 +176,9 @@ TEST(LabCli, OutFolderGetsFilesPerExperimentAndEnvironment) {
   char tmpl[] = "/tmp/rcalab-test-dir-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  auto r = test::run(kBin + " freeze --reps 1 --warmup 0 --ops 64k --working-set 16K --placement inline --out " + dir);
+  auto r = test::run(
+      kBin + " freeze --reps 1 --warmup 0 --ops 64k --working-set 16K --placement inline --out " +
+      dir);
   EXPECT_EQ(r.status, 0) << r.err;
   for (const char *f : {"/freeze.csv", "/freeze.jsonl", "/environment.json"}) {
     std::ifstream in(dir + f);

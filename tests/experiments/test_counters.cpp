@@ -41,7 +41,8 @@ TEST(LabCounters, RefusedEventsReadAsUnavailable) {
 
 TEST(LabCounters, TaskClockCountsWork) {
   counter_group g(true);
-  if (!g.available(event::task_clock_ns)) GTEST_SKIP() << "task-clock refused: " << g.why(event::task_clock_ns);
+  if (!g.available(event::task_clock_ns))
+    GTEST_SKIP() << "task-clock refused: " << g.why(event::task_clock_ns);
   g.start();
   volatile double x = 0;
   for (int i = 0; i < 2000000; ++i) x = x + i;
@@ -67,7 +68,9 @@ TEST(LabCounters, UnavailableCountersAreNAInRowsNotZero) {
   auto rows = test::parse_csv(csv.str());
   ASSERT_EQ(rows.size(), 1u + 4u);  // header, 3 raw, 1 median
   const auto &cols = rows[0];
-  auto col = [&](const char *name) { return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin()); };
+  auto col = [&](const char *name) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
+  };
   for (std::size_t r = 1; r < rows.size(); ++r) {
     EXPECT_EQ(rows[r][col("instructions")], "") << "row " << r;
     EXPECT_EQ(rows[r][col("task_clock_ns")], "100") << "row " << r;
@@ -83,7 +86,6 @@ TEST(LabCounters, UnavailableCountersAreNAInRowsNotZero) {
   }
   EXPECT_EQ(n, 4);
 }
-
 
 // The bootstrap interval of a ratio of medians (rows' ci_lo, ci_hi) on data whose answer is known.
 TEST(LabBootstrap, ConstantSeriesGiveTheExactRatio) {

@@ -14,7 +14,8 @@ namespace {
 
 struct region {
   explicit region(std::size_t pages) : bytes(pages * page_size()) {
-    p = static_cast<char *>(mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    p = static_cast<char *>(
+        mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     if (p == MAP_FAILED) throw std::runtime_error("mmap");
     std::memset(p, 1, bytes);  // present in the parent before fork
   }
@@ -38,7 +39,8 @@ TEST_P(LabPages, SyntheticHeapAttributesPagesExactly) {
     volatile char sink = 0;
     for (std::size_t i = 0; i < objects.bytes; i += ps) sink = sink + objects.p[i];  // read all
     for (std::size_t i = 0; i < refcounts.bytes; i += ps) sink = sink + refcounts.p[i];
-    for (int i = 0; i < k; ++i) objects.p[static_cast<std::size_t>(3 * i + 1) * ps + 17] = 2;  // spread out
+    for (int i = 0; i < k; ++i)
+      objects.p[static_cast<std::size_t>(3 * i + 1) * ps + 17] = 2;  // spread out
     for (int i = 0; i < m; ++i) refcounts.p[static_cast<std::size_t>(2 * i) * ps] = 2;
   });
   EXPECT_EQ(r.object_pages, 40u);
@@ -48,7 +50,9 @@ TEST_P(LabPages, SyntheticHeapAttributesPagesExactly) {
   EXPECT_EQ(r.refcount_private, static_cast<std::uint64_t>(m));
 }
 
-INSTANTIATE_TEST_SUITE_P(Counts, LabPages, ::testing::Values(std::pair{0, 0}, std::pair{5, 3}, std::pair{13, 0}, std::pair{0, 11}, std::pair{1, 12}));
+INSTANTIATE_TEST_SUITE_P(Counts, LabPages,
+                         ::testing::Values(std::pair{0, 0}, std::pair{5, 3}, std::pair{13, 0},
+                                           std::pair{0, 11}, std::pair{1, 12}));
 
 // With a real heap: increfs in the child dirty exactly the refcount pages holding the touched
 // slots (shared placement) and no object page.
@@ -58,10 +62,12 @@ TEST(LabPagesHeap, SharedSlotsDirtyOnlyRefcountPages) {
   const std::size_t touched = 700;
   std::set<std::uintptr_t> slot_pages;
   for (std::size_t i = 0; i < touched; ++i)
-    slot_pages.insert(reinterpret_cast<std::uintptr_t>(pop.heap.slot_of(pop.objs[i])) / page_size());
+    slot_pages.insert(reinterpret_cast<std::uintptr_t>(pop.heap.slot_of(pop.objs[i])) /
+                      page_size());
   page_report r = account_writes(pop.object_pages(), pop.refcount_pages(), [&] {
     for (std::size_t i = 0; i < touched; ++i) {
-      auto *s = slot_of<std::uint32_t, rca::rc::pointer_handle<std::uint32_t>>(pop.objs[i], nullptr);
+      auto *s =
+          slot_of<std::uint32_t, rca::rc::pointer_handle<std::uint32_t>>(pop.objs[i], nullptr);
       plain_rc<std::uint32_t>::incref(s);
     }
   });
@@ -73,9 +79,11 @@ TEST(LabPagesHeap, InlineCountsDirtyTheObjectPages) {
   layout l{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32};
   population pop(l, 2048, 64);
   std::set<std::uintptr_t> pages;
-  for (std::size_t i = 0; i < 300; ++i) pages.insert(reinterpret_cast<std::uintptr_t>(pop.objs[i]) / page_size());
+  for (std::size_t i = 0; i < 300; ++i)
+    pages.insert(reinterpret_cast<std::uintptr_t>(pop.objs[i]) / page_size());
   page_report r = account_writes(pop.object_pages(), pop.refcount_pages(), [&] {
-    for (std::size_t i = 0; i < 300; ++i) plain_rc<std::uint32_t>::incref(static_cast<std::uint32_t *>(pop.objs[i]));
+    for (std::size_t i = 0; i < 300; ++i)
+      plain_rc<std::uint32_t>::incref(static_cast<std::uint32_t *>(pop.objs[i]));
   });
   EXPECT_EQ(r.object_private, pages.size());
   EXPECT_EQ(r.refcount_private, 0u);

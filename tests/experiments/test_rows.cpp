@@ -17,19 +17,25 @@ TEST(LabRows, UnknownColumnIsRefused) {
 
 TEST(LabRows, EnvironmentColumnsArePartOfTheSchema) {
   const auto &s = schema_columns();
-  for (const auto &c : environment_columns()) EXPECT_NE(std::find(s.begin(), s.end(), c), s.end()) << c;
-  for (const char *c : {"experiment", "placement", "semantics", "backend", "rep", "value", "unit", "params", "method"})
+  for (const auto &c : environment_columns())
+    EXPECT_NE(std::find(s.begin(), s.end(), c), s.end()) << c;
+  for (const char *c : {"experiment", "placement", "semantics", "backend", "rep", "value", "unit",
+                        "params", "method"})
     EXPECT_NE(std::find(s.begin(), s.end(), c), s.end()) << c;
 }
 
 TEST(LabRows, CsvAndJsonRoundTripWithEveryEnvironmentField) {
   environment env = collect_environment("unit-test", false);
-  for (const auto &[k, v] : env.fields) EXPECT_FALSE(v.empty()) << "environment field " << k << " is empty";
+  for (const auto &[k, v] : env.fields)
+    EXPECT_FALSE(v.empty()) << "environment field " << k << " is empty";
   ASSERT_EQ(env.fields.size(), environment_columns().size());
 
   row r;
   env.apply(r);
-  r.set("experiment", "unit").set("variant", "a,b \"quoted\"\nnext").set("value", 2.5).set("objects", 1000000);
+  r.set("experiment", "unit")
+      .set("variant", "a,b \"quoted\"\nnext")
+      .set("value", 2.5)
+      .set("objects", 1000000);
   r.param("k", "v").param("n", 3.0);
   std::ostringstream csv, json;
   sink cs(csv, format::csv), js(json, format::json);
@@ -41,7 +47,9 @@ TEST(LabRows, CsvAndJsonRoundTripWithEveryEnvironmentField) {
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], schema_columns());
   const auto &cols = rows[0];
-  auto at = [&](const std::string &c) { return rows[1][static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin())]; };
+  auto at = [&](const std::string &c) {
+    return rows[1][static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin())];
+  };
   ASSERT_EQ(rows[1].size(), cols.size());
   EXPECT_EQ(at("variant"), "a,b \"quoted\"\nnext");
   EXPECT_EQ(at("value"), "2.5");
@@ -79,7 +87,8 @@ namespace {
 // --scratch; anywhere else, and from a clean revision, rows are written.
 TEST(PaperRows, DirtyRevisionIsRefusedUnderPapersResultsOnly) {
   const std::string src = "/tmp/rca-src";
-  const std::string why = paper_rows_refusal(src + "/papers/results/box", src, "0123456789ab-dirty", false);
+  const std::string why =
+      paper_rows_refusal(src + "/papers/results/box", src, "0123456789ab-dirty", false);
   EXPECT_NE(why.find("refusing to write rows for the paper"), std::string::npos) << why;
   EXPECT_NE(why.find("0123456789ab-dirty"), std::string::npos) << why;
   EXPECT_NE(why.find("--scratch"), std::string::npos) << why;

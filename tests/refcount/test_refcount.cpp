@@ -20,9 +20,12 @@ class CounterTest : public ::testing::Test {};
 using Counters = ::testing::Types<
     counter<std::uint32_t, false, true, true, true>, counter<std::uint32_t, true, true, true, true>,
     counter<std::uint64_t, false, true, true, true>, counter<std::uint64_t, true, true, true, true>,
-    counter<std::uint32_t, false, true, false, true>, counter<std::uint32_t, true, true, false, true>,
-    counter<std::uint32_t, false, false, true, true>, counter<std::uint32_t, true, false, true, true>,
-    counter<std::uint64_t, false, false, true, true>, counter<std::uint64_t, true, false, true, true>>;
+    counter<std::uint32_t, false, true, false, true>,
+    counter<std::uint32_t, true, true, false, true>,
+    counter<std::uint32_t, false, false, true, true>,
+    counter<std::uint32_t, true, false, true, true>,
+    counter<std::uint64_t, false, false, true, true>,
+    counter<std::uint64_t, true, false, true, true>>;
 TYPED_TEST_SUITE(CounterTest, Counters);
 
 TYPED_TEST(CounterTest, ArithmeticAndZeroDetection) {
@@ -60,7 +63,8 @@ class FreezeCheckCounterTest : public ::testing::Test {};
 using FreezeCheckCounters = ::testing::Types<
     counter<std::uint32_t, false, true, true, true>, counter<std::uint32_t, true, true, true, true>,
     counter<std::uint64_t, false, true, true, true>, counter<std::uint64_t, true, true, true, true>,
-    counter<std::uint32_t, false, true, false, true>, counter<std::uint64_t, true, true, false, false>>;
+    counter<std::uint32_t, false, true, false, true>,
+    counter<std::uint64_t, true, true, false, false>>;
 TYPED_TEST_SUITE(FreezeCheckCounterTest, FreezeCheckCounters);
 
 TYPED_TEST(FreezeCheckCounterTest, OverflowSaturatesToFrozenAndStaysFrozen) {
@@ -112,7 +116,7 @@ TEST(CounterAtomic, RacingUpdatesOnAFrozenCountStayFrozen) {
 TEST(CounterUnchecked, DecrefOfZeroLeaksInsteadOfFreeingTwice) {
   using C = plain<std::uint32_t, true, true, false>;
   std::uint32_t s = 0;
-  EXPECT_FALSE(C::decref(&s));      // not "reached zero" again
+  EXPECT_FALSE(C::decref(&s));             // not "reached zero" again
   EXPECT_TRUE(C::is_frozen(C::load(&s)));  // wrapped into the frozen range: sticky
 }
 

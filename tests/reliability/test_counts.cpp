@@ -66,13 +66,12 @@ TEST(Overflow, StickyInEverySemanticsFromC) {
 // The same through the C++ templates, unchecked ones included (test_refcount covers the rest).
 template <class C>
 class OverflowCounter : public testing::Test {};
-using Counters = testing::Types<
-    rca::rc::counter<std::uint32_t, false, true, true, false>,
-    rca::rc::counter<std::uint32_t, true, true, true, false>,
-    rca::rc::counter<std::uint32_t, true, true, false, false>,
-    rca::rc::counter<std::uint64_t, false, true, true, false>,
-    rca::rc::counter<std::uint64_t, false, true, false, false>,
-    rca::rc::counter<std::uint64_t, true, true, true, true>>;
+using Counters = testing::Types<rca::rc::counter<std::uint32_t, false, true, true, false>,
+                                rca::rc::counter<std::uint32_t, true, true, true, false>,
+                                rca::rc::counter<std::uint32_t, true, true, false, false>,
+                                rca::rc::counter<std::uint64_t, false, true, true, false>,
+                                rca::rc::counter<std::uint64_t, false, true, false, false>,
+                                rca::rc::counter<std::uint64_t, true, true, true, true>>;
 TYPED_TEST_SUITE(OverflowCounter, Counters);
 
 TYPED_TEST(OverflowCounter, StickyFromCxx) {
@@ -158,7 +157,8 @@ TEST_P(HeapCounts, OverflowIsFrozenAndSurvivesFreezeAndThaw) {
   rca_obj_incref(heap_, o);
   const std::uint64_t overflowed = rca_obj_count(heap_, o);
   EXPECT_EQ(overflowed, top());
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(rca_obj_release(heap_, o), 0) << "a frozen object is never freed";
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(rca_obj_release(heap_, o), 0) << "a frozen object is never freed";
   EXPECT_EQ(rca_obj_count(heap_, o), overflowed);
 
   // The heap-wide freeze skips a count that is already frozen, and thaw restores only what

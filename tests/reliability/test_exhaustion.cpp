@@ -121,7 +121,8 @@ TEST_P(Exhaustion, FullArenaSaysENOMEMLeaksNothingAndRecovers) {
     EXPECT_EQ(st.live_objects, 0u);
     EXPECT_EQ(st.live_slots, 0u);
     EXPECT_EQ(st.object_bytes, 0u);
-    EXPECT_LE(st.refcount_pages, 1u) << "cycle " << cycle << ": pages kept after everything was freed";
+    EXPECT_LE(st.refcount_pages, 1u)
+        << "cycle " << cycle << ": pages kept after everything was freed";
   }
   rca_heap_destroy(h);
 }

@@ -138,15 +138,17 @@ void mutate(rca_heap_t *heap, mutator *m, unsigned id) {
   }
 }
 
-void tally(void *, std::size_t, std::size_t live, void *arg) { *static_cast<std::size_t *>(arg) += live; }
+void tally(void *, std::size_t, std::size_t live, void *arg) {
+  *static_cast<std::size_t *>(arg) += live;
+}
 
 // In the child: no gtest (its state belongs to the parent); a failed check exits with its line.
-#define CHILD_CHECK(c)                                                                        \
-  do {                                                                                        \
-    if (!(c)) {                                                                               \
-      std::fprintf(stderr, "fork child: check failed at line %d: %s\n", __LINE__, #c);        \
-      _exit(1);                                                                               \
-    }                                                                                         \
+#define CHILD_CHECK(c)                                                                             \
+  do {                                                                                             \
+    if (!(c)) {                                                                                    \
+      std::fprintf(stderr, "fork child: check failed at line %d: %s\n", __LINE__, #c);             \
+      _exit(1);                                                                                    \
+    }                                                                                              \
   } while (0)
 
 // The child's work: the heap is exactly the parent's at the fork, and fully usable.
@@ -174,7 +176,8 @@ void tally(void *, std::size_t, std::size_t live, void *arg) { *static_cast<std:
     std::size_t page_live = 0;
     rca_heap_visit_pages(heap, tally, &page_live);
     const rca_placement_t p = rca_heap_config(heap)->placement;
-    if (p != RCA_PLACEMENT_INLINE && p != RCA_PLACEMENT_EMBEDDED) CHILD_CHECK(page_live == st.live_slots);
+    if (p != RCA_PLACEMENT_INLINE && p != RCA_PLACEMENT_EMBEDDED)
+      CHILD_CHECK(page_live == st.live_slots);
   }
   for (const obj_rec &o : mine) {
     CHILD_CHECK(rca_obj_count(heap, o.obj) == o.count);
@@ -252,7 +255,8 @@ void run(const fork_config &p, bool gated, int forks) {
   } stopper{w};
   for (unsigned i = 0; i < 3; ++i)
     w.mutators[i]->thread = std::thread(mutate, w.heap, w.mutators[i], i + 1);
-  while (g_running.load() < w.mutators.size()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  while (g_running.load() < w.mutators.size())
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
 
   for (int f = 0; f < forks; ++f) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the mutators get going
@@ -261,11 +265,10 @@ void run(const fork_config &p, bool gated, int forks) {
     if (pid == 0) child_main(w, mine, gated);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status)) << "fork " << f << ": child killed by signal "
-                                   << (WIFSIGNALED(status) ? WTERMSIG(status) : 0)
-                                   << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
-                                           ? " (SIGALRM: deadlocked)"
-                                           : "");
+    ASSERT_TRUE(WIFEXITED(status))
+        << "fork " << f << ": child killed by signal "
+        << (WIFSIGNALED(status) ? WTERMSIG(status) : 0)
+        << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? " (SIGALRM: deadlocked)" : "");
     ASSERT_EQ(WEXITSTATUS(status), 0) << "fork " << f << ": a check failed in the child";
   }
 
@@ -310,7 +313,8 @@ TEST_P(ForkSafety, ForkAnywhereNeverDeadlocks) {
   // mutator inside malloc (or creating a sync object) at the fork leaves the child spinning for
   // ever in __tsan::DenseSlabAlloc<MBlock>::Refill under the next malloc (gdb on hung children,
   // 2 of 10 runs on a loaded machine, and once in CI; rca is not on that stack).
-  GTEST_SKIP() << "the TSan runtime's metadata allocator is not fork-safe with other threads in malloc";
+  GTEST_SKIP()
+      << "the TSan runtime's metadata allocator is not fork-safe with other threads in malloc";
 #endif
   // Unsanitized forks are cheap: take many, since each lands at another random point (a torn page
   // of a thread caught mid-allocation is what this test exists to meet).

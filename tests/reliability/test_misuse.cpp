@@ -45,8 +45,9 @@ bool has_pages(rca_placement_t p) {
 // What a zero-count message names: the slot, its index and its heap when the count lives in
 // refcount pages; the count's address (the object's, or 8 bytes into it) when inline/embedded.
 std::string count_named(const misuse_config &p) {
-  const std::string heap = std::string("heap #[0-9]+ \\(") + rca_placement_name(p.placement) + ", " +
-                           rca_handle_name(p.handle) + ", " + std::to_string(p.slot_bits) + "-bit";
+  const std::string heap = std::string("heap #[0-9]+ \\(") + rca_placement_name(p.placement) +
+                           ", " + rca_handle_name(p.handle) + ", " + std::to_string(p.slot_bits) +
+                           "-bit";
   return has_pages(p.placement) ? "slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " + heap
                                 : std::string("count at 0x[0-9a-f]+");
 }
@@ -160,7 +161,8 @@ TEST_P(ArenaMisuseDeathTest, BareSlotFreedTwice) {
           rca_slot_free(h, s);
           (void)keep;
         },
-        "rca: rca_slot_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " + heap_named(p));
+        "rca: rca_slot_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " +
+            heap_named(p));
   }
 }
 
@@ -194,7 +196,8 @@ TEST_P(ArenaMisuseDeathTest, BareSlotOfAnotherHeap) {
           rca_slot_alloc(a, nullptr);
           rca_slot_free(b, s);
         },
-        "rca: rca_slot_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " + heap_named(p));
+        "rca: rca_slot_free: double free of slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " +
+            heap_named(p));
   }
 }
 
@@ -250,15 +253,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 template <class C>
 class CheckedCounterDeathTest : public testing::Test {};
-using CheckedCounters = testing::Types<
-    rca::rc::counter<std::uint32_t, false, true, true, true>,
-    rca::rc::counter<std::uint32_t, true, true, false, true>,
-    rca::rc::counter<std::uint32_t, false, false, false, true>,
-    rca::rc::counter<std::uint32_t, true, false, true, true>,
-    rca::rc::counter<std::uint64_t, false, true, false, true>,
-    rca::rc::counter<std::uint64_t, true, true, true, true>,
-    rca::rc::counter<std::uint64_t, false, false, true, true>,
-    rca::rc::counter<std::uint64_t, true, false, false, true>>;
+using CheckedCounters = testing::Types<rca::rc::counter<std::uint32_t, false, true, true, true>,
+                                       rca::rc::counter<std::uint32_t, true, true, false, true>,
+                                       rca::rc::counter<std::uint32_t, false, false, false, true>,
+                                       rca::rc::counter<std::uint32_t, true, false, true, true>,
+                                       rca::rc::counter<std::uint64_t, false, true, false, true>,
+                                       rca::rc::counter<std::uint64_t, true, true, true, true>,
+                                       rca::rc::counter<std::uint64_t, false, false, true, true>,
+                                       rca::rc::counter<std::uint64_t, true, false, false, true>>;
 TYPED_TEST_SUITE(CheckedCounterDeathTest, CheckedCounters);
 
 TYPED_TEST(CheckedCounterDeathTest, ZeroCountMisuseAborts) {
@@ -267,7 +269,8 @@ TYPED_TEST(CheckedCounterDeathTest, ZeroCountMisuseAborts) {
   EXPECT_TRUE(C::decref(&s));
   // The count is not in any heap: the message names its address.
   EXPECT_DEATH(C::decref(&s), "rca: decref below zero: count at 0x[0-9a-f]+");
-  EXPECT_DEATH(C::incref(&s), "rca: incref of a count of zero \\(use after free\\?\\): count at 0x[0-9a-f]+");
+  EXPECT_DEATH(C::incref(&s),
+               "rca: incref of a count of zero \\(use after free\\?\\): count at 0x[0-9a-f]+");
 }
 
 // ---- what unchecked heaps do (documented in RELIABILITY.md) -------------------------------------
@@ -308,7 +311,8 @@ TEST(UncheckedHeap, ForeignPointerWithoutRegistryIsReadAsAnObject) {
 
 // ---- release defaults (checks off, no registry for arena placements): issue 10 ------------------
 
-rca_heap_t *make_default(rca_placement_t placement, rca_handle_kind_t handle, rca_backend_t backend) {
+rca_heap_t *make_default(rca_placement_t placement, rca_handle_kind_t handle,
+                         rca_backend_t backend) {
   rca_config_t c;
   rca_config_init(&c);
   c.placement = placement;
@@ -389,7 +393,10 @@ TEST_P(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectAreCaught) {
           if (op == 1) rca_obj_decref(h, a);
           if (op == 2) (void)rca_obj_count(h, a);
         },
-        std::string("rca: ") + (op == 0 ? "rca_obj_incref" : op == 1 ? "rca_obj_decref" : "rca_obj_count") +
+        std::string("rca: ") +
+            (op == 0   ? "rca_obj_incref"
+             : op == 1 ? "rca_obj_decref"
+                       : "rca_obj_count") +
             ": 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .*\\(its slot is free");
 }
 
@@ -425,14 +432,16 @@ TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
       "32-bit, system\\) \\(double free, or a pointer from elsewhere\\)";
   EXPECT_DEATH(
       {
-        rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *h =
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
         alignas(8) static std::uint64_t garbage = 7;
         rca_slot_free(h, reinterpret_cast<rca_handle_t>(&garbage));
       },
       msg);
   EXPECT_DEATH(
       {
-        rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *h =
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
         alignas(8) static std::uint64_t mine = 0;
         rca_handle_t s = rca_slot_alloc(h, &mine);
         rca_slot_free(h, s);
@@ -441,8 +450,10 @@ TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
       msg);
   EXPECT_DEATH(
       {
-        rca_heap_t *a = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
-        rca_heap_t *b = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *a =
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *b =
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
         alignas(8) static std::uint64_t theirs = 0;
         rca_slot_free(b, rca_slot_alloc(a, &theirs));
       },
@@ -496,7 +507,8 @@ TEST(DestroyedHeapDeathTest, UseOfADestroyedHeapIsCaught) {
       },
       std::string("rca: rca_heap_stats: 0x[0-9a-f]+ ") + msg);
   EXPECT_DEATH(rca_heap_destroy(dead()), std::string("rca: rca_heap_destroy: 0x[0-9a-f]+ ") + msg);
-  EXPECT_DEATH(rca_slot_alloc(dead(), nullptr), std::string("rca: rca_slot_alloc: 0x[0-9a-f]+ ") + msg);
+  EXPECT_DEATH(rca_slot_alloc(dead(), nullptr),
+               std::string("rca: rca_slot_alloc: 0x[0-9a-f]+ ") + msg);
 }
 
 TEST(DestroyedHeap, ANewHeapNeverTakesTheAddressOfARecentlyDestroyedOne) {

@@ -3,8 +3,8 @@
 // saw matched what it had done, and the arena is back to the pages it held at the start.
 //
 // Size: 4 threads at a time, 16 in all, 40000 operations each, per configuration (well under a
-// second in release, seconds under asan/tsan). RCA_STRESS_SCALE=N multiplies the operations per thread
-// and the number of threads started (a long run: RCA_STRESS_SCALE=50).
+// second in release, seconds under asan/tsan). RCA_STRESS_SCALE=N multiplies the operations per
+// thread and the number of threads started (a long run: RCA_STRESS_SCALE=50).
 #include <rca/rca.h>
 
 #include <gtest/gtest.h>
@@ -50,8 +50,8 @@ struct item {
 struct shared_state {
   rca_heap_t *heap;
   std::mutex mailbox_lock;
-  std::deque<item> mailbox;           // objects handed from thread to thread
-  std::vector<void *> hot;            // objects every thread increfs and decrefs at once
+  std::deque<item> mailbox;  // objects handed from thread to thread
+  std::vector<void *> hot;   // objects every thread increfs and decrefs at once
   std::atomic<std::uint64_t> ops{0}, allocs{0}, frees{0}, cross_frees{0}, handovers{0};
   std::atomic<unsigned> failures{0};  // checks failed inside threads (reported by the test)
 };
@@ -221,8 +221,8 @@ TEST_P(Stress, ThreadsComeAndGoNothingLost) {
   EXPECT_EQ(st.objects_allocated, st.objects_freed);
   EXPECT_EQ(st.objects_allocated - st0.objects_allocated, s.allocs.load() + s.hot.size());
   EXPECT_EQ(st.object_bytes, 0u);
-  EXPECT_EQ(st.refcount_pages, st0.refcount_pages) << "refcount pages leaked (peak "
-                                                   << st.refcount_pages_peak << ")";
+  EXPECT_EQ(st.refcount_pages, st0.refcount_pages)
+      << "refcount pages leaked (peak " << st.refcount_pages_peak << ")";
   page_tally t;
   rca_heap_visit_pages(heap, tally, &t);
   EXPECT_EQ(t.live, 0u);

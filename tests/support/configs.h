@@ -50,8 +50,8 @@ inline std::vector<heap_case> all_cases() {
       for (unsigned bits : {32u, 64u}) {
         auto pl = static_cast<rca_placement_t>(p);
         auto hk = static_cast<rca_handle_kind_t>(h);
-        if (pl == RCA_PLACEMENT_INLINE && hk == RCA_HANDLE_INDEX) continue;     // no handle
-        if (pl == RCA_PLACEMENT_EMBEDDED && hk == RCA_HANDLE_INDEX) continue;   // pointer only
+        if (pl == RCA_PLACEMENT_INLINE && hk == RCA_HANDLE_INDEX) continue;    // no handle
+        if (pl == RCA_PLACEMENT_EMBEDDED && hk == RCA_HANDLE_INDEX) continue;  // pointer only
         if (pl == RCA_PLACEMENT_COMPUTED) {
           if (hk == RCA_HANDLE_INDEX) continue;  // no handle
           for (int a = 0; a < RCA_ADDRESS_COUNT; ++a)
@@ -81,7 +81,8 @@ inline std::vector<heap_case> system_cases() {
 inline std::vector<heap_case> out_of_line_cases() {
   std::vector<heap_case> v;
   for (auto p : {RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED})
-    for (auto h : {RCA_HANDLE_POINTER, RCA_HANDLE_INDEX}) v.push_back({p, h, 32, RCA_BACKEND_SYSTEM});
+    for (auto h : {RCA_HANDLE_POINTER, RCA_HANDLE_INDEX})
+      v.push_back({p, h, 32, RCA_BACKEND_SYSTEM});
   return v;
 }
 

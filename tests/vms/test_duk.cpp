@@ -19,18 +19,23 @@ const std::vector<std::string> kVariants = {RCA_VMS_VARIANTS};
 std::vector<std::string> split_lines(const std::string &text) {
   std::vector<std::string> v;
   std::size_t at = 0;
-  for (std::size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) v.push_back(text.substr(at, nl - at));
+  for (std::size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+    v.push_back(text.substr(at, nl - at));
   if (at < text.size()) v.push_back(text.substr(at));
   return v;
 }
 
-std::string bin(const std::string &variant) { return std::string(RCA_VMS_BIN_DIR) + "/rca-duk-" + variant; }
+std::string bin(const std::string &variant) {
+  return std::string(RCA_VMS_BIN_DIR) + "/rca-duk-" + variant;
+}
 std::string js(const std::string &name) { return std::string(RCA_VMS_JS_DIR) + "/" + name; }
 bool is_inline(const std::string &v) { return v.rfind("inline", 0) == 0; }
 // Computed builds: no count in the header, no slot; counts in refcount pages all the same.
 bool is_computed(const std::string &v) { return v.rfind("computed", 0) == 0; }
 bool has_freeze(const std::string &v) { return v.find("nofreeze") == std::string::npos; }
-bool is_side(const std::string &v) { return v.size() > 5 && v.compare(v.size() - 5, 5, "-side") == 0; }
+bool is_side(const std::string &v) {
+  return v.size() > 5 && v.compare(v.size() - 5, 5, "-side") == 0;
+}
 // Every heap object of a handle build holds a slot for its count, and of the inline side-bits
 // build one for its position; computed builds (no side-bits variant) hold none.
 bool has_slots(const std::string &v) { return (!is_inline(v) && !is_computed(v)) || is_side(v); }
@@ -45,8 +50,9 @@ std::vector<std::string> placements_of(const std::string &v) {
 struct program {
   const char *file, *size;
 };
-const program kPrograms[] = {{"binary_trees.js", "6"}, {"richards.js", "2"}, {"string_build.js", "3000"},
-                             {"sort.js", "3000"},      {"dict.js", "6000"},  {"numeric.js", "1"}};
+const program kPrograms[] = {{"binary_trees.js", "6"},    {"richards.js", "2"},
+                             {"string_build.js", "3000"}, {"sort.js", "3000"},
+                             {"dict.js", "6000"},         {"numeric.js", "1"}};
 
 // The run's accounting lines must say: Duktape's lists == the patch's counter == rca's live slots
 // (handle builds; inline and computed builds have no slots), and zero of both after destroy.
@@ -116,8 +122,8 @@ TEST_P(DukVariant, PreforkReportsEveryWorker) {
   for (bool freeze : {false, true}) {
     if (freeze && !has_freeze(v)) continue;
     SCOPED_TRACE(freeze ? "frozen" : "not frozen");
-    const result r = run(bin(v) + " --prefork 2 " + (freeze ? "--freeze " : "") + js("prefork_setup.js") + " " +
-                         js("prefork_task.js") + " 3000");
+    const result r = run(bin(v) + " --prefork 2 " + (freeze ? "--freeze " : "") +
+                         js("prefork_setup.js") + " " + js("prefork_task.js") + " 3000");
     ASSERT_EQ(r.status, 0) << r.out;
     const auto workers = lines(r.out, "rca-duk worker ");
     ASSERT_EQ(workers.size(), 2u) << r.out;
@@ -178,15 +184,18 @@ TEST_P(DukVariant, PreforkThawsBeforePopAndHoldsTheCollectorOffCheaply) {
   // A task that allocates far more than the collector's trigger allowance (about the live heap):
   // held off by the prevent count alone, every allocation after that would call the collector.
   const std::string churn = ::testing::TempDir() + "rca_vms_churn_" + v + ".js";
-  std::ofstream(churn) << "var s = 0;\nfor (var i = 0; i < 30000; i++) { var o = { a: i, b: [i] }; s += o.b[0]; }\n"
-                          "if (s !== 30000 * 29999 / 2) throw new Error('churn: ' + s);\ns;\n";
-  const result plain = run(bin(v) + " --prefork 1 " + js("prefork_setup.js") + " " + churn + " 2000");
+  std::ofstream(churn)
+      << "var s = 0;\nfor (var i = 0; i < 30000; i++) { var o = { a: i, b: [i] }; s += o.b[0]; }\n"
+         "if (s !== 30000 * 29999 / 2) throw new Error('churn: ' + s);\ns;\n";
+  const result plain =
+      run(bin(v) + " --prefork 1 " + js("prefork_setup.js") + " " + churn + " 2000");
   std::remove(churn.c_str());
   ASSERT_EQ(plain.status, 0) << plain.out;
   const auto wgc = lines(plain.out, "rca-duk worker_gc");
   ASSERT_EQ(wgc.size(), 1u) << plain.out;
   EXPECT_EQ(num(wgc[0], "ms_runs"), 0) << plain.out;
-  EXPECT_EQ(num(wgc[0], "ms_rejected"), 0) << "an allocation took the held-off collector's slow path";
+  EXPECT_EQ(num(wgc[0], "ms_rejected"), 0)
+      << "an allocation took the held-off collector's slow path";
   if (has_freeze(v)) {
     const result unfrozen = run(bin(v) + " --prefork 1 " + scripts);
     ASSERT_EQ(unfrozen.status, 0) << unfrozen.out;
@@ -243,7 +252,8 @@ TEST(DukErrors, UnknownPlacement) {
 
 TEST(DukErrors, PlacementThatDoesNotFitTheBuild) {
   for (const auto &v : kVariants) {
-    const result r = run(bin(v) + " --placement " + (has_slots(v) ? "inline " : "shared ") + js("dict.js"));
+    const result r =
+        run(bin(v) + " --placement " + (has_slots(v) ? "inline " : "shared ") + js("dict.js"));
     EXPECT_EQ(r.status, 2) << v;
     EXPECT_NE(r.out.find("placement"), std::string::npos) << r.out;
   }
@@ -252,12 +262,14 @@ TEST(DukErrors, PlacementThatDoesNotFitTheBuild) {
 TEST(DukErrors, MissingScript) {
   const result r = run(bin(kVariants.front()) + " /nonexistent/dir/missing.js");
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("cannot read script '/nonexistent/dir/missing.js'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cannot read script '/nonexistent/dir/missing.js'"), std::string::npos)
+      << r.out;
 }
 
 TEST(DukErrors, JsExceptionExitsNonZeroWithTheMessage) {
   const std::string path = ::testing::TempDir() + "rca_vms_throw.js";
-  std::ofstream(path) << "var a = [1, 2];\nif (a.length === 2) throw new Error('self-check failed: 42');\n";
+  std::ofstream(path)
+      << "var a = [1, 2];\nif (a.length === 2) throw new Error('self-check failed: 42');\n";
   const result r = run(bin(kVariants.front()) + " " + path);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("JS exception"), std::string::npos) << r.out;
@@ -277,7 +289,8 @@ TEST(DukErrors, SyntaxErrorExitsNonZero) {
 TEST(DukErrors, FreezeNeedsTheFreezeCheck) {
   for (const auto &v : kVariants) {
     if (has_freeze(v)) continue;
-    const result r = run(bin(v) + " --prefork 1 --freeze " + js("prefork_setup.js") + " " + js("prefork_task.js") + " 10");
+    const result r = run(bin(v) + " --prefork 1 --freeze " + js("prefork_setup.js") + " " +
+                         js("prefork_task.js") + " 10");
     EXPECT_EQ(r.status, 2) << v;
     EXPECT_NE(r.out.find("freeze check"), std::string::npos) << r.out;
   }
@@ -295,8 +308,10 @@ TEST(DukErrors, ThreadsWithSideBitsNeedTheThreadPlacement) {
 TEST(DukBackends, ObjectMemoryFromEveryBackend) {
   for (const char *b : {"system", "mimalloc", "jemalloc"}) {
     SCOPED_TRACE(b);
-    const result r = run(bin(any_handle_build()) + " --backend " + b + " " + js("dict.js") + " 2000");
-    if (r.status == 2 && r.out.find("is not available") != std::string::npos) continue;  // not on this machine
+    const result r =
+        run(bin(any_handle_build()) + " --backend " + b + " " + js("dict.js") + " 2000");
+    if (r.status == 2 && r.out.find("is not available") != std::string::npos)
+      continue;  // not on this machine
     ASSERT_EQ(r.status, 0) << r.out;
     EXPECT_EQ(lines(r.out, "rca-duk run").at(0).at("backend"), b);
     for (const auto &a : lines(r.out, "rca-duk accounting")) EXPECT_EQ(a.at("ok"), "1") << r.out;
@@ -340,7 +355,8 @@ TEST(DukSideBits, ForkedFullCollectionLeavesObjectPagesShared) {
 #endif
   const std::string scripts = js("prefork_setup.js") + " " + js("prefork_task.js") + " 20000";
   auto private_pages = [&](const std::string &v, bool gc) {
-    const result r = run(bin(v) + " --prefork 1 --freeze " + (gc ? "--gc-per-task " : "") + scripts);
+    const result r =
+        run(bin(v) + " --prefork 1 --freeze " + (gc ? "--gc-per-task " : "") + scripts);
     EXPECT_EQ(r.status, 0) << r.out;
     const auto w = lines(r.out, "rca-duk worker ");
     EXPECT_EQ(w.size(), 1u) << r.out;
@@ -361,12 +377,13 @@ TEST(DukSideBits, ForkedFullCollectionLeavesObjectPagesShared) {
       // Freed or mutated by the collection itself: the task's garbage (a few objects) and the
       // few thread and heap structures it updates; never the data set.
       EXPECT_LE(with.first - without.first, with.second / 50 + 8)
-          << "a collection made " << with.first << " of " << with.second << " object pages private ("
-          << without.first << " without it)";
+          << "a collection made " << with.first << " of " << with.second
+          << " object pages private (" << without.first << " without it)";
     } else {
       // Header mark bits: the collection writes every page holding an object (a fifth of the
       // shared pages at least; sanitizer builds count their allocator's pages as shared too).
-      EXPECT_GT(with.first - without.first, with.second / 5) << "header mark bits: object pages written";
+      EXPECT_GT(with.first - without.first, with.second / 5)
+          << "header mark bits: object pages written";
     }
   }
   if (!checked) GTEST_SKIP() << "pagemap not readable here";

@@ -31,7 +31,8 @@ TEST(RcaPython, MillionObjectsAllocatedAndFreedWithBalancedStats) {
 }
 
 TEST(RcaPython, PreforkAnchorReportsEveryWorker) {
-  const result r = run(kEnv + kPy + " --prefork 2 " + py("cow_setup.py") + " " + py("cow_task.py") + " 20000");
+  const result r =
+      run(kEnv + kPy + " --prefork 2 " + py("cow_setup.py") + " " + py("cow_task.py") + " 20000");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto ws = lines(r.out, "rca-python worker");
   ASSERT_EQ(ws.size(), 2u) << r.out;
@@ -44,8 +45,8 @@ TEST(RcaPython, PreforkAnchorReportsEveryWorker) {
 }
 
 TEST(RcaPython, PreforkWorkersCollectAndReportTheirMemory) {
-  const result r = run(kEnv + kPy + " --prefork 2 --gc-per-task --tasks 3 " + py("cow_setup.py") + " " +
-                       py("cow_task.py") + " 20000");
+  const result r = run(kEnv + kPy + " --prefork 2 --gc-per-task --tasks 3 " + py("cow_setup.py") +
+                       " " + py("cow_task.py") + " 20000");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto ws = lines(r.out, "rca-python worker ");
   ASSERT_EQ(ws.size(), 2u) << r.out;
@@ -79,7 +80,9 @@ TEST(RcaPython, MissingScriptAndUnknownPlacement) {
   EXPECT_NE(r.out.find("unknown placement 'sideways'"), std::string::npos) << r.out;
 }
 #else
-TEST(RcaPython, NotBuilt) { GTEST_SKIP() << "python3.11-config not found: rca-python is not built"; }
+TEST(RcaPython, NotBuilt) {
+  GTEST_SKIP() << "python3.11-config not found: rca-python is not built";
+}
 #endif
 
 }  // namespace

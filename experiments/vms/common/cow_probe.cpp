@@ -56,7 +56,8 @@ bool read_ranges(cow_probe *p) {
     return false;
   }
   std::size_t len = 0;
-  for (ssize_t n; len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0;) len += std::size_t(n);
+  for (ssize_t n; len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0;)
+    len += std::size_t(n);
   close(fd);
   buf[len] = 0;
   std::size_t bits = 0;
@@ -121,7 +122,8 @@ cow_probe *cow_begin(cow_range rc, cow_range gc, const cow_range *skip, std::siz
   p->entries = static_cast<std::uint64_t *>(map(kChunk * 8));
   p->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (!p->entries || p->pagemap < 0 || !read_ranges(p)) {
-    std::fprintf(stderr, "cow_probe: cannot read /proc/self/maps or pagemap: %s\n", std::strerror(errno));
+    std::fprintf(stderr, "cow_probe: cannot read /proc/self/maps or pagemap: %s\n",
+                 std::strerror(errno));
     if (p->pagemap >= 0) close(p->pagemap);
     munmap(p, sizeof(cow_probe));
     return nullptr;
@@ -146,7 +148,8 @@ std::size_t list_mappings(cow_range *out, std::size_t cap) {
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   std::size_t len = 0, n = 0;
   if (fd >= 0) {
-    for (ssize_t r; len < bytes - 1 && (r = read(fd, buf + len, bytes - 1 - len)) > 0;) len += std::size_t(r);
+    for (ssize_t r; len < bytes - 1 && (r = read(fd, buf + len, bytes - 1 - len)) > 0;)
+      len += std::size_t(r);
     close(fd);
   }
   buf[len] = 0;

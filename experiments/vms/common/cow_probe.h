@@ -22,9 +22,9 @@ struct cow_counts {
   std::size_t obj_private = 0;  // of those, made private (copied) by cow_end
   std::size_t rc_shared = 0;    // the same for refcount pages
   std::size_t rc_private = 0;
-  std::size_t gc_shared = 0;    // the same for GC metadata (a VM's side bitmaps)
+  std::size_t gc_shared = 0;  // the same for GC metadata (a VM's side bitmaps)
   std::size_t gc_private = 0;
-  std::size_t gc_new = 0;       // GC metadata pages first backed after cow_begin (zero-fill, private)
+  std::size_t gc_new = 0;  // GC metadata pages first backed after cow_begin (zero-fill, private)
 };
 
 struct cow_probe;

@@ -69,7 +69,8 @@ memory read_memory(pid_t pid) {
   for (int i = 0; i < tasks && rep.ok; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     rep.ok = task() ? 1 : 0;
-    times[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    times[i] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     rep.tasks = i + 1;
   }
   rep.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -78,8 +79,8 @@ memory read_memory(pid_t pid) {
   std::sort(times, times + rep.tasks);
   rep.task_ms_min = times[0];
   rep.task_ms_max = times[rep.tasks - 1];
-  rep.task_ms_median = rep.tasks % 2 ? times[rep.tasks / 2]
-                                     : (times[rep.tasks / 2 - 1] + times[rep.tasks / 2]) / 2;
+  rep.task_ms_median =
+      rep.tasks % 2 ? times[rep.tasks / 2] : (times[rep.tasks / 2 - 1] + times[rep.tasks / 2]) / 2;
   if (hooks.child_done) hooks.child_done(id);
   std::fflush(stdout);
   rep.have_pages = probe && cow_end(probe, &rep.pages);
@@ -160,30 +161,31 @@ int run_prefork_workers(const char *vm, int workers, const prefork_setup &setup,
     const bool ok = got[w] && rep.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     failed += !ok;
     const cow_counts &p = rep.pages;
-    std::printf("%s worker id=%d ok=%d ms=%.3f tasks=%d task_ms_median=%.3f task_ms_min=%.3f "
-                "task_ms_max=%.3f minflt=%ld",
-                vm, w, ok ? 1 : 0, rep.ms, rep.tasks, rep.task_ms_median, rep.task_ms_min,
-                rep.task_ms_max, rep.minflt);
+    std::printf(
+        "%s worker id=%d ok=%d ms=%.3f tasks=%d task_ms_median=%.3f task_ms_min=%.3f "
+        "task_ms_max=%.3f minflt=%ld",
+        vm, w, ok ? 1 : 0, rep.ms, rep.tasks, rep.task_ms_median, rep.task_ms_min, rep.task_ms_max,
+        rep.minflt);
     if (rep.have_pages)
-      std::printf(" obj_pages_shared=%zu obj_pages_private=%zu rc_pages_shared=%zu "
-                  "rc_pages_private=%zu gc_pages_shared=%zu gc_pages_private=%zu gc_pages_new=%zu "
-                  "obj_private_pct=%.2f rc_private_pct=%.2f gc_private_pct=%.2f "
-                  "heap_private_pct=%.2f\n",
-                  p.obj_shared, p.obj_private, p.rc_shared, p.rc_private, p.gc_shared,
-                  p.gc_private, p.gc_new, pct(p.obj_private, p.obj_shared),
-                  pct(p.rc_private, p.rc_shared), pct(p.gc_private, p.gc_shared),
-                  pct(p.obj_private + p.rc_private + p.gc_private,
-                      p.obj_shared + p.rc_shared + p.gc_shared));
-    else
-      std::printf(" pages=NA\n");
+      std::printf(
+          " obj_pages_shared=%zu obj_pages_private=%zu rc_pages_shared=%zu "
+          "rc_pages_private=%zu gc_pages_shared=%zu gc_pages_private=%zu gc_pages_new=%zu "
+          "obj_private_pct=%.2f rc_private_pct=%.2f gc_private_pct=%.2f "
+          "heap_private_pct=%.2f\n",
+          p.obj_shared, p.obj_private, p.rc_shared, p.rc_private, p.gc_shared, p.gc_private,
+          p.gc_new, pct(p.obj_private, p.obj_shared), pct(p.rc_private, p.rc_shared),
+          pct(p.gc_private, p.gc_shared),
+          pct(p.obj_private + p.rc_private + p.gc_private,
+              p.obj_shared + p.rc_shared + p.gc_shared));
+    else std::printf(" pages=NA\n");
   }
   if (one.rss_kb > 0 && pss >= 0 && uss >= 0)
-    std::printf("%s prefork_memory workers=%d one_rss_kb=%ld parent_rss_kb=%ld parent_pss_kb=%ld "
-                "pss_kb_sum=%ld uss_kb_sum=%ld rss_kb_sum=%ld pss_vs_one_rss=%.3f\n",
-                vm, workers, one.rss_kb, parent.rss_kb, parent.pss_kb, pss, uss, rss,
-                double(pss) / double(one.rss_kb));
-  else
-    std::printf("%s prefork_memory workers=%d memory=NA\n", vm, workers);
+    std::printf(
+        "%s prefork_memory workers=%d one_rss_kb=%ld parent_rss_kb=%ld parent_pss_kb=%ld "
+        "pss_kb_sum=%ld uss_kb_sum=%ld rss_kb_sum=%ld pss_vs_one_rss=%.3f\n",
+        vm, workers, one.rss_kb, parent.rss_kb, parent.pss_kb, pss, uss, rss,
+        double(pss) / double(one.rss_kb));
+  else std::printf("%s prefork_memory workers=%d memory=NA\n", vm, workers);
   std::fflush(stdout);
   return failed;
 }

@@ -29,11 +29,11 @@ struct prefork_hooks {
 };
 
 struct prefork_setup {
-  cow_range rc;                      // rca's refcount arena ({0, 0}: none)
-  cow_range gc;                      // the VM's GC metadata, e.g. side bitmaps ({0, 0}: none)
-  const cow_range *skip = nullptr;   // left out of every count (bookkeeping, not the VM's heap)
+  cow_range rc;                     // rca's refcount arena ({0, 0}: none)
+  cow_range gc;                     // the VM's GC metadata, e.g. side bitmaps ({0, 0}: none)
+  const cow_range *skip = nullptr;  // left out of every count (bookkeeping, not the VM's heap)
   std::size_t nskip = 0;
-  int tasks = 1;                     // tasks per worker (1..4096)
+  int tasks = 1;  // tasks per worker (1..4096)
 };
 
 // Runs `workers` workers; `task` runs `setup.tasks` times in each child and says whether it

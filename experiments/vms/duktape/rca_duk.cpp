@@ -63,15 +63,17 @@ struct options {
 
 [[noreturn]] void usage(const char *msg) {
   if (msg) std::fprintf(stderr, "rca-duk: %s\n", msg);
-  std::fprintf(stderr,
-               "usage: rca-duk [--placement P] [--backend B] [--repeat R] [--no-stats] script.js [args...]\n"
-               "       rca-duk [...] --threads N script.js [args...]\n"
-               "       rca-duk [...] --prefork K [--freeze] [--worker-gc] [--gc-per-task] [--tasks T] setup.js task.js [args...]\n"
-               "  P: inline (inline builds) | shared | thread | padded (handle builds, and where an inline\n"
-               "     side-bits build keeps its positions); env RCA_PLACEMENT\n"
-               "  B: system | mimalloc | jemalloc; env RCA_BACKEND\n"
-               "  this build: %s\n",
-               variant_name());
+  std::fprintf(
+      stderr,
+      "usage: rca-duk [--placement P] [--backend B] [--repeat R] [--no-stats] script.js [args...]\n"
+      "       rca-duk [...] --threads N script.js [args...]\n"
+      "       rca-duk [...] --prefork K [--freeze] [--worker-gc] [--gc-per-task] [--tasks T] "
+      "setup.js task.js [args...]\n"
+      "  P: inline (inline builds) | shared | thread | padded (handle builds, and where an inline\n"
+      "     side-bits build keeps its positions); env RCA_PLACEMENT\n"
+      "  B: system | mimalloc | jemalloc; env RCA_BACKEND\n"
+      "  this build: %s\n",
+      variant_name());
   std::exit(2);
 }
 
@@ -91,8 +93,9 @@ options parse(int argc, char **argv) {
     else if (a == "--no-stats") o.stats = false;
     else cl.unknown();
   }
-  o.scripts = cl.take(o.prefork ? 2 : 1, o.prefork ? "--prefork needs a setup script and a task script"
-                                                   : "no script given");
+  o.scripts =
+      cl.take(o.prefork ? 2 : 1,
+              o.prefork ? "--prefork needs a setup script and a task script" : "no script given");
   o.args = cl.rest();
   if (o.threads && o.prefork) usage("--threads and --prefork do not combine");
   if ((o.freeze || o.worker_gc || o.tasks != 1) && !o.prefork)
@@ -119,7 +122,8 @@ rca_heap_t *make_rca_heap(const options &o) {
     std::exit(2);
   }
   if (!o.placement.empty() && rca_config_set(&cfg, "placement", o.placement.c_str()) != 0) {
-    std::fprintf(stderr, "rca-duk: unknown placement '%s' (inline|shared|thread|padded|computed): %s\n",
+    std::fprintf(stderr,
+                 "rca-duk: unknown placement '%s' (inline|shared|thread|padded|computed): %s\n",
                  o.placement.c_str(), rca_last_error());
     std::exit(2);
   }
@@ -134,9 +138,11 @@ rca_heap_t *make_rca_heap(const options &o) {
   // inline build without side bits can only run inline, a computed build only computed.
   if (mode == 0 && !slots && o.placement.empty() && !std::getenv("RCA_PLACEMENT"))
     cfg.placement = RCA_PLACEMENT_INLINE;
-  if (mode == 3 && o.placement.empty() && !std::getenv("RCA_PLACEMENT")) cfg.placement = RCA_PLACEMENT_COMPUTED;
+  if (mode == 3 && o.placement.empty() && !std::getenv("RCA_PLACEMENT"))
+    cfg.placement = RCA_PLACEMENT_COMPUTED;
   if ((mode == 3) != (cfg.placement == RCA_PLACEMENT_COMPUTED)) {
-    std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (computed builds run computed only)\n",
+    std::fprintf(stderr,
+                 "rca-duk: placement '%s' does not fit %s (computed builds run computed only)\n",
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
   }
@@ -145,7 +151,8 @@ rca_heap_t *make_rca_heap(const options &o) {
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
   }
-  if ((mode != 0 || slots) && (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
+  if ((mode != 0 || slots) &&
+      (cfg.placement == RCA_PLACEMENT_INLINE || cfg.placement == RCA_PLACEMENT_EMBEDDED)) {
     std::fprintf(stderr, "rca-duk: placement '%s' does not fit %s (shared|thread|padded)\n",
                  rca_placement_name(cfg.placement), variant_name());
     std::exit(2);
@@ -154,8 +161,8 @@ rca_heap_t *make_rca_heap(const options &o) {
   // The inline side-bits build keeps a 32-bit slot index for its position.
   cfg.handle = mode == 1 || mode == 3 ? RCA_HANDLE_POINTER : RCA_HANDLE_INDEX;
   if (!rca_backend_available(cfg.backend)) {
-    std::fprintf(stderr, "rca-duk: backend '%s' is not available: %s\n", rca_backend_name(cfg.backend),
-                 rca_last_error());
+    std::fprintf(stderr, "rca-duk: backend '%s' is not available: %s\n",
+                 rca_backend_name(cfg.backend), rca_last_error());
     std::exit(2);
   }
   rca_heap_t *heap = rca_heap_new(&cfg);
@@ -175,17 +182,20 @@ size_t live_slots(rca_heap_t *heap) {
 void print_stats(rca_heap_t *heap) {
   rca_stats_t s;
   rca_heap_stats(heap, &s);
-  std::printf("rca-duk stats live_objects=%zu live_slots=%zu refcount_pages=%zu refcount_pages_peak=%zu "
-              "page_bytes=%zu slot_bytes=%zu object_bytes=%zu arena_reserved=%zu slots_allocated=%" PRIu64
-              " slots_freed=%" PRIu64 "\n",
-              s.live_objects, s.live_slots, s.refcount_pages, s.refcount_pages_peak, s.page_bytes,
-              s.slot_bytes, s.object_bytes, s.arena_reserved, s.slots_allocated, s.slots_freed);
+  std::printf(
+      "rca-duk stats live_objects=%zu live_slots=%zu refcount_pages=%zu refcount_pages_peak=%zu "
+      "page_bytes=%zu slot_bytes=%zu object_bytes=%zu arena_reserved=%zu slots_allocated=%" PRIu64
+      " slots_freed=%" PRIu64 "\n",
+      s.live_objects, s.live_slots, s.refcount_pages, s.refcount_pages_peak, s.page_bytes,
+      s.slot_bytes, s.object_bytes, s.arena_reserved, s.slots_allocated, s.slots_freed);
 }
 
 // ---- Duktape heaps over the rca heap ----------------------------------------------------------
 
 void *hook_alloc(void *ud, duk_size_t n) { return rca_malloc(static_cast<rca_heap_t *>(ud), n); }
-void *hook_realloc(void *ud, void *p, duk_size_t n) { return rca_realloc(static_cast<rca_heap_t *>(ud), p, n); }
+void *hook_realloc(void *ud, void *p, duk_size_t n) {
+  return rca_realloc(static_cast<rca_heap_t *>(ud), p, n);
+}
 void hook_free(void *ud, void *p) { rca_free(static_cast<rca_heap_t *>(ud), p); }
 void hook_fatal(void *, const char *msg) {
   std::fprintf(stderr, "rca-duk: Duktape fatal error: %s\n", msg ? msg : "(none)");
@@ -226,12 +236,14 @@ duk_context *new_duk(rca_heap_t *heap, const std::vector<std::string> &args) {
 bool compile(duk_context *ctx, const std::string &path) {
   std::string src;
   if (!read_file(path, &src)) {
-    std::fprintf(stderr, "rca-duk: cannot read script '%s': %s\n", path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "rca-duk: cannot read script '%s': %s\n", path.c_str(),
+                 std::strerror(errno));
     std::exit(2);
   }
   duk_push_string(ctx, path.c_str());
   if (duk_pcompile_lstring_filename(ctx, 0, src.data(), src.size()) != 0) {
-    std::fprintf(stderr, "rca-duk: JS exception (compiling %s): %s\n", path.c_str(), duk_safe_to_stacktrace(ctx, -1));
+    std::fprintf(stderr, "rca-duk: JS exception (compiling %s): %s\n", path.c_str(),
+                 duk_safe_to_stacktrace(ctx, -1));
     duk_pop(ctx);
     return false;
   }
@@ -241,7 +253,8 @@ bool compile(duk_context *ctx, const std::string &path) {
 // Calls the compiled function on the stack top; leaves the result (or nothing on error).
 bool call(duk_context *ctx, const std::string &path, std::string *value) {
   if (duk_pcall(ctx, 0) != 0) {
-    std::fprintf(stderr, "rca-duk: JS exception in %s: %s\n", path.c_str(), duk_safe_to_stacktrace(ctx, -1));
+    std::fprintf(stderr, "rca-duk: JS exception in %s: %s\n", path.c_str(),
+                 duk_safe_to_stacktrace(ctx, -1));
     duk_pop(ctx);
     return false;
   }
@@ -259,12 +272,15 @@ bool check_live(duk_context *ctx, rca_heap_t *heap, bool compare_rca, const char
   const size_t slots = live_slots(heap);
   const size_t reachable = duk_rca_side_set_bits(0), temproot = duk_rca_side_set_bits(1);
   const int refzero_walk = duk_rca_check_refzero_walk(ctx);
-  const bool ok = walked == live && (!compare_rca || slots == walked) && (compare_rca || has_slots() || slots == 0) &&
-                  reachable == 0 && temproot == 0 && refzero_walk == 1;
-  std::printf("rca-duk accounting when=%s duk_objects=%zu duk_live=%zu rca_live_slots=%zu side_reachable=%zu "
-              "side_temproot=%zu side_finalizable=%zu side_finalized=%zu refzero_walk_ok=%d ok=%d\n",
-              tag, walked, live, slots, reachable, temproot, duk_rca_side_set_bits(2), duk_rca_side_set_bits(3),
-              refzero_walk, ok ? 1 : 0);
+  const bool ok = walked == live && (!compare_rca || slots == walked) &&
+                  (compare_rca || has_slots() || slots == 0) && reachable == 0 && temproot == 0 &&
+                  refzero_walk == 1;
+  std::printf(
+      "rca-duk accounting when=%s duk_objects=%zu duk_live=%zu rca_live_slots=%zu "
+      "side_reachable=%zu "
+      "side_temproot=%zu side_finalizable=%zu side_finalized=%zu refzero_walk_ok=%d ok=%d\n",
+      tag, walked, live, slots, reachable, temproot, duk_rca_side_set_bits(2),
+      duk_rca_side_set_bits(3), refzero_walk, ok ? 1 : 0);
   return ok;
 }
 
@@ -276,8 +292,9 @@ bool destroy_and_check(duk_context *ctx, rca_heap_t *heap, bool check_rca) {
   size_t side = 0;
   for (int p = 0; p < 4; ++p) side += duk_rca_side_set_bits(p);
   const bool ok = left == 0 && (!check_rca || slots == 0) && side == 0;
-  std::printf("rca-duk accounting when=destroyed duk_live=%zu rca_live_slots=%zu side_bits_set=%zu ok=%d\n", left,
-              slots, side, ok ? 1 : 0);
+  std::printf(
+      "rca-duk accounting when=destroyed duk_live=%zu rca_live_slots=%zu side_bits_set=%zu ok=%d\n",
+      left, slots, side, ok ? 1 : 0);
   return ok;
 }
 
@@ -296,10 +313,13 @@ double cpu_ms(clockid_t which) {
 void print_header(const options &o, rca_heap_t *heap, const char *mode) {
   const rca_config_t *c = rca_heap_config(heap);
   const int build = duk_rca_mode();
-  std::printf("rca-duk run mode=%s variant=%s placement=%s handle=%s side_bits=%d backend=%s script=%s\n", mode,
-              variant_name(), rca_placement_name(c->placement),
-              build == 3 ? rca_address_name(c->address) : build ? rca_handle_name(c->handle) : "none",
-              duk_rca_side_bits(), rca_backend_name(c->backend), o.scripts[0].c_str());
+  std::printf(
+      "rca-duk run mode=%s variant=%s placement=%s handle=%s side_bits=%d backend=%s script=%s\n",
+      mode, variant_name(), rca_placement_name(c->placement),
+      build == 3 ? rca_address_name(c->address)
+      : build    ? rca_handle_name(c->handle)
+                 : "none",
+      duk_rca_side_bits(), rca_backend_name(c->backend), o.scripts[0].c_str());
 }
 
 // ---- modes ------------------------------------------------------------------------------------
@@ -333,8 +353,10 @@ int run_threads(const options &o, rca_heap_t *heap) {
   // Side bits are set with plain read-modify-writes of 64-bit words: the threads' heaps must not
   // share words, so each thread's slots (and thus positions) must come from its own pages.
   if (duk_rca_side_bits() && rca_heap_config(heap)->placement != RCA_PLACEMENT_THREAD) {
-    std::fprintf(stderr, "rca-duk: --threads with side bits needs --placement thread (with %s the threads' "
-                 "positions share bitmap words)\n", rca_placement_name(rca_heap_config(heap)->placement));
+    std::fprintf(stderr,
+                 "rca-duk: --threads with side bits needs --placement thread (with %s the threads' "
+                 "positions share bitmap words)\n",
+                 rca_placement_name(rca_heap_config(heap)->placement));
     return 2;
   }
   print_header(o, heap, "threads");
@@ -350,8 +372,9 @@ int run_threads(const options &o, rca_heap_t *heap) {
     for (size_t x : objects) sum += x;
     const size_t slots = live_slots(heap);
     all_live_ok = !has_slots() ? slots == 0 : slots == sum;
-    std::printf("rca-duk accounting when=all_threads_live duk_objects=%zu rca_live_slots=%zu ok=%d\n", sum, slots,
-                all_live_ok ? 1 : 0);
+    std::printf(
+        "rca-duk accounting when=all_threads_live duk_objects=%zu rca_live_slots=%zu ok=%d\n", sum,
+        slots, all_live_ok ? 1 : 0);
   });
   const auto t0 = clk::now();
   std::vector<std::thread> ts;
@@ -377,15 +400,18 @@ int run_threads(const options &o, rca_heap_t *heap) {
   double sum = 0, mx = 0, cpu_sum = 0;
   for (int i = 0; i < n; ++i) {
     cpu_sum += cpu[i];
-    std::printf("rca-duk thread id=%d ms=%.3f cpu_ms=%.3f duk_objects=%zu ok=%d destroyed_live=%zu\n", i, ms[i], cpu[i],
-                objects[i], ok[i], left[i]);
+    std::printf(
+        "rca-duk thread id=%d ms=%.3f cpu_ms=%.3f duk_objects=%zu ok=%d destroyed_live=%zu\n", i,
+        ms[i], cpu[i], objects[i], ok[i], left[i]);
     failed += !ok[i];
     sum += ms[i];
     mx = ms[i] > mx ? ms[i] : mx;
   }
   const size_t slots = live_slots(heap);
-  std::printf("rca-duk threads n=%d wall_ms=%.3f mean_ms=%.3f max_ms=%.3f cpu_ms_sum=%.3f rca_live_slots_after=%zu\n", n,
-              wall, sum / n, mx, cpu_sum, slots);
+  std::printf(
+      "rca-duk threads n=%d wall_ms=%.3f mean_ms=%.3f max_ms=%.3f cpu_ms_sum=%.3f "
+      "rca_live_slots_after=%zu\n",
+      n, wall, sum / n, mx, cpu_sum, slots);
   if (failed) return 1;
   for (size_t l : left)
     if (l != 0) return 3;
@@ -396,7 +422,8 @@ int run_prefork(const options &o, rca_heap_t *heap) {
   print_header(o, heap, "prefork");
   const bool handles = duk_rca_mode() != 0;
   if (o.freeze && !duk_rca_freeze_check()) {
-    std::fprintf(stderr, "rca-duk: --freeze needs a build with the freeze check; %s has none\n", variant_name());
+    std::fprintf(stderr, "rca-duk: --freeze needs a build with the freeze check; %s has none\n",
+                 variant_name());
     return 2;
   }
   duk_context *ctx = new_duk(heap, o.args);
@@ -446,11 +473,13 @@ int run_prefork(const options &o, rca_heap_t *heap) {
   void *lo = nullptr, *hi = nullptr, *side_lo = nullptr, *side_hi = nullptr;
   if (handles || has_slots()) rca_heap_arena_range(heap, &lo, &hi);
   rca_side_range(heap, &side_lo, &side_hi);
-  std::printf("rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d gc_per_task=%d tasks=%d "
-              "side_bits=%d duk_objects=%zu freeze_new_mappings=%zu freeze_new_mapping_bytes=%zu "
-              "method=pagemap_exclusive_bit56\n",
-              o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, o.gc_per_task ? 1 : 0, o.tasks,
-              duk_rca_side_bits(), duk_rca_count_objects(ctx), nskip, aside_bytes);
+  std::printf(
+      "rca-duk prefork workers=%d setup_ms=%.3f freeze=%d frozen=%ld worker_gc=%d gc_per_task=%d "
+      "tasks=%d "
+      "side_bits=%d duk_objects=%zu freeze_new_mappings=%zu freeze_new_mapping_bytes=%zu "
+      "method=pagemap_exclusive_bit56\n",
+      o.prefork, setup_ms, o.freeze ? 1 : 0, frozen, o.worker_gc ? 1 : 0, o.gc_per_task ? 1 : 0,
+      o.tasks, duk_rca_side_bits(), duk_rca_count_objects(ctx), nskip, aside_bytes);
   std::fflush(stdout);
 
   size_t runs0 = 0, rejected0 = 0;
@@ -467,7 +496,8 @@ int run_prefork(const options &o, rca_heap_t *heap) {
   hooks.child_done = [&](int id) {
     size_t runs = 0, rejected = 0;
     duk_rca_gc_counts(ctx, &runs, &rejected);
-    std::printf("rca-duk worker_gc id=%d ms_runs=%zu ms_rejected=%zu\n", id, runs - runs0, rejected - rejected0);
+    std::printf("rca-duk worker_gc id=%d ms_runs=%zu ms_rejected=%zu\n", id, runs - runs0,
+                rejected - rejected0);
   };
   const int failed = rca::vms::run_prefork_workers(
       "rca-duk", o.prefork, pages,
@@ -499,7 +529,8 @@ int main(int argc, char **argv) {
   // Scripts are checked before any heap exists, so that this error exits cleanly.
   for (const std::string &s : o.scripts) {
     if (access(s.c_str(), R_OK) != 0) {
-      std::fprintf(stderr, "rca-duk: cannot read script '%s': %s\n", s.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "rca-duk: cannot read script '%s': %s\n", s.c_str(),
+                   std::strerror(errno));
       return 2;
     }
   }

@@ -1,7 +1,8 @@
 // rca-duk: the front door. The count location and the freeze check are compiled into each
 // Duktape build (rca-duk-<variant> beside this program); this picks one and runs it with the
 // remaining arguments.
-//   --variant V    inline-freeze | inline-nofreeze | ptr-freeze | ptr-nofreeze | idx-freeze | idx-nofreeze
+//   --variant V    inline-freeze | inline-nofreeze | ptr-freeze | ptr-nofreeze | idx-freeze |
+//   idx-nofreeze
 //                  | computed-freeze | computed-nofreeze
 // Default: inline-freeze for --placement inline (or RCA_PLACEMENT=inline), computed-freeze for
 // computed, idx-freeze otherwise.
@@ -44,7 +45,7 @@ int main(int argc, char **argv) {
   args[0] = const_cast<char *>(target.c_str());
   args.push_back(nullptr);
   execv(target.c_str(), args.data());
-  std::fprintf(stderr, "rca-duk: no build of variant '%s' (%s: %s); see RCA_DUK_VARIANTS\n", variant.c_str(),
-               target.c_str(), std::strerror(errno));
+  std::fprintf(stderr, "rca-duk: no build of variant '%s' (%s: %s); see RCA_DUK_VARIANTS\n",
+               variant.c_str(), target.c_str(), std::strerror(errno));
   return 2;
 }

@@ -96,7 +96,8 @@ class ptr_set {
   }
   bool grow() {
     const std::size_t ncap = cap_ ? cap_ * 2 : (1u << 16);
-    void *m = mmap(nullptr, ncap * sizeof(std::uintptr_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(nullptr, ncap * sizeof(std::uintptr_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return false;
     std::uintptr_t *old = keys_;
     const std::size_t ocap = cap_;
@@ -191,14 +192,16 @@ bool print_balance(const char *when) {
   std::size_t bytes = 0;
   g_owned.each([&](void *p) { bytes += rca_usable_size(g_heap, p); });
   const bool ok = bytes == s.object_bytes && g_count.allocs - g_count.frees == g_owned.size();
-  std::printf("rca-python balance when=%s live_blocks=%zu allocs=%" PRIu64 " frees=%" PRIu64 " reallocs=%" PRIu64
-              " foreign_frees=%" PRIu64 " foreign_reallocs=%" PRIu64 " set_bytes=%zu rca_object_bytes=%zu ok=%d\n",
-              when, g_owned.size(), g_count.allocs, g_count.frees, g_count.reallocs, g_count.foreign_frees,
-              g_count.foreign_reallocs, bytes, s.object_bytes, ok ? 1 : 0);
+  std::printf("rca-python balance when=%s live_blocks=%zu allocs=%" PRIu64 " frees=%" PRIu64
+              " reallocs=%" PRIu64 " foreign_frees=%" PRIu64 " foreign_reallocs=%" PRIu64
+              " set_bytes=%zu rca_object_bytes=%zu ok=%d\n",
+              when, g_owned.size(), g_count.allocs, g_count.frees, g_count.reallocs,
+              g_count.foreign_frees, g_count.foreign_reallocs, bytes, s.object_bytes, ok ? 1 : 0);
   return ok;
 }
 
-// ---- _rca: what a script can ask the host ---------------------------------------------------------
+// ---- _rca: what a script can ask the host
+// ---------------------------------------------------------
 
 PyObject *py_live_blocks(PyObject *, PyObject *) { return PyLong_FromSize_t(g_owned.size()); }
 PyObject *py_allocs(PyObject *, PyObject *) { return PyLong_FromUnsignedLongLong(g_count.allocs); }
@@ -208,11 +211,19 @@ PyMethodDef kMethods[] = {
     {"allocs", py_allocs, METH_NOARGS, "blocks rca made so far"},
     {"active", py_active, METH_NOARGS, "True when rca serves the OBJ and MEM domains"},
     {nullptr, nullptr, 0, nullptr}};
-PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_rca", "rca-python host", -1, kMethods,
-                       nullptr, nullptr, nullptr, nullptr};
+PyModuleDef kModule = {PyModuleDef_HEAD_INIT,
+                       "_rca",
+                       "rca-python host",
+                       -1,
+                       kMethods,
+                       nullptr,
+                       nullptr,
+                       nullptr,
+                       nullptr};
 PyObject *init_module() { return PyModule_Create(&kModule); }
 
-// ---- options --------------------------------------------------------------------------------------
+// ---- options
+// --------------------------------------------------------------------------------------
 
 struct options {
   std::string placement, backend;
@@ -226,11 +237,13 @@ struct options {
 
 [[noreturn]] void usage(const char *msg) {
   if (msg) std::fprintf(stderr, "rca-python: %s\n", msg);
-  std::fprintf(stderr,
-               "usage: rca-python [--placement P] [--backend B] [--no-rca] script.py [args...]\n"
-               "       rca-python [...] --prefork K [--freeze] [--tasks T] [--gc-per-task] setup.py task.py [args...]\n"
-               "  --freeze: gc.freeze() and gc.disable() before forking (CPython's own tools)\n"
-               "  --tasks T: each worker runs the task T times; --gc-per-task: gc.collect() after each\n");
+  std::fprintf(
+      stderr,
+      "usage: rca-python [--placement P] [--backend B] [--no-rca] script.py [args...]\n"
+      "       rca-python [...] --prefork K [--freeze] [--tasks T] [--gc-per-task] setup.py task.py "
+      "[args...]\n"
+      "  --freeze: gc.freeze() and gc.disable() before forking (CPython's own tools)\n"
+      "  --tasks T: each worker runs the task T times; --gc-per-task: gc.collect() after each\n");
   std::exit(2);
 }
 
@@ -265,11 +278,13 @@ rca_heap_t *make_heap(const options &o) {
     std::exit(2);
   }
   if (!o.placement.empty() && rca_config_set(&cfg, "placement", o.placement.c_str()) != 0) {
-    std::fprintf(stderr, "rca-python: unknown placement '%s': %s\n", o.placement.c_str(), rca_last_error());
+    std::fprintf(stderr, "rca-python: unknown placement '%s': %s\n", o.placement.c_str(),
+                 rca_last_error());
     std::exit(2);
   }
   if (!o.backend.empty() && rca_config_set(&cfg, "backend", o.backend.c_str()) != 0) {
-    std::fprintf(stderr, "rca-python: unknown backend '%s': %s\n", o.backend.c_str(), rca_last_error());
+    std::fprintf(stderr, "rca-python: unknown backend '%s': %s\n", o.backend.c_str(),
+                 rca_last_error());
     std::exit(2);
   }
   rca_heap_t *h = rca_heap_new(&cfg);
@@ -285,9 +300,11 @@ void print_stats() {
   rca_stats_t s;
   rca_heap_stats(g_heap, &s);
   const rca_config_t *c = rca_heap_config(g_heap);
-  std::printf("rca-python stats placement=%s backend=%s object_bytes=%zu live_slots=%zu refcount_pages=%zu\n",
-              rca_placement_name(c->placement), rca_backend_name(c->backend), s.object_bytes, s.live_slots,
-              s.refcount_pages);
+  std::printf(
+      "rca-python stats placement=%s backend=%s object_bytes=%zu live_slots=%zu "
+      "refcount_pages=%zu\n",
+      rca_placement_name(c->placement), rca_backend_name(c->backend), s.object_bytes, s.live_slots,
+      s.refcount_pages);
 }
 
 bool read_file(const std::string &path, std::string *out) {
@@ -302,7 +319,8 @@ bool read_file(const std::string &path, std::string *out) {
 PyObject *compile_file(const std::string &path) {
   std::string src;
   if (!read_file(path, &src)) {
-    std::fprintf(stderr, "rca-python: cannot read script '%s': %s\n", path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "rca-python: cannot read script '%s': %s\n", path.c_str(),
+                 std::strerror(errno));
     return nullptr;
   }
   PyObject *code = Py_CompileString(src.c_str(), path.c_str(), Py_file_input);
@@ -334,15 +352,18 @@ int run_prefork(const options &o) {
   const double setup_ms = ms_since(t0);
   PyObject *task = compile_file(o.scripts[1]);  // compiled before forking: workers only run it
   if (!task) return 1;
-  if (o.freeze && PyRun_SimpleString("import gc; gc.collect(); gc.freeze(); gc.disable()") != 0) return 1;
+  if (o.freeze && PyRun_SimpleString("import gc; gc.collect(); gc.freeze(); gc.disable()") != 0)
+    return 1;
   // A forced full collection: gc.collect() (CPython's collector writes the GC header of every
   // tracked object it visits; after gc.freeze() the frozen objects are not visited).
-  PyObject *collect = o.gc_per_task ? Py_CompileString("import gc\ngc.collect()\n", "<gc>", Py_file_input)
-                                    : nullptr;
+  PyObject *collect = o.gc_per_task
+                          ? Py_CompileString("import gc\ngc.collect()\n", "<gc>", Py_file_input)
+                          : nullptr;
   if (o.gc_per_task && !collect) return 1;
-  std::printf("rca-python prefork workers=%d setup_ms=%.3f freeze=%d rca=%d tasks=%d gc_per_task=%d "
-              "method=pagemap_exclusive_bit56\n",
-              o.prefork, setup_ms, o.freeze ? 1 : 0, g_heap ? 1 : 0, o.tasks, o.gc_per_task ? 1 : 0);
+  std::printf(
+      "rca-python prefork workers=%d setup_ms=%.3f freeze=%d rca=%d tasks=%d gc_per_task=%d "
+      "method=pagemap_exclusive_bit56\n",
+      o.prefork, setup_ms, o.freeze ? 1 : 0, g_heap ? 1 : 0, o.tasks, o.gc_per_task ? 1 : 0);
   std::fflush(stdout);
   // No refcount arena in CPython: every private page is an object page. The ownership set is
   // the host's, not CPython's heap: left out.
@@ -372,7 +393,8 @@ int main(int argc, char **argv) {
   const options o = parse(argc, argv);
   for (const auto &s : o.scripts)
     if (access(s.c_str(), R_OK) != 0) {
-      std::fprintf(stderr, "rca-python: cannot read script '%s': %s\n", s.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "rca-python: cannot read script '%s': %s\n", s.c_str(),
+                   std::strerror(errno));
       return 2;
     }
 

@@ -55,7 +55,9 @@ struct biased {
   }
 
   /// Frozen: no thread counts it any more (call only while no thread is counting).
-  static void freeze(count *c) noexcept { __atomic_store_n(&c->local, slot_traits<Slot>::frozen, __ATOMIC_RELAXED); }
+  static void freeze(count *c) noexcept {
+    __atomic_store_n(&c->local, slot_traits<Slot>::frozen, __ATOMIC_RELAXED);
+  }
 
   [[gnu::always_inline]] static inline void incref(count *c) noexcept {
     const Slot l = __atomic_load_n(&c->local, __ATOMIC_RELAXED);
@@ -64,8 +66,7 @@ struct biased {
     }
     if (__builtin_expect(__atomic_load_n(&c->owner, __ATOMIC_RELAXED) == biased_thread_id(), 1))
       __atomic_store_n(&c->local, Slot(l + 1), __ATOMIC_RELAXED);  // a plain add: only we write it
-    else
-      __atomic_fetch_add(&c->shared, kOne, __ATOMIC_RELAXED);
+    else __atomic_fetch_add(&c->shared, kOne, __ATOMIC_RELAXED);
   }
 
   /// True when the count reached zero: the caller destroys the object.
@@ -87,7 +88,8 @@ struct biased {
   /// Returns true when nothing is left (the object is dead).
   [[gnu::noinline]] static bool merge(count *c) noexcept {
     std::int64_t old = __atomic_load_n(&c->shared, __ATOMIC_RELAXED);
-    while (!__atomic_compare_exchange_n(&c->shared, &old, old | kMerged, true, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+    while (!__atomic_compare_exchange_n(&c->shared, &old, old | kMerged, true, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
     }
     __atomic_store_n(&c->owner, std::uintptr_t(0), __ATOMIC_RELEASE);
     return (old >> 2) == 0;
@@ -98,7 +100,9 @@ struct biased {
     const Slot l = __atomic_load_n(&c->local, __ATOMIC_RELAXED);
     return static_cast<std::int64_t>(l) + (__atomic_load_n(&c->shared, __ATOMIC_RELAXED) >> 2);
   }
-  static bool merged(const count *c) noexcept { return (__atomic_load_n(&c->shared, __ATOMIC_RELAXED) & kMerged) != 0; }
+  static bool merged(const count *c) noexcept {
+    return (__atomic_load_n(&c->shared, __ATOMIC_RELAXED) & kMerged) != 0;
+  }
 };
 
 }  // namespace rca::rc

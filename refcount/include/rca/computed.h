@@ -26,10 +26,10 @@
 extern "C" {
 #endif
 
-#define RCA_SPAN_SHIFT 16u                   /* spans are 64 KiB, aligned to 64 KiB */
+#define RCA_SPAN_SHIFT 16u /* spans are 64 KiB, aligned to 64 KiB */
 #define RCA_SPAN_BYTES (1u << RCA_SPAN_SHIFT)
-#define RCA_GRANULE_SHIFT 4u                 /* blocks are multiples of 16 bytes */
-#define RCA_SPAN_HEADER_BYTES 64u            /* block 0 starts this far into its span */
+#define RCA_GRANULE_SHIFT 4u      /* blocks are multiples of 16 bytes */
+#define RCA_SPAN_HEADER_BYTES 64u /* block 0 starts this far into its span */
 
 /* The first bytes of every span: written once when the span is set up for a size class, read
  * by the span address function, never written while the span holds objects. */

@@ -58,59 +58,55 @@ void rca_rc_fail(int op, const void *slot);
 #define RCA__RC_INLINE static inline __attribute__((always_inline))
 
 /* The frozen test, with or without the branch hint: flags is a constant, so one arm remains. */
-#define RCA__RC_IS_FROZEN(c, bit, flags)                                                      \
-  (((flags) & RCA_RC_EXPECT) ? __builtin_expect(((c) & (bit)) != 0, 0) : (((c) & (bit)) != 0))
+#define RCA__RC_IS_FROZEN(c, bit, flags)                                                           \
+  (((flags)&RCA_RC_EXPECT) ? __builtin_expect(((c) & (bit)) != 0, 0) : (((c) & (bit)) != 0))
 #define RCA__RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* One definition for both widths: W is 32 or 64, T the slot type. */
-#define RCA__RC_DEFINE(W, T)                                                                  \
-  RCA__RC_INLINE T rca_rc##W##_load(const T *s, unsigned flags) {                            \
-    return (flags & RCA_RC_ATOMIC) ? __atomic_load_n(s, __ATOMIC_RELAXED) : *s;               \
-  }                                                                                           \
-  RCA__RC_INLINE void rca_rc##W##_store(T *s, T v, unsigned flags) {                         \
-    if (flags & RCA_RC_ATOMIC)                                                                \
-      __atomic_store_n(s, v, __ATOMIC_RELAXED);                                               \
-    else                                                                                      \
-      *s = v;                                                                                 \
-  }                                                                                           \
-  RCA__RC_INLINE bool rca_rc##W##_is_frozen(T c) { return (c & RCA_RC_FROZEN_BIT##W) != 0; } \
-  RCA__RC_INLINE void rca_rc##W##_init(T *s, unsigned flags) { rca_rc##W##_store(s, 1, flags); } \
-  RCA__RC_INLINE void rca_rc##W##_freeze(T *s, unsigned flags) {                             \
-    rca_rc##W##_store(s, RCA_RC_FROZEN##W, flags);                                            \
-  }                                                                                           \
-  RCA__RC_INLINE void rca_rc##W##_incref(T *s, unsigned flags) {                             \
-    if (flags & (RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED)) {                                     \
-      T c = rca_rc##W##_load(s, flags);                                                       \
-      if ((flags & RCA_RC_FREEZE_CHECK) && RCA__RC_IS_FROZEN(c, RCA_RC_FROZEN_BIT##W, flags)) \
-        return;                                                                               \
-      if ((flags & RCA_RC_CHECKED) && RCA__RC_UNLIKELY(c == 0))                               \
-        rca_rc_fail(RCA_RC_OP_INCREF_ZERO, s);                                                \
-      if (!(flags & RCA_RC_ATOMIC)) {                                                         \
-        *s = (T)(c + 1);                                                                      \
-        return;                                                                               \
-      }                                                                                       \
-    }                                                                                         \
-    if (flags & RCA_RC_ATOMIC)                                                                \
-      __atomic_fetch_add(s, 1, __ATOMIC_RELAXED);                                             \
-    else                                                                                      \
-      *s = (T)(*s + 1);                                                                       \
-  }                                                                                           \
-  /* Returns true when the count reached zero: the caller destroys the object. */             \
-  RCA__RC_INLINE bool rca_rc##W##_decref(T *s, unsigned flags) {                             \
-    T old;                                                                                    \
-    if (flags & RCA_RC_FREEZE_CHECK) {                                                        \
-      old = rca_rc##W##_load(s, flags);                                                       \
-      if (RCA__RC_IS_FROZEN(old, RCA_RC_FROZEN_BIT##W, flags)) return false;                  \
-    }                                                                                         \
-    if (flags & RCA_RC_ATOMIC) {                                                              \
-      old = __atomic_fetch_sub(s, 1, __ATOMIC_ACQ_REL);                                       \
-    } else {                                                                                  \
-      if (!(flags & RCA_RC_FREEZE_CHECK)) old = *s;                                           \
-      *s = (T)(old - 1);                                                                      \
-    }                                                                                         \
-    if ((flags & RCA_RC_CHECKED) && RCA__RC_UNLIKELY(old == 0))                               \
-      rca_rc_fail(RCA_RC_OP_DECREF_ZERO, s);                                                  \
-    return old == 1;                                                                          \
+#define RCA__RC_DEFINE(W, T)                                                                       \
+  RCA__RC_INLINE T rca_rc##W##_load(const T *s, unsigned flags) {                                  \
+    return (flags & RCA_RC_ATOMIC) ? __atomic_load_n(s, __ATOMIC_RELAXED) : *s;                    \
+  }                                                                                                \
+  RCA__RC_INLINE void rca_rc##W##_store(T *s, T v, unsigned flags) {                               \
+    if (flags & RCA_RC_ATOMIC) __atomic_store_n(s, v, __ATOMIC_RELAXED);                           \
+    else *s = v;                                                                                   \
+  }                                                                                                \
+  RCA__RC_INLINE bool rca_rc##W##_is_frozen(T c) { return (c & RCA_RC_FROZEN_BIT##W) != 0; }       \
+  RCA__RC_INLINE void rca_rc##W##_init(T *s, unsigned flags) { rca_rc##W##_store(s, 1, flags); }   \
+  RCA__RC_INLINE void rca_rc##W##_freeze(T *s, unsigned flags) {                                   \
+    rca_rc##W##_store(s, RCA_RC_FROZEN##W, flags);                                                 \
+  }                                                                                                \
+  RCA__RC_INLINE void rca_rc##W##_incref(T *s, unsigned flags) {                                   \
+    if (flags & (RCA_RC_FREEZE_CHECK | RCA_RC_CHECKED)) {                                          \
+      T c = rca_rc##W##_load(s, flags);                                                            \
+      if ((flags & RCA_RC_FREEZE_CHECK) && RCA__RC_IS_FROZEN(c, RCA_RC_FROZEN_BIT##W, flags))      \
+        return;                                                                                    \
+      if ((flags & RCA_RC_CHECKED) && RCA__RC_UNLIKELY(c == 0))                                    \
+        rca_rc_fail(RCA_RC_OP_INCREF_ZERO, s);                                                     \
+      if (!(flags & RCA_RC_ATOMIC)) {                                                              \
+        *s = (T)(c + 1);                                                                           \
+        return;                                                                                    \
+      }                                                                                            \
+    }                                                                                              \
+    if (flags & RCA_RC_ATOMIC) __atomic_fetch_add(s, 1, __ATOMIC_RELAXED);                         \
+    else *s = (T)(*s + 1);                                                                         \
+  }                                                                                                \
+  /* Returns true when the count reached zero: the caller destroys the object. */                  \
+  RCA__RC_INLINE bool rca_rc##W##_decref(T *s, unsigned flags) {                                   \
+    T old;                                                                                         \
+    if (flags & RCA_RC_FREEZE_CHECK) {                                                             \
+      old = rca_rc##W##_load(s, flags);                                                            \
+      if (RCA__RC_IS_FROZEN(old, RCA_RC_FROZEN_BIT##W, flags)) return false;                       \
+    }                                                                                              \
+    if (flags & RCA_RC_ATOMIC) {                                                                   \
+      old = __atomic_fetch_sub(s, 1, __ATOMIC_ACQ_REL);                                            \
+    } else {                                                                                       \
+      if (!(flags & RCA_RC_FREEZE_CHECK)) old = *s;                                                \
+      *s = (T)(old - 1);                                                                           \
+    }                                                                                              \
+    if ((flags & RCA_RC_CHECKED) && RCA__RC_UNLIKELY(old == 0))                                    \
+      rca_rc_fail(RCA_RC_OP_DECREF_ZERO, s);                                                       \
+    return old == 1;                                                                               \
   }
 
 RCA__RC_DEFINE(32, uint32_t)

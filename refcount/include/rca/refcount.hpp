@@ -65,12 +65,16 @@ struct counter {
     if constexpr (sizeof(Slot) == 4) rca_rc32_freeze(s, flags);
     else rca_rc64_freeze(s, flags);
   }
-  static constexpr bool is_frozen(Slot c) noexcept { return (c & slot_traits<Slot>::frozen_bit) != 0; }
+  static constexpr bool is_frozen(Slot c) noexcept {
+    return (c & slot_traits<Slot>::frozen_bit) != 0;
+  }
 };
 
-template <slot_type Slot, bool FreezeCheck = true, bool Expect = true, bool Checked = checked_default>
+template <slot_type Slot, bool FreezeCheck = true, bool Expect = true,
+          bool Checked = checked_default>
 using plain = counter<Slot, false, FreezeCheck, Expect, Checked>;
-template <slot_type Slot, bool FreezeCheck = true, bool Expect = true, bool Checked = checked_default>
+template <slot_type Slot, bool FreezeCheck = true, bool Expect = true,
+          bool Checked = checked_default>
 using atomic = counter<Slot, true, FreezeCheck, Expect, Checked>;
 
 // ---------------------------------------------------------------------------------------------
