@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -40,6 +41,9 @@ family_memory measure_family(int workers, const std::function<void()> &op) {
   int ready[2], go[2];
   if (pipe(ready) != 0 || pipe(go) != 0) throw std::runtime_error("measure_family: pipe failed");
   std::vector<pid_t> pids;
+  // Nothing buffered may be written twice: a child leaves by _exit, but TSan's _exit flushes
+  // every stdio stream (rows on stdout came out twice, torn, in the tsan preset).
+  std::fflush(nullptr);
   for (int w = 0; w < workers; ++w) {
     pid_t pid = fork();
     if (pid < 0) {
