@@ -16,27 +16,12 @@ using namespace rca::detail;
 
 namespace {
 
-int ensure_saved_counts(rca_heap_t *heap) {
+// Counts kept aside while frozen: 8 bytes per count position, whatever the slot width, in a
+// mapping of rca's own, so the sweep writes refcount pages and that mapping only. count_bytes is
+// the reservation the positions index: the slot arena, or the spans' count windows.
+int ensure_saved_counts(rca_heap_t *heap, std::size_t count_bytes) {
   if (heap->saved_counts) return 0;
-  // 8 bytes per slot position of the arena, whatever the slot width.
-  const std::size_t bytes = heap->arena.reserved / heap->slot_width * 8;
-  void *p = nullptr;
-  int e = rca::prim::reserve(bytes, &p);
-  if (e == 0) e = rca::prim::commit(p, bytes);
-  if (e) {
-    set_error(e, "cannot map %zu bytes for saved counts", bytes);
-    return e;
-  }
-  heap->saved_counts = p;
-  heap->saved_bytes = bytes;
-  return 0;
-}
-
-// Computed heaps: counts kept aside in a mapping laid out like the spans' count windows (8 bytes
-// per count position), so the sweep writes refcount pages and that mapping only.
-int ensure_computed_saved(rca_heap_t *heap) {
-  if (heap->saved_counts) return 0;
-  const std::size_t bytes = heap->spans.counts_reserved / heap->slot_width * 8;
+  const std::size_t bytes = count_bytes / heap->slot_width * 8;
   void *p = nullptr;
   int e = rca::prim::reserve(bytes, &p);
   if (e == 0) e = rca::prim::commit(p, bytes);
@@ -85,13 +70,13 @@ RCA_API long rca_heap_freeze(rca_heap_t *heap) {
   long n = 0;
   const std::uint64_t frozen = frozen_value(heap);
   if (heap->counts_in_spans) {  // computed: a sweep of the spans' count windows
-    if (int e = ensure_computed_saved(heap)) return errno = e, -1;
+    if (int e = ensure_saved_counts(heap, heap->spans.counts_reserved)) return errno = e, -1;
     computed_sweep ctx{heap, &n, true};
     spans_for_each_count(heap, computed_visit, &ctx);
     return n;
   }
   if (heap->placement->has_refcount_pages) {
-    if (int e = ensure_saved_counts(heap)) return errno = e, -1;
+    if (int e = ensure_saved_counts(heap, heap->arena.reserved)) return errno = e, -1;
     for_each_live_slot(heap, [&](char *slot) {
       const std::uint64_t c = slot_load(heap, slot);
       if (count_is_frozen(heap, c)) return;

@@ -18,7 +18,7 @@
 namespace rca::detail {
 namespace {
 
-struct computed_policy {
+struct computed_policy : no_slots {
   static constexpr rca_placement_t id = RCA_PLACEMENT_COMPUTED;
   static constexpr const char *name = "computed";
   static constexpr bool has_refcount_pages = false;  // its counts are the spans' (spans.cpp)
@@ -64,16 +64,6 @@ struct computed_policy {
               "rca_slot_alloc: a computed heap has no slots (an object's count is found "
               "from its address: rca_obj_alloc, then rca_obj_slot or RCA_COUNT_OF_*)");
     return 0;
-  }
-
-  static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
-    char desc[128];
-    fatal("rca_slot_free: handle %#llx given to %s, which has no slots",
-          static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
-  }
-
-  static void *slot_ptr(const rca_heap_t *, rca_handle_t handle) noexcept {
-    return reinterpret_cast<void *>(handle);
   }
 };
 

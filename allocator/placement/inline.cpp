@@ -7,7 +7,7 @@
 namespace rca::detail {
 namespace {
 
-struct inline_policy {
+struct inline_policy : no_slots {
   static constexpr rca_placement_t id = RCA_PLACEMENT_INLINE;
   static constexpr const char *name = "inline";
   static constexpr bool has_refcount_pages = false;
@@ -40,16 +40,6 @@ struct inline_policy {
   static rca_handle_t slot_alloc(rca_heap_t *, void *) noexcept {
     set_error(EINVAL, "rca_slot_alloc: an inline heap has no slots (the count is the header)");
     return 0;
-  }
-
-  static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
-    char desc[128];
-    fatal("rca_slot_free: handle %#llx given to %s, which has no slots",
-          static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
-  }
-
-  static void *slot_ptr(const rca_heap_t *, rca_handle_t handle) noexcept {
-    return reinterpret_cast<void *>(handle);
   }
 };
 

@@ -54,7 +54,8 @@ const placement_ops &placement_of(rca_placement_t p) noexcept;
 //       with errno (and set_error where there is more to say)
 //   static void free(rca_heap_t *, void *obj, pool *mine);
 //       releases the object's count and memory (checked: aborts on a foreign object or slot)
-//   obj_slot, slot_alloc, slot_free, slot_ptr with the signatures of placement_ops.
+//   obj_slot, slot_alloc, slot_free, slot_ptr with the signatures of placement_ops (a placement
+//     without slots inherits slot_free and slot_ptr from no_slots below).
 // `mine` is the calling thread's pool (thread_pool(heap); may be null).
 // ---------------------------------------------------------------------------------------------
 
@@ -97,6 +98,20 @@ constexpr placement_ops make_placement_ops() noexcept {
       .slot_ptr = Policy::slot_ptr,
   };
 }
+
+// ---- for the placements without slots (inline, computed) ---------------------------------
+/// slot_free and slot_ptr of a placement whose heaps have no slots; the policy inherits them and
+/// writes its own slot_alloc (its message says where that placement keeps its count).
+struct no_slots {
+  static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
+    char desc[128];
+    fatal("rca_slot_free: handle %#llx given to %s, which has no slots",
+          static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
+  }
+  static void *slot_ptr(const rca_heap_t *, rca_handle_t handle) noexcept {
+    return reinterpret_cast<void *>(handle);
+  }
+};
 
 // ---- for the placements whose objects come from the heap's backend ------------------------------
 /// The backend's memory for an object, its usable bytes accounted; null with ENOMEM and a message.
