@@ -57,7 +57,7 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
   std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
                 static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),
                 heap->counts_in_spans         ? rca_address_name(c.address)
-                : heap->placement->has_handle ? rca_handle_name(c.handle)
+                : heap->placement->has_handle ? rca_handle_kind_name(c.handle_kind)
                                               : "no handle",
                 c.slot_bits, rca_backend_name(c.backend));
   return buf;

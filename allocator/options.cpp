@@ -103,14 +103,15 @@ int parse_size(const char *name, const char *v, std::size_t *out) {
 struct option {
   const char *name;  // rca_config_set name; the env variable is RCA_<NAME upper-cased>
   int (*set)(rca_config_t *, const char *name, const char *value);
+  const char *old_name = nullptr;  // the name before a rename, still read (rca.h: deprecated)
 };
 
 // Each enum option parses through the same public function the API offers.
 int set_placement(rca_config_t *c, const char *, const char *v) {
   return rca_placement_parse(v, &c->placement);
 }
-int set_handle(rca_config_t *c, const char *, const char *v) {
-  return rca_handle_parse(v, &c->handle);
+int set_handle_kind(rca_config_t *c, const char *, const char *v) {
+  return rca_handle_kind_parse(v, &c->handle_kind);
 }
 int set_backend(rca_config_t *c, const char *, const char *v) {
   return rca_backend_parse(v, &c->backend);
@@ -145,7 +146,7 @@ int set_show_stats(rca_config_t *c, const char *n, const char *v) {
 
 const option options[] = {
     {"placement", set_placement},
-    {"handle", set_handle},
+    {"handle_kind", set_handle_kind, "handle"},
     {"slot_bits", set_slot_bits},
     {"backend", set_backend},
     {"arena_limit", set_arena_limit},
@@ -157,13 +158,23 @@ const option options[] = {
     {"object_limit", set_object_limit},
 };
 
+// RCA_<NAME upper-cased>, in out (64 bytes).
+const char *env_name(const char *name, char *out) {
+  std::size_t n = 0;
+  for (const char *p = "RCA_"; *p;) out[n++] = *p++;
+  for (std::size_t i = 0; name[i] && n < 63; ++i)
+    out[n++] = static_cast<char>(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+  out[n] = '\0';
+  return out;
+}
+
 }  // namespace
 
 int resolve_config(rca_config_t *c) noexcept {
   if (static_cast<unsigned>(c->placement) >= RCA_PLACEMENT_COUNT)
     return set_error(EINVAL, "placement %d out of range", c->placement), EINVAL;
-  if (static_cast<unsigned>(c->handle) >= RCA_HANDLE_COUNT)
-    return set_error(EINVAL, "handle kind %d out of range", c->handle), EINVAL;
+  if (static_cast<unsigned>(c->handle_kind) >= RCA_HANDLE_KIND_COUNT)
+    return set_error(EINVAL, "handle kind %d out of range", c->handle_kind), EINVAL;
   if (static_cast<unsigned>(c->backend) >= RCA_BACKEND_COUNT)
     return set_error(EINVAL, "backend %d out of range", c->backend), EINVAL;
   if (c->slot_bits != 32 && c->slot_bits != 64)
@@ -210,7 +221,7 @@ extern "C" {
 
 RCA_API void rca_config_init(rca_config_t *c) {
   c->placement = RCA_PLACEMENT_SHARED;
-  c->handle = RCA_HANDLE_POINTER;
+  c->handle_kind = RCA_HANDLE_KIND_POINTER;
   c->slot_bits = 32;
   c->backend = RCA_BACKEND_SYSTEM;
   c->arena_limit = kDefaultArenaLimit;
@@ -228,7 +239,8 @@ RCA_API int rca_config_set(rca_config_t *c, const char *name, const char *value)
     return -1;
   }
   for (const option &o : options)
-    if (strcasecmp(o.name, name) == 0) return o.set(c, o.name, value);
+    if (strcasecmp(o.name, name) == 0 || (o.old_name && strcasecmp(o.old_name, name) == 0))
+      return o.set(c, o.name, value);
   std::string known;
   for (const option &o : options) known += std::string(known.empty() ? "" : ", ") + o.name;
   set_error(EINVAL, "unknown option '%s' (known: %s)", name, known.c_str());
@@ -237,11 +249,9 @@ RCA_API int rca_config_set(rca_config_t *c, const char *name, const char *value)
 
 RCA_API int rca_config_from_env(rca_config_t *c) {
   for (const option &o : options) {
-    char env[64] = "RCA_";
-    for (std::size_t i = 0; o.name[i] && i < 58; ++i)
-      env[4 + i] =
-          static_cast<char>(o.name[i] >= 'a' && o.name[i] <= 'z' ? o.name[i] - 32 : o.name[i]);
-    const char *v = rca::prim::env(env);
+    char env[64];
+    const char *v = rca::prim::env(env_name(o.name, env));
+    if ((!v || !*v) && o.old_name) v = rca::prim::env(env_name(o.old_name, env));
     if (v && *v && o.set(c, o.name, v) != 0) {
       char msg[256];
       std::snprintf(msg, sizeof msg, "%s: %s", env, rca_last_error());
@@ -264,8 +274,8 @@ RCA_API int rca_heap_check_slot_bits(const rca_heap_t *heap, unsigned bits) {
 RCA_API const char *rca_placement_name(rca_placement_t p) {
   return static_cast<unsigned>(p) < RCA_PLACEMENT_COUNT ? placement_names[p] : "?";
 }
-RCA_API const char *rca_handle_name(rca_handle_kind_t h) {
-  return static_cast<unsigned>(h) < RCA_HANDLE_COUNT ? handle_names[h] : "?";
+RCA_API const char *rca_handle_kind_name(rca_handle_kind_t h) {
+  return static_cast<unsigned>(h) < RCA_HANDLE_KIND_COUNT ? handle_names[h] : "?";
 }
 RCA_API const char *rca_backend_name(rca_backend_t b) {
   return static_cast<unsigned>(b) < RCA_BACKEND_COUNT ? backend_names[b] : "?";
@@ -285,9 +295,9 @@ RCA_API int rca_placement_parse(const char *name, rca_placement_t *out) {
   *out = static_cast<rca_placement_t>(x);
   return 0;
 }
-RCA_API int rca_handle_parse(const char *name, rca_handle_kind_t *out) {
+RCA_API int rca_handle_kind_parse(const char *name, rca_handle_kind_t *out) {
   int x;
-  if (parse_name(handle_names, "handle", name, &x)) return -1;
+  if (parse_name(handle_names, "handle kind", name, &x)) return -1;
   *out = static_cast<rca_handle_kind_t>(x);
   return 0;
 }

@@ -20,7 +20,7 @@
 typedef struct {
   const char *label;
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
 } variant_t;
 
 static double now_ns(void) {
@@ -32,7 +32,7 @@ static double now_ns(void) {
 /* The count of an object, reached the way a VM compiled for this variant would. */
 static rca_count_t *count_of(const variant_t *v, void *obj, void *base) {
   if (v->placement == RCA_PLACEMENT_INLINE) return (rca_count_t *)obj;
-  if (v->handle == RCA_HANDLE_INDEX) return RCA_SLOT_AT(base, *(uint32_t *)obj);
+  if (v->handle_kind == RCA_HANDLE_KIND_INDEX) return RCA_SLOT_AT(base, *(uint32_t *)obj);
   return *(rca_count_t **)obj;
 }
 
@@ -43,14 +43,14 @@ static int cmp_double(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   const variant_t variants[] = {
-      {"inline", RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER},
-      {"embedded", RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER},
-      {"shared/pointer", RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER},
-      {"shared/index", RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX},
-      {"thread/pointer", RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER},
-      {"thread/index", RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX},
-      {"padded/pointer", RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER},
-      {"padded/index", RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX},
+      {"inline", RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER},
+      {"embedded", RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER},
+      {"shared/pointer", RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER},
+      {"shared/index", RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX},
+      {"thread/pointer", RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER},
+      {"thread/index", RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX},
+      {"padded/pointer", RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER},
+      {"padded/index", RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX},
   };
   enum { REPS = 5 };
   char *end = NULL;
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     rca_config_t cfg;
     rca_config_init(&cfg);
     cfg.placement = var->placement;
-    cfg.handle = var->handle;
+    cfg.handle_kind = var->handle_kind;
     cfg.backend = backend;
     cfg.checks = 0;
     cfg.track_objects = 0;

@@ -106,7 +106,7 @@ void make_foreign() {
   c.checks = 1;
   c.arena_limit = 64 * 1024;
   g_foreign->shared_ptr = rca_heap_new(&c);
-  c.handle = RCA_HANDLE_INDEX;
+  c.handle_kind = RCA_HANDLE_KIND_INDEX;
   g_foreign->shared_idx = rca_heap_new(&c);
   c.placement = RCA_PLACEMENT_INLINE;
   g_foreign->inl = rca_heap_new(&c);
@@ -122,7 +122,7 @@ void make_foreign() {
     }
   }
   c.placement = RCA_PLACEMENT_EMBEDDED;
-  c.handle = RCA_HANDLE_POINTER;
+  c.handle_kind = RCA_HANDLE_KIND_POINTER;
   g_foreign->emb = rca_heap_new(&c);
   if (!g_foreign->emb || !rca_slot_alloc(g_foreign->emb, &g_foreign->emb_slot)) std::abort();
   c.placement = RCA_PLACEMENT_COMPUTED;
@@ -238,7 +238,7 @@ void check_obj(const model &m, const obj_m &o) {
     default:
       CHECK(in_arena(m, s));
       CHECK(rca::detail::slot_is_live(m.heap, s));
-      if (m.cfg.handle == RCA_HANDLE_INDEX)
+      if (m.cfg.handle_kind == RCA_HANDLE_KIND_INDEX)
         CHECK(s == rca_slot_ptr(m.heap, *static_cast<const std::uint32_t *>(o.p)));
   }
   if (o.size >= rca_header_size(m.heap) + 4) {
@@ -677,7 +677,8 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
           if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED) {
             h = reinterpret_cast<rca_handle_t>(&g_foreign->emb_slot);
           } else {
-            if (m.cfg.handle == RCA_HANDLE_INDEX) return;  // an index names a slot of any heap
+            if (m.cfg.handle_kind == RCA_HANDLE_KIND_INDEX)
+              return;  // an index names a slot of any heap
             h = reinterpret_cast<rca_handle_t>(
                 g_foreign->slot_ptrs[b / 4 % g_foreign->slot_ptrs.size()]);
           }
@@ -690,7 +691,7 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
           if (!m.arena || m.objs.empty()) return;
           {
             void *s = rca_obj_slot(m.heap, m.objs[b / 4 % m.objs.size()].p);
-            h = m.cfg.handle == RCA_HANDLE_INDEX
+            h = m.cfg.handle_kind == RCA_HANDLE_KIND_INDEX
                     ? rca_handle_t(
                           (static_cast<char *>(s) - static_cast<char *>(rca_slot_base(m.heap))) /
                           m.bytes)
@@ -764,8 +765,8 @@ bool make_heap(model &m, reader &in) {
   rca_config_t c;
   rca_config_init(&c);
   c.placement = static_cast<rca_placement_t>(allowed[b0 % n]);
-  c.handle =
-      (b1 & 1) && c.placement != RCA_PLACEMENT_EMBEDDED ? RCA_HANDLE_INDEX : RCA_HANDLE_POINTER;
+  c.handle_kind = (b1 & 1) && c.placement != RCA_PLACEMENT_EMBEDDED ? RCA_HANDLE_KIND_INDEX
+                                                                    : RCA_HANDLE_KIND_POINTER;
   c.slot_bits = (b1 & 2) ? 64 : 32;
   c.checks = (b1 & 4) ? 1 : 0;
   c.track_objects = (b1 & 8) ? -1 : ((b1 & 16) ? 1 : 0);
@@ -774,7 +775,7 @@ bool make_heap(model &m, reader &in) {
   static const std::size_t limits[] = {4096, 3 * 4096, 64 * 1024, 0};
   c.arena_limit = limits[(b1 >> 6) & 3];
   if (c.placement == RCA_PLACEMENT_COMPUTED) {
-    c.handle = RCA_HANDLE_POINTER;
+    c.handle_kind = RCA_HANDLE_KIND_POINTER;
     c.address = (b1 & 1) ? RCA_ADDRESS_GRANULE : RCA_ADDRESS_SPAN;
     c.backend = RCA_BACKEND_RCA;  // what the placement takes whatever the input said
   }
@@ -803,11 +804,12 @@ bool make_heap(model &m, reader &in) {
   m.fbit = m.bytes == 4 ? RCA_RC_FROZEN_BIT32 : RCA_RC_FROZEN_BIT64;
   m.fval = m.bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
   m.max_live = m.fbit - 1;
-  std::snprintf(g_ctx, sizeof g_ctx, "%s, %s %s, %u-bit, checks %d, track %d, %s, limit %zu",
-                rca_placement_name(m.cfg.placement),
-                m.computed ? rca_address_name(m.cfg.address) : rca_handle_name(m.cfg.handle),
-                m.computed ? "address" : "handle", m.cfg.slot_bits, m.cfg.checks,
-                m.cfg.track_objects, rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
+  std::snprintf(
+      g_ctx, sizeof g_ctx, "%s, %s %s, %u-bit, checks %d, track %d, %s, limit %zu",
+      rca_placement_name(m.cfg.placement),
+      m.computed ? rca_address_name(m.cfg.address) : rca_handle_kind_name(m.cfg.handle_kind),
+      m.computed ? "address" : "handle", m.cfg.slot_bits, m.cfg.checks, m.cfg.track_objects,
+      rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
   return true;
 }
 

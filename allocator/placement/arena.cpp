@@ -19,24 +19,25 @@ struct arena_policy {
   static int resolve(rca_config_t *) noexcept { return 0; }
 
   static std::size_t header_size(const rca_config_t &cfg) noexcept {
-    return cfg.handle == RCA_HANDLE_INDEX ? 4 : sizeof(void *);
+    return cfg.handle_kind == RCA_HANDLE_KIND_INDEX ? 4 : sizeof(void *);
   }
 
   static void *slot_ptr(const rca_heap_t *heap, rca_handle_t handle) noexcept {
-    if (heap->config.handle == RCA_HANDLE_INDEX)
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX)
       return heap->arena.base + std::size_t(handle) * heap->slot_width;
     return reinterpret_cast<void *>(handle);
   }
 
   static rca_handle_t handle_of(const rca_heap_t *heap, void *slot) noexcept {
-    if (heap->config.handle != RCA_HANDLE_INDEX) return reinterpret_cast<rca_handle_t>(slot);
+    if (heap->config.handle_kind != RCA_HANDLE_KIND_INDEX)
+      return reinterpret_cast<rca_handle_t>(slot);
     return static_cast<std::uint32_t>(
         static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) >>
         (heap->slot_width == 4 ? 2 : 3));
   }
 
   static void *obj_slot(const rca_heap_t *heap, const void *obj) noexcept {
-    if (heap->config.handle == RCA_HANDLE_INDEX)
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX)
       return slot_ptr(heap, *static_cast<const std::uint32_t *>(obj));
     return *static_cast<void *const *>(obj);
   }
@@ -50,7 +51,7 @@ struct arena_policy {
       errno = ENOMEM;
       return nullptr;
     }
-    if (heap->config.handle == RCA_HANDLE_INDEX)
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX)
       *static_cast<std::uint32_t *>(obj) = static_cast<std::uint32_t>(handle_of(heap, slot));
     else *static_cast<void **>(obj) = slot;
     slot_bind_object(heap, slot, obj);
@@ -70,7 +71,7 @@ struct arena_policy {
   }
 
   static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
-    if (heap->config.handle == RCA_HANDLE_INDEX &&
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX &&
         (handle == 0 || std::size_t(handle) * heap->slot_width >= heap->arena.reserved)) {
       char desc[128];
       fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",

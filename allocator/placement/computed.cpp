@@ -29,7 +29,7 @@ struct computed_policy : no_slots {
 
   static int resolve(rca_config_t *cfg) noexcept {
     // No handle, and the objects come from rca's span allocator whatever the backend said.
-    cfg->handle = RCA_HANDLE_POINTER;
+    cfg->handle_kind = RCA_HANDLE_KIND_POINTER;
     cfg->backend = RCA_BACKEND_RCA;
     // As many objects as arena_limit bytes of counts serve (one count per 16-byte granule).
     if (cfg->object_limit == 0) {

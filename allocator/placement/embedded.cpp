@@ -19,7 +19,7 @@ struct embedded_policy {
   static constexpr unsigned slot_stride = 0;
 
   static int resolve(rca_config_t *cfg) noexcept {
-    if (cfg->handle == RCA_HANDLE_INDEX)
+    if (cfg->handle_kind == RCA_HANDLE_KIND_INDEX)
       return set_error(EINVAL,
                        "embedded placement takes pointer handles only (its slot lies outside the "
                        "refcount arena, so no index can name it)"),

@@ -17,7 +17,7 @@ struct inline_policy : no_slots {
   static constexpr unsigned slot_stride = 0;
 
   static int resolve(rca_config_t *cfg) noexcept {
-    cfg->handle = RCA_HANDLE_POINTER;  // unused
+    cfg->handle_kind = RCA_HANDLE_KIND_POINTER;  // unused
     return 0;
   }
 

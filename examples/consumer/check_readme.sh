@@ -24,7 +24,7 @@ bin=$1
 for p in inline embedded shared thread padded computed; do
   for h in pointer index; do
     [[ $p == embedded && $h == index ]] && continue  # refused by design; the program knows
-    out=$(RCA_PLACEMENT=$p RCA_HANDLE=$h "$bin")
+    out=$(RCA_PLACEMENT=$p RCA_HANDLE_KIND=$h "$bin")
     [[ $out == "$p: count 1" ]] || { echo "readme example under $p/$h printed '$out'" >&2; exit 1; }
   done
   out=$(RCA_PLACEMENT=$p "$bin")  # the program's own choice: index where it can

@@ -142,11 +142,11 @@ int run_aliasing(context &ctx) {
   const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
 
   // Objects: an inline heap, a shared-pointer heap and two computed heaps, fields filled.
-  population inl({RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
-  population hnd({RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32}, n, opt.object_bytes);
-  population spn({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_SPAN}, n,
+  population inl({RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32}, n, opt.object_bytes);
+  population hnd({RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32}, n, opt.object_bytes);
+  population spn({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_KIND_POINTER, 32, RCA_ADDRESS_SPAN}, n,
                  opt.object_bytes);
-  population gra({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_ADDRESS_GRANULE}, n,
+  population gra({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_KIND_POINTER, 32, RCA_ADDRESS_GRANULE}, n,
                  opt.object_bytes);
   const std::uintptr_t bias = rca_computed_bias(gra.heap.get());
   auto population_of = [&](const kernel &k) -> const population & {
@@ -202,7 +202,7 @@ int run_aliasing(context &ctx) {
     row r = ctx.base("aliasing", "C4");
     r.set("variant", std::string(k.build) + "/" + k.field)
         .set("placement", rca_placement_name(pop.lay.placement));
-    r.set("handle", pop.lay.handle_name()).set("slot_bits", 32).set("semantics", "plain");
+    r.set("handle", pop.lay.handle_kind_name()).set("slot_bits", 32).set("semantics", "plain");
     r.set("backend", pop.lay.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");
     r.set("objects", n)
         .set("object_bytes", opt.object_bytes)

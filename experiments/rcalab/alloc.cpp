@@ -236,7 +236,7 @@ int run_alloc(context &ctx) {
                                                         RCA_BACKEND_JEMALLOC}
                            : opt.backends;
   options lopt = opt;
-  if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
+  if (lopt.handle_kinds.empty()) lopt.handle_kinds = {RCA_HANDLE_KIND_POINTER};
   const auto layouts =
       select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED});
 
@@ -291,7 +291,7 @@ int run_alloc(context &ctx) {
       r.set("variant", is_rca ? "rca_heap" : "bare")
           .set("backend", is_rca ? rca_backend_name(c.backend) : c.which.c_str());
       r.set("placement", is_rca ? rca_placement_name(c.l->placement) : "none")
-          .set("handle", is_rca ? c.l->handle_name() : "none");
+          .set("handle", is_rca ? c.l->handle_kind_name() : "none");
       if (is_rca) r.set("slot_bits", c.l->slot_bits);
       r.set("semantics", "none")
           .set("objects", n)

@@ -46,7 +46,7 @@ int run_cow(context &ctx) {
   const int children = opt.children ? opt.children : (opt.quick ? 2 : 5);
   const std::size_t stride = opt.stride ? opt.stride : 512;
   options lopt = opt;
-  if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
+  if (lopt.handle_kinds.empty()) lopt.handle_kinds = {RCA_HANDLE_KIND_POINTER};
   const auto layouts = select_layouts(lopt, all_placements(), {32, 64});
   struct traversal {
     const char *name;
@@ -72,7 +72,7 @@ int run_cow(context &ctx) {
         row r = ctx.base("cow", "C5");
         r.set("variant", "freeze_sweep")
             .set("placement", rca_placement_name(l.placement))
-            .set("handle", l.handle_name());
+            .set("handle", l.handle_kind_name());
         r.set("slot_bits", l.slot_bits)
             .set("semantics", "plain")
             .set("backend", "system")
@@ -122,7 +122,7 @@ int run_cow(context &ctx) {
         row r = ctx.base("cow", "C5");
         r.set("variant", w.name)
             .set("placement", rca_placement_name(l.placement))
-            .set("handle", l.handle_name());
+            .set("handle", l.handle_kind_name());
         r.set("slot_bits", l.slot_bits)
             .set("semantics", "plain")
             .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system")

@@ -50,8 +50,8 @@ int run_freeze(context &ctx) {
     const std::size_t passes =
         n >= (1u << 20) ? 1 : std::max<std::size_t>(1, ops_target(opt, 16u << 20, 32u << 20) / n);
     for (const layout &l : layouts) {
-      if (l.placement != RCA_PLACEMENT_INLINE && l.handle == RCA_HANDLE_INDEX &&
-          opt.handles.empty())
+      if (l.placement != RCA_PLACEMENT_INLINE && l.handle_kind == RCA_HANDLE_KIND_INDEX &&
+          opt.handle_kinds.empty())
         continue;
       population pop(l, n, opt.object_bytes);
       std::vector<void *> order = pop.objs;  // allocation order: the check is the only variable
@@ -114,7 +114,7 @@ int run_freeze(context &ctx) {
             row r = ctx.base("freeze", "C2");
             r.set("variant", cv.name)
                 .set("placement", rca_placement_name(l.placement))
-                .set("handle", l.handle_name());
+                .set("handle", l.handle_kind_name());
             r.set("slot_bits", l.slot_bits)
                 .set("semantics", sem)
                 .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system")

@@ -67,7 +67,7 @@ void simulate(context &ctx, const std::vector<layout> &all, const std::vector<st
           row r = ctx.base("indirection", "C1");
           r.set("variant", order)
               .set("placement", rca_placement_name(l.placement))
-              .set("handle", l.handle_name());
+              .set("handle", l.handle_kind_name());
           r.set("slot_bits", l.slot_bits)
               .set("semantics", sem)
               .set("backend", "system")
@@ -180,7 +180,7 @@ int run_indirection(context &ctx) {
         row r = ctx.base("indirection", "C1");
         r.set("variant", keys[i].order)
             .set("placement", rca_placement_name(l.placement))
-            .set("handle", l.handle_name());
+            .set("handle", l.handle_kind_name());
         r.set("slot_bits", l.slot_bits)
             .set("semantics", keys[i].sem)
             .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system");

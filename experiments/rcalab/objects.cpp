@@ -11,12 +11,12 @@ std::string layout::name() const {
   std::string s = rca_placement_name(placement);
   if (placement == RCA_PLACEMENT_INLINE || placement == RCA_PLACEMENT_EMBEDDED) return s;
   if (placement == RCA_PLACEMENT_COMPUTED) return s + "/" + rca_address_name(address);
-  return s + (handle == RCA_HANDLE_INDEX ? "/idx" : "/ptr");
+  return s + "/" + rca_handle_kind_name(handle_kind);
 }
 
-const char *layout::handle_name() const {
+const char *layout::handle_kind_name() const {
   if (placement == RCA_PLACEMENT_COMPUTED) return rca_address_name(address);
-  return placement == RCA_PLACEMENT_INLINE ? "none" : rca_handle_name(handle);
+  return placement == RCA_PLACEMENT_INLINE ? "none" : rca_handle_kind_name(handle_kind);
 }
 
 std::vector<rca_placement_t> all_placements() {
@@ -29,20 +29,20 @@ std::vector<layout> select_layouts(const options &opt,
                                    const std::vector<unsigned> &slot_bits) {
   const auto &ps = opt.placements.empty() ? placements : opt.placements;
   const auto &bits = opt.slot_bits.empty() ? slot_bits : opt.slot_bits;
-  std::vector<rca_handle_kind_t> hs = opt.handles;
-  if (hs.empty()) hs = {RCA_HANDLE_POINTER, RCA_HANDLE_INDEX};
+  std::vector<rca_handle_kind_t> hs = opt.handle_kinds;
+  if (hs.empty()) hs = {RCA_HANDLE_KIND_POINTER, RCA_HANDLE_KIND_INDEX};
   std::vector<layout> out;
   for (unsigned b : bits) {
     for (auto p : ps) {
       if (p == RCA_PLACEMENT_INLINE || p == RCA_PLACEMENT_EMBEDDED) {
         // inline has no handle, embedded takes pointers only: one layout each.
-        out.push_back({p, RCA_HANDLE_POINTER, b});
+        out.push_back({p, RCA_HANDLE_KIND_POINTER, b});
         continue;
       }
       if (p == RCA_PLACEMENT_COMPUTED) {
         // No handle: one layout per address function.
         for (auto a : {RCA_ADDRESS_SPAN, RCA_ADDRESS_GRANULE})
-          out.push_back({p, RCA_HANDLE_POINTER, b, a});
+          out.push_back({p, RCA_HANDLE_KIND_POINTER, b, a});
         continue;
       }
       for (auto h : hs) out.push_back({p, h, b});
@@ -60,16 +60,16 @@ std::string layout_flags(const std::vector<layout> &layouts) {
   for (const layout &l : layouts) {
     add(placements, rca_placement_name(l.placement));
     if (l.placement != RCA_PLACEMENT_INLINE && l.placement != RCA_PLACEMENT_EMBEDDED)
-      add(handles, l.handle == RCA_HANDLE_INDEX ? "index" : "pointer");
+      add(handles, l.handle_kind == RCA_HANDLE_KIND_INDEX ? "index" : "pointer");
     add(bits, std::to_string(l.slot_bits));
   }
-  return "--placement " + placements + (handles.empty() ? "" : " --handle " + handles) +
+  return "--placement " + placements + (handles.empty() ? "" : " --handle-kind " + handles) +
          " --slot-bits " + bits;
 }
 
 rca::config make_config(const layout &l, std::size_t n, rca_backend_t backend, bool track_objects) {
   rca::config c;
-  c.placement(l.placement).handle(l.handle).slot_bits(l.slot_bits).backend(backend);
+  c.placement(l.placement).handle_kind(l.handle_kind).slot_bits(l.slot_bits).backend(backend);
   c.checks(false).track_objects(track_objects);
   // Room for n slots even when padded (a 64-byte line each), plus slack for partial pages.
   std::size_t need = n * 64 + (n * 64) / 4 + (64u << 20);

@@ -23,22 +23,22 @@ inline constexpr std::size_t kPayloadOffset = 16;
 
 struct layout {
   rca_placement_t placement = RCA_PLACEMENT_INLINE;
-  rca_handle_kind_t handle = RCA_HANDLE_POINTER;
+  rca_handle_kind_t handle_kind = RCA_HANDLE_KIND_POINTER;
   unsigned slot_bits = 32;
   rca_address_t address = RCA_ADDRESS_SPAN;  ///< computed: the address function
-  /// "inline", "embedded", "shared/ptr", "thread/idx", "computed/span", ...
+  /// "inline", "embedded", "shared/pointer", "thread/index", "computed/span", ...
   std::string name() const;
   /// "none" for inline; computed: its address function ("span", "granule")
-  const char *handle_name() const;
+  const char *handle_kind_name() const;
 };
 
-/// The layouts selected by the flags: --placement (default `placements`), --handle (default
+/// The layouts selected by the flags: --placement (default `placements`), --handle-kind (default
 /// pointer and index where allowed), --slot-bits (default `slot_bits`).
 std::vector<layout> select_layouts(const options &opt,
                                    const std::vector<rca_placement_t> &placements,
                                    const std::vector<unsigned> &slot_bits = {32});
 
-/// The rcalab flags that select exactly these layouts again ("--placement ... --handle ...
+/// The rcalab flags that select exactly these layouts again ("--placement ... --handle-kind ...
 /// --slot-bits ..."), for a nested run of the same experiment.
 std::string layout_flags(const std::vector<layout> &layouts);
 
@@ -81,7 +81,7 @@ decltype(auto) with_layout(const layout &l, F &&f) {
         return f.template operator()<Slot, rca::rc::computed_granule_handle<Slot>>();
       return f.template operator()<Slot, rca::rc::computed_span_handle<Slot>>();
     }
-    if (l.handle == RCA_HANDLE_INDEX)
+    if (l.handle_kind == RCA_HANDLE_KIND_INDEX)
       return f.template operator()<Slot, rca::rc::index_handle<Slot>>();
     return f.template operator()<Slot, rca::rc::pointer_handle<Slot>>();
   };

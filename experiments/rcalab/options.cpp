@@ -52,7 +52,7 @@ const char *options_help() {
          "those it has no use for):\n"
          "  --placement LIST   inline,embedded,shared,thread,padded,computed (default: all that "
          "apply)\n"
-         "  --handle LIST      pointer,index (default: both where the placement allows)\n"
+         "  --handle-kind LIST pointer,index (default: both where the placement allows)\n"
          "  --slot-bits LIST   32,64 (default: 32; cow: 32,64)\n"
          "  --semantics LIST   plain,atomic,biased (default: per experiment)\n"
          "  --backend LIST     system,mimalloc,jemalloc (alloc; default: all available)\n"
@@ -104,10 +104,10 @@ bool parse_options(const std::vector<std::string> &args, options &opt, std::stri
          opt.placements.push_back(p);
          return true;
        })},
-      {"--handle", list_of([&](const std::string &s) {
+      {"--handle-kind", list_of([&](const std::string &s) {
          rca_handle_kind_t h;
-         if (rca_handle_parse(s.c_str(), &h) != 0) return false;
-         opt.handles.push_back(h);
+         if (rca_handle_kind_parse(s.c_str(), &h) != 0) return false;
+         opt.handle_kinds.push_back(h);
          return true;
        })},
       {"--backend", list_of([&](const std::string &s) {

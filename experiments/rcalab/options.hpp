@@ -16,7 +16,7 @@ namespace rca::lab {
 
 struct options {
   std::vector<rca_placement_t> placements;
-  std::vector<rca_handle_kind_t> handles;
+  std::vector<rca_handle_kind_t> handle_kinds;
   std::vector<rca_backend_t> backends;
   std::vector<std::string> semantics;     ///< plain | atomic | biased (validated per experiment)
   std::vector<unsigned> slot_bits;        ///< 32 | 64

@@ -138,7 +138,7 @@ void simulate_threads(context &ctx, const std::vector<layout> &layouts,
       row r = ctx.base("threads", "C3");
       r.set("variant", "own_objects")
           .set("placement", rca_placement_name(l.placement))
-          .set("handle", l.handle_name());
+          .set("handle", l.handle_kind_name());
       r.set("slot_bits", l.slot_bits)
           .set("semantics", sem)
           .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system")
@@ -171,7 +171,7 @@ int run_threads(context &ctx) {
       ops_target(opt, 8u << 20, 32u << 20);  // per thread and repetition
   const std::size_t passes = std::max<std::size_t>(1, ops_per_rep / (2 * per_thread));
   options lopt = opt;
-  if (lopt.handles.empty()) lopt.handles = {RCA_HANDLE_POINTER};
+  if (lopt.handle_kinds.empty()) lopt.handle_kinds = {RCA_HANDLE_KIND_POINTER};
   const auto layouts =
       select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD,
                             RCA_PLACEMENT_PADDED, RCA_PLACEMENT_COMPUTED});
@@ -221,7 +221,7 @@ int run_threads(context &ctx) {
         row r = ctx.base("threads", "C3");
         r.set("variant", "own_objects")
             .set("placement", rca_placement_name(l.placement))
-            .set("handle", l.handle_name());
+            .set("handle", l.handle_kind_name());
         r.set("slot_bits", l.slot_bits)
             .set("semantics", sem)
             .set("backend", rca_backend_name(heap.cfg().backend))
@@ -242,7 +242,7 @@ int run_threads(context &ctx) {
     const std::size_t shared_n = per_thread;
     for (const auto &sem : sems) {
       if (sem == "plain") continue;  // a data race by definition
-      layout il{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32};
+      layout il{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32};
       population pop(
           il, shared_n,
           std::max<std::size_t>(opt.object_bytes,

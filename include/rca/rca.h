@@ -8,8 +8,10 @@
  *   padded    handle -> slot alone on its 64-byte line
  *   computed  no handle: the count's address is a function of the object's address (objects
  *             come from rca's own span allocator; rca/computed.h, rca_count_of below)
- * Handles are a pointer to the slot, or a 32-bit index into the heap's slot space
- * (slot = rca_slot_base(heap) + index). Refcount pages hold counts and nothing else.
+ * A handle (rca_handle_t) is the value an object carries to reach its slot; the heap's handle
+ * kind (rca_handle_kind_t) says what that value is: a pointer to the slot, or a 32-bit index
+ * into the heap's slot space (slot = rca_slot_base(heap) + index). Refcount pages hold counts
+ * and nothing else.
  *
  * The first rca_header_size(heap) bytes of every object from rca_obj_alloc belong to rca:
  *   inline:            the count (4 or 8 bytes)
@@ -44,7 +46,7 @@ extern "C" {
 #endif
 
 #define RCA_VERSION_MAJOR 0
-#define RCA_VERSION_MINOR 1
+#define RCA_VERSION_MINOR 2
 #define RCA_VERSION_PATCH 0
 
 /* --------------------------------------------------------------------------------------------
@@ -63,9 +65,9 @@ typedef enum rca_placement_e {
 } rca_placement_t;
 
 typedef enum rca_handle_kind_e {
-  RCA_HANDLE_POINTER = 0, /* the slot's address */
-  RCA_HANDLE_INDEX,       /* 32-bit index into the heap's slot space */
-  RCA_HANDLE_COUNT
+  RCA_HANDLE_KIND_POINTER = 0, /* the slot's address */
+  RCA_HANDLE_KIND_INDEX,       /* 32-bit index into the heap's slot space */
+  RCA_HANDLE_KIND_COUNT
 } rca_handle_kind_t;
 
 typedef enum rca_backend_e {
@@ -85,16 +87,16 @@ typedef enum rca_address_e {
 } rca_address_t;
 
 typedef struct rca_config_s {
-  rca_placement_t placement; /* RCA_PLACEMENT: inline|embedded|shared|thread|padded */
-  rca_handle_kind_t handle;  /* RCA_HANDLE: pointer|index. Inline heaps have no handle (the
-                                header is the count): ignored, resolved to pointer. Embedded
-                                heaps take pointer only (index refused: no index reaches a slot
-                                inside the object). */
-  unsigned slot_bits;        /* RCA_SLOT_BITS: 32|64 */
-  rca_backend_t backend;     /* RCA_BACKEND: system|mimalloc|jemalloc */
-  size_t arena_limit;        /* RCA_ARENA_LIMIT: bytes of refcount pages at most (k/m/g) */
-  size_t retain_pages;       /* RCA_RETAIN_PAGES: empty refcount pages kept committed for reuse
-                                before the rest go back to the OS (madvise DONTNEED) */
+  rca_placement_t placement;     /* RCA_PLACEMENT: inline|embedded|shared|thread|padded */
+  rca_handle_kind_t handle_kind; /* RCA_HANDLE_KIND: pointer|index. Inline heaps have no handle
+                                    (the header is the count): ignored, resolved to pointer.
+                                    Embedded heaps take pointer only (index refused: no index
+                                    reaches a slot inside the object). Was `handle` before 0.2. */
+  unsigned slot_bits;            /* RCA_SLOT_BITS: 32|64 */
+  rca_backend_t backend;         /* RCA_BACKEND: system|mimalloc|jemalloc */
+  size_t arena_limit;            /* RCA_ARENA_LIMIT: bytes of refcount pages at most (k/m/g) */
+  size_t retain_pages;           /* RCA_RETAIN_PAGES: empty refcount pages kept committed for reuse
+                                    before the rest go back to the OS (madvise DONTNEED) */
   int checks;            /* RCA_CHECKS: 1 = verify every free against a registry of live objects */
   int track_objects;     /* RCA_TRACK_OBJECTS: keep a registry of live objects (needed to freeze
                             inline and embedded heaps); -1 = when checks are on or the placement
@@ -116,11 +118,11 @@ RCA_API int rca_config_from_env(rca_config_t *cfg);
 RCA_API int rca_config_set(rca_config_t *cfg, const char *name, const char *value);
 
 RCA_API const char *rca_placement_name(rca_placement_t p);
-RCA_API const char *rca_handle_name(rca_handle_kind_t h);
+RCA_API const char *rca_handle_kind_name(rca_handle_kind_t h);
 RCA_API const char *rca_backend_name(rca_backend_t b);
 RCA_API const char *rca_address_name(rca_address_t a);
 RCA_API int rca_placement_parse(const char *name, rca_placement_t *out); /* 0 or -1 */
-RCA_API int rca_handle_parse(const char *name, rca_handle_kind_t *out);
+RCA_API int rca_handle_kind_parse(const char *name, rca_handle_kind_t *out);
 RCA_API int rca_backend_parse(const char *name, rca_backend_t *out);
 RCA_API int rca_address_parse(const char *name, rca_address_t *out);
 /* 1 when the backend can run in this process, 0 (with a message) when not. */
@@ -340,6 +342,17 @@ RCA_API int rca_heap_check_slot_bits(const rca_heap_t *heap, unsigned bits);
 static inline int rca_heap_check_hot_path(const rca_heap_t *heap) {
   return rca_heap_check_slot_bits(heap, RCA_SLOT_BITS);
 }
+
+/* Names before 0.2, kept for source compatibility until 1.0 (define RCA_NO_DEPRECATED to drop
+ * them). The config field `handle` became `handle_kind` without an alias: C has none for a
+ * field. The option name "handle" and RCA_HANDLE are still read (rca_config_set). */
+#ifndef RCA_NO_DEPRECATED
+#define RCA_HANDLE_POINTER RCA_HANDLE_KIND_POINTER
+#define RCA_HANDLE_INDEX RCA_HANDLE_KIND_INDEX
+#define RCA_HANDLE_COUNT RCA_HANDLE_KIND_COUNT
+#define rca_handle_name rca_handle_kind_name
+#define rca_handle_parse rca_handle_kind_parse
+#endif
 
 #ifdef __cplusplus
 }

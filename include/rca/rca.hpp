@@ -38,9 +38,12 @@ class config {
     c_.placement = p;
     return *this;
   }
-  config &handle(handle_kind h) {
-    c_.handle = h;
+  config &handle_kind(rca::handle_kind k) {
+    c_.handle_kind = k;
     return *this;
+  }
+  [[deprecated("renamed handle_kind")]] config &handle(rca::handle_kind k) {
+    return handle_kind(k);
   }
   config &slot_bits(unsigned bits) {
     c_.slot_bits = bits;

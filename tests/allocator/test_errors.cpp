@@ -9,9 +9,9 @@
 
 namespace {
 
-rca::config checked(rca_placement_t p, rca_handle_kind_t h = RCA_HANDLE_POINTER) {
+rca::config checked(rca_placement_t p, rca_handle_kind_t h = RCA_HANDLE_KIND_POINTER) {
   rca::config c;
-  c.placement(p).handle(h).checks(true);
+  c.placement(p).handle_kind(h).checks(true);
   return c;
 }
 
@@ -85,7 +85,7 @@ TEST(ErrorsDeathTest, ObjectFreedThroughTheWrongHeap) {
 TEST(ErrorsDeathTest, IndexHandleFromAnotherHeap) {
   EXPECT_DEATH(
       {
-        rca::heap a(checked(RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX));
+        rca::heap a(checked(RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX));
         a.slot_free(rca_handle_t(1) << 31);
       },
       "rca: rca_slot_free: index [0-9]+ is outside heap #[0-9]+ .* \\(a handle from another "

@@ -128,9 +128,9 @@ TEST_P(ForkTest, FreezeInChildWritesOnlyRefcountPages) {
 
 std::vector<rca_test::heap_case> fork_cases() {
   auto v = rca_test::out_of_line_cases();
-  v.push_back({RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32, RCA_BACKEND_SYSTEM});
+  v.push_back({RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32, RCA_BACKEND_SYSTEM});
   for (auto a : {RCA_ADDRESS_SPAN, RCA_ADDRESS_GRANULE})
-    v.push_back({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_POINTER, 32, RCA_BACKEND_RCA, a});
+    v.push_back({RCA_PLACEMENT_COMPUTED, RCA_HANDLE_KIND_POINTER, 32, RCA_BACKEND_RCA, a});
   return v;
 }
 

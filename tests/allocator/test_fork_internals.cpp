@@ -28,7 +28,7 @@ TEST(ForkChildInternals, PagesOfADeadThreadWithTornBookkeepingAllComeBack) {
   rca_config_t cfg;
   rca_config_init(&cfg);
   cfg.placement = RCA_PLACEMENT_THREAD;
-  cfg.handle = RCA_HANDLE_POINTER;
+  cfg.handle_kind = RCA_HANDLE_KIND_POINTER;
   cfg.slot_bits = 32;
   cfg.checks = 0;
   rca_heap_t *heap = rca_heap_new(&cfg);

@@ -67,7 +67,7 @@ TEST_P(HeapTest, HeaderHoldsTheHandleAndTheCountStartsAtOne) {
       auto [lo, hi] = heap_->arena_range();
       EXPECT_GE(slot, static_cast<char *>(lo) + 4096) << "page 0 is the guard page";
       EXPECT_LT(slot, hi);
-      if (c.handle == RCA_HANDLE_INDEX) {
+      if (c.handle_kind == RCA_HANDLE_KIND_INDEX) {
         EXPECT_EQ(heap_->header_size(), 4u);
         const std::uint32_t idx = *static_cast<std::uint32_t *>(obj);
         EXPECT_EQ(static_cast<char *>(heap_->slot_base()) + std::size_t(idx) * (c.slot_bits / 8),
@@ -298,7 +298,7 @@ TEST(HeapLifetime, TrackingKeepsItsBookkeepingOutOfObjectMemory) {
 
 TEST(HeapLifetime, EmbeddedTakesPointerHandlesOnly) {
   rca::config c;
-  c.placement(RCA_PLACEMENT_EMBEDDED).handle(RCA_HANDLE_INDEX);
+  c.placement(RCA_PLACEMENT_EMBEDDED).handle_kind(RCA_HANDLE_KIND_INDEX);
   EXPECT_EQ(rca_heap_new(&c.raw()), nullptr);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_NE(std::string(rca_last_error()).find("embedded placement takes pointer handles only"),

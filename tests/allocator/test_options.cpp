@@ -21,13 +21,13 @@ TEST(Options, NamesRoundTrip) {
     EXPECT_EQ(out, b);
   }
   rca_handle_kind_t h;
-  ASSERT_EQ(rca_handle_parse("INDEX", &h), 0) << "case-insensitive";
-  EXPECT_EQ(h, RCA_HANDLE_INDEX);
+  ASSERT_EQ(rca_handle_kind_parse("INDEX", &h), 0) << "case-insensitive";
+  EXPECT_EQ(h, RCA_HANDLE_KIND_INDEX);
 }
 
 TEST(Options, EnvironmentSetsEveryField) {
   setenv("RCA_PLACEMENT", "padded", 1);
-  setenv("RCA_HANDLE", "index", 1);
+  setenv("RCA_HANDLE_KIND", "index", 1);
   setenv("RCA_SLOT_BITS", "64", 1);
   setenv("RCA_BACKEND", "jemalloc", 1);
   setenv("RCA_ARENA_LIMIT", "16m", 1);
@@ -39,7 +39,7 @@ TEST(Options, EnvironmentSetsEveryField) {
   rca_config_init(&c);
   ASSERT_EQ(rca_config_from_env(&c), 0) << rca_last_error();
   EXPECT_EQ(c.placement, RCA_PLACEMENT_PADDED);
-  EXPECT_EQ(c.handle, RCA_HANDLE_INDEX);
+  EXPECT_EQ(c.handle_kind, RCA_HANDLE_KIND_INDEX);
   EXPECT_EQ(c.slot_bits, 64u);
   EXPECT_EQ(c.backend, RCA_BACKEND_JEMALLOC);
   EXPECT_EQ(c.arena_limit, 16u << 20);
@@ -48,9 +48,28 @@ TEST(Options, EnvironmentSetsEveryField) {
   EXPECT_EQ(c.track_objects, 1);
   EXPECT_EQ(c.show_stats, 0);
   for (const char *v :
-       {"RCA_PLACEMENT", "RCA_HANDLE", "RCA_SLOT_BITS", "RCA_BACKEND", "RCA_ARENA_LIMIT",
+       {"RCA_PLACEMENT", "RCA_HANDLE_KIND", "RCA_SLOT_BITS", "RCA_BACKEND", "RCA_ARENA_LIMIT",
         "RCA_RETAIN_PAGES", "RCA_CHECKS", "RCA_TRACK_OBJECTS", "RCA_SHOW_STATS"})
     unsetenv(v);
+}
+
+// "handle" named the kind before 0.2; the old name and RCA_HANDLE still set it, the new one wins.
+TEST(Options, OldHandleNameStillSetsTheKind) {
+  rca_config_t c;
+  rca_config_init(&c);
+  ASSERT_EQ(rca_config_set(&c, "handle", "index"), 0) << rca_last_error();
+  EXPECT_EQ(c.handle_kind, RCA_HANDLE_KIND_INDEX);
+  EXPECT_EQ(rca_config_set(&c, "handle", "slot"), -1);
+  EXPECT_STREQ(rca_last_error(), "unknown handle kind 'slot' (expected pointer|index)");
+  rca_config_init(&c);
+  setenv("RCA_HANDLE", "index", 1);
+  ASSERT_EQ(rca_config_from_env(&c), 0) << rca_last_error();
+  EXPECT_EQ(c.handle_kind, RCA_HANDLE_KIND_INDEX);
+  setenv("RCA_HANDLE_KIND", "pointer", 1);
+  ASSERT_EQ(rca_config_from_env(&c), 0) << rca_last_error();
+  EXPECT_EQ(c.handle_kind, RCA_HANDLE_KIND_POINTER);
+  unsetenv("RCA_HANDLE");
+  unsetenv("RCA_HANDLE_KIND");
 }
 
 TEST(Options, BadValuesSayWhatWasExpected) {

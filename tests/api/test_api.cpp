@@ -10,7 +10,7 @@ namespace {
 
 TEST(CppApi, HeapIsMoveOnlyAndOwnsItsHandle) {
   static_assert(!std::is_copy_constructible_v<rca::heap>);
-  rca::heap a(rca::config().placement(RCA_PLACEMENT_THREAD).handle(RCA_HANDLE_INDEX));
+  rca::heap a(rca::config().placement(RCA_PLACEMENT_THREAD).handle_kind(RCA_HANDLE_KIND_INDEX));
   void *o = a.alloc(32);
   rca::heap b(std::move(a));
   EXPECT_EQ(a.get(), nullptr);
@@ -28,12 +28,13 @@ TEST(CppApi, BadConfigurationThrowsWithTheMessage) {
         e.what(),
         "unknown placement 'upside-down' (expected inline|embedded|shared|thread|padded|computed)");
   }
-  EXPECT_THROW(rca::heap(rca::config().placement(RCA_PLACEMENT_EMBEDDED).handle(RCA_HANDLE_INDEX)),
-               std::system_error);
+  EXPECT_THROW(
+      rca::heap(rca::config().placement(RCA_PLACEMENT_EMBEDDED).handle_kind(RCA_HANDLE_KIND_INDEX)),
+      std::system_error);
 }
 
 TEST(CppApi, CompileTimeHotPathOverHeapSlots) {
-  rca::heap h(rca::config().placement(RCA_PLACEMENT_SHARED).handle(RCA_HANDLE_INDEX));
+  rca::heap h(rca::config().placement(RCA_PLACEMENT_SHARED).handle_kind(RCA_HANDLE_KIND_INDEX));
   using C = rca::rc::plain<std::uint32_t>;
   using H = rca::rc::index_handle<std::uint32_t>;
   void *o = h.alloc(16);

@@ -63,8 +63,9 @@ struct tiny {
 // Tiny configurations: a few seconds each even under sanitizers.
 const tiny kTiny[] = {
     {"indirection",
-     "--working-set 16K --placement inline,shared,padded --handle pointer,index --callgrind off"},
-    {"freeze", "--working-set 16K --placement inline,thread --handle pointer"},
+     "--working-set 16K --placement inline,shared,padded --handle-kind pointer,index --callgrind "
+     "off"},
+    {"freeze", "--working-set 16K --placement inline,thread --handle-kind pointer"},
     {"threads", "--threads 1,2 --objects 256 --placement inline,shared,thread --callgrind off"},
     {"aliasing", "--objects 256 --callgrind off"},
     {"cow", "--objects 3000 --children 1 --placement inline,shared --slot-bits 32 --stride 64"},
@@ -143,10 +144,10 @@ TEST(LabCli, SimulatedRowsUnderCallgrind) {
   GTEST_SKIP() << "a sanitizer build cannot run under valgrind";
 #endif
   if (test::run("command -v valgrind").status != 0) GTEST_SKIP() << "valgrind not installed";
-  auto r = test::run(
-      kBin +
-      " indirection --callgrind on --working-set 16K --placement inline,shared --handle pointer "
-      "--reps 1 --warmup 0 --ops 64k --out - --format csv");
+  auto r = test::run(kBin +
+                     " indirection --callgrind on --working-set 16K --placement inline,shared "
+                     "--handle-kind pointer "
+                     "--reps 1 --warmup 0 --ops 64k --out - --format csv");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto rows = test::parse_csv(r.out);
   ASSERT_GE(rows.size(), 2u);
@@ -166,7 +167,7 @@ TEST(LabCli, SimulatedRowsUnderCallgrind) {
     if (metric == "sim_cycles_per_op") EXPECT_GE(v, 1.0);
     EXPECT_GE(v, 0.0);
   }
-  // inline and shared/ptr, sequential and random: four series per metric.
+  // inline and shared/pointer, sequential and random: four series per metric.
   for (const char *m : {"sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op",
                         "sim_cycles_per_op"})
     EXPECT_EQ(seen[m], 4) << m;

@@ -57,7 +57,7 @@ INSTANTIATE_TEST_SUITE_P(Counts, LabPages,
 // With a real heap: increfs in the child dirty exactly the refcount pages holding the touched
 // slots (shared placement) and no object page.
 TEST(LabPagesHeap, SharedSlotsDirtyOnlyRefcountPages) {
-  layout l{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32};
+  layout l{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32};
   population pop(l, 4096, 64);
   const std::size_t touched = 700;
   std::set<std::uintptr_t> slot_pages;
@@ -76,7 +76,7 @@ TEST(LabPagesHeap, SharedSlotsDirtyOnlyRefcountPages) {
 }
 
 TEST(LabPagesHeap, InlineCountsDirtyTheObjectPages) {
-  layout l{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32};
+  layout l{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32};
   population pop(l, 2048, 64);
   std::set<std::uintptr_t> pages;
   for (std::size_t i = 0; i < 300; ++i)

@@ -117,12 +117,12 @@ TEST(Overflow, RacingThreadsAcrossTheBoundaryEndFrozen) {
 
 struct count_config {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
   unsigned slot_bits;
 };
 std::string name_of(const testing::TestParamInfo<count_config> &i) {
   return std::string(rca_placement_name(i.param.placement)) + "_" +
-         rca_handle_name(i.param.handle) + "_" + std::to_string(i.param.slot_bits);
+         rca_handle_kind_name(i.param.handle_kind) + "_" + std::to_string(i.param.slot_bits);
 }
 
 class HeapCounts : public testing::TestWithParam<count_config> {
@@ -131,7 +131,7 @@ class HeapCounts : public testing::TestWithParam<count_config> {
     rca_config_t c;
     rca_config_init(&c);
     c.placement = GetParam().placement;
-    c.handle = GetParam().handle;
+    c.handle_kind = GetParam().handle_kind;
     c.slot_bits = GetParam().slot_bits;
     c.track_objects = 1;  // inline and embedded heaps freeze through the registry
     heap_ = rca_heap_new(&c);
@@ -188,16 +188,16 @@ TEST_P(HeapCounts, ASlotReusedAfterFreezeStartsAtOneAndThawLeavesIt) {
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, HeapCounts,
-    testing::Values(count_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32},
-                    count_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 64},
-                    count_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, 32},
-                    count_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, 64},
-                    count_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32},
-                    count_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX, 64},
-                    count_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX, 32},
-                    count_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 64},
-                    count_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX, 32},
-                    count_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER, 64}),
+    testing::Values(count_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32},
+                    count_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 64},
+                    count_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, 32},
+                    count_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, 64},
+                    count_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32},
+                    count_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX, 64},
+                    count_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 32},
+                    count_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 64},
+                    count_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX, 32},
+                    count_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER, 64}),
     name_of);
 
 // ---- unchecked semantics: what a release build does with a zero count ---------------------------

@@ -18,12 +18,12 @@ namespace {
 
 struct exhaustion_config {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
   unsigned slot_bits;
 };
 std::string name_of(const testing::TestParamInfo<exhaustion_config> &i) {
   return std::string(rca_placement_name(i.param.placement)) + "_" +
-         rca_handle_name(i.param.handle) + "_" + std::to_string(i.param.slot_bits);
+         rca_handle_kind_name(i.param.handle_kind) + "_" + std::to_string(i.param.slot_bits);
 }
 
 constexpr std::size_t kPages = 3;  // the cap: three refcount pages
@@ -36,7 +36,7 @@ rca_heap_t *make(const exhaustion_config &p, std::size_t limit) {
   rca_config_t c;
   rca_config_init(&c);
   c.placement = p.placement;
-  c.handle = p.handle;
+  c.handle_kind = p.handle_kind;
   c.slot_bits = p.slot_bits;
   c.arena_limit = limit;
   c.checks = 1;  // every free verified as well
@@ -153,12 +153,12 @@ TEST_P(Exhaustion, ExitedThreadsPagesComeBackAfterFrees) {
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, Exhaustion,
-    testing::Values(exhaustion_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32},
-                    exhaustion_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX, 64},
-                    exhaustion_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 64},
-                    exhaustion_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX, 32},
-                    exhaustion_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER, 32},
-                    exhaustion_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX, 64}),
+    testing::Values(exhaustion_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32},
+                    exhaustion_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX, 64},
+                    exhaustion_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 64},
+                    exhaustion_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 32},
+                    exhaustion_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER, 32},
+                    exhaustion_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX, 64}),
     name_of);
 
 TEST(ExhaustionEnv, ArenaLimitFromTheEnvironment) {
@@ -218,7 +218,7 @@ TEST(ExhaustionEnv, PlacementsWithoutPagesIgnoreTheCap) {
 // from them), so another thread can get ENOMEM while that page's slots are free. At most one
 // such page per other live thread; it comes back when that thread exits.
 TEST(ExhaustionThreadPlacement, ALiveThreadKeepsAtMostOneEmptyPage) {
-  const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 32};
+  const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32};
   rca_heap_t *h = make(p, 2 * 4096);
   ASSERT_NE(h, nullptr);
   std::mutex m;

@@ -46,14 +46,14 @@ namespace {
 
 struct fork_config {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
   unsigned slot_bits;
   int checks;
 };
 
 std::string name_of(const testing::TestParamInfo<fork_config> &i) {
   return std::string(rca_placement_name(i.param.placement)) + "_" +
-         rca_handle_name(i.param.handle) + "_" + std::to_string(i.param.slot_bits) +
+         rca_handle_kind_name(i.param.handle_kind) + "_" + std::to_string(i.param.slot_bits) +
          (i.param.checks ? "_checked" : "");
 }
 
@@ -220,7 +220,7 @@ void run(const fork_config &p, bool gated, int forks) {
   rca_config_t cfg;
   rca_config_init(&cfg);
   cfg.placement = p.placement;
-  cfg.handle = p.handle;
+  cfg.handle_kind = p.handle_kind;
   cfg.slot_bits = p.slot_bits;
   cfg.checks = p.checks;
   world w;
@@ -323,13 +323,13 @@ TEST_P(ForkSafety, ForkAnywhereNeverDeadlocks) {
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, ForkSafety,
-    testing::Values(fork_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32, 1},
-                    fork_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, 64, 0},
-                    fork_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32, 0},
-                    fork_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX, 64, 1},
-                    fork_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 32, 0},
-                    fork_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX, 32, 1},
-                    fork_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER, 64, 0}),
+    testing::Values(fork_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32, 1},
+                    fork_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, 64, 0},
+                    fork_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32, 0},
+                    fork_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX, 64, 1},
+                    fork_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32, 0},
+                    fork_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 32, 1},
+                    fork_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER, 64, 0}),
     name_of);
 
 }  // namespace

@@ -17,20 +17,20 @@ namespace {
 
 struct misuse_config {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
   unsigned slot_bits;
 };
 
 std::string name_of(const testing::TestParamInfo<misuse_config> &i) {
   return std::string(rca_placement_name(i.param.placement)) + "_" +
-         rca_handle_name(i.param.handle) + "_" + std::to_string(i.param.slot_bits);
+         rca_handle_kind_name(i.param.handle_kind) + "_" + std::to_string(i.param.slot_bits);
 }
 
 rca_heap_t *make(const misuse_config &p, int checks) {
   rca_config_t c;
   rca_config_init(&c);
   c.placement = p.placement;
-  c.handle = p.handle;
+  c.handle_kind = p.handle_kind;
   c.slot_bits = p.slot_bits;
   c.checks = checks;
   rca_heap_t *h = rca_heap_new(&c);
@@ -46,15 +46,15 @@ bool has_pages(rca_placement_t p) {
 // refcount pages; the count's address (the object's, or 8 bytes into it) when inline/embedded.
 std::string count_named(const misuse_config &p) {
   const std::string heap = std::string("heap #[0-9]+ \\(") + rca_placement_name(p.placement) +
-                           ", " + rca_handle_name(p.handle) + ", " + std::to_string(p.slot_bits) +
-                           "-bit";
+                           ", " + rca_handle_kind_name(p.handle_kind) + ", " +
+                           std::to_string(p.slot_bits) + "-bit";
   return has_pages(p.placement) ? "slot 0x[0-9a-f]+ \\(index [0-9]+\\) of " + heap
                                 : std::string("count at 0x[0-9a-f]+");
 }
 std::string heap_named(const misuse_config &p) {
   return std::string("heap #[0-9]+ \\(") + rca_placement_name(p.placement) + ", " +
-         (p.placement == RCA_PLACEMENT_INLINE ? "no handle" : rca_handle_name(p.handle)) + ", " +
-         std::to_string(p.slot_bits) + "-bit";
+         (p.placement == RCA_PLACEMENT_INLINE ? "no handle" : rca_handle_kind_name(p.handle_kind)) +
+         ", " + std::to_string(p.slot_bits) + "-bit";
 }
 
 class MisuseDeathTest : public testing::TestWithParam<misuse_config> {};
@@ -168,7 +168,7 @@ TEST_P(ArenaMisuseDeathTest, BareSlotFreedTwice) {
 
 TEST_P(ArenaMisuseDeathTest, BareSlotOfAnotherHeap) {
   const misuse_config p = GetParam();
-  if (p.handle == RCA_HANDLE_POINTER) {
+  if (p.handle_kind == RCA_HANDLE_KIND_POINTER) {
     EXPECT_DEATH(
         {
           rca_heap_t *a = make(p, 0);
@@ -203,7 +203,8 @@ TEST_P(ArenaMisuseDeathTest, BareSlotOfAnotherHeap) {
 
 TEST_P(ArenaMisuseDeathTest, ObjectOfAnotherHeapWithoutTheRegistry) {
   const misuse_config p = GetParam();
-  if (p.handle == RCA_HANDLE_POINTER) {  // the slot address lies outside this heap's arena
+  if (p.handle_kind ==
+      RCA_HANDLE_KIND_POINTER) {  // the slot address lies outside this heap's arena
     EXPECT_DEATH(
         {
           rca_heap_t *a = make(p, 0);
@@ -228,25 +229,25 @@ TEST_P(ArenaMisuseDeathTest, ObjectOfAnotherHeapWithoutTheRegistry) {
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, MisuseDeathTest,
-    testing::Values(misuse_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32},
-                    misuse_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 64},
-                    misuse_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, 32},
-                    misuse_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, 64},
-                    misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32},
-                    misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX, 64},
-                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 64},
-                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX, 32},
-                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER, 32},
-                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX, 64}),
+    testing::Values(misuse_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32},
+                    misuse_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 64},
+                    misuse_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, 32},
+                    misuse_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, 64},
+                    misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32},
+                    misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX, 64},
+                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 64},
+                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 32},
+                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER, 32},
+                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX, 64}),
     name_of);
 INSTANTIATE_TEST_SUITE_P(
     Placements, ArenaMisuseDeathTest,
-    testing::Values(misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32},
-                    misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX, 64},
-                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 64},
-                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX, 32},
-                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER, 32},
-                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX, 64}),
+    testing::Values(misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32},
+                    misuse_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX, 64},
+                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 64},
+                    misuse_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 32},
+                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER, 32},
+                    misuse_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX, 64}),
     name_of);
 
 // ---- the hot path's own checks: every semantics with Checked = true ---------------------------
@@ -298,7 +299,7 @@ TEST(UncheckedHeap, ForeignPointerWithoutRegistryIsReadAsAnObject) {
   rca_config_init(&c);
   c.checks = 0;
   c.track_objects = 0;
-  c.handle = RCA_HANDLE_INDEX;
+  c.handle_kind = RCA_HANDLE_KIND_INDEX;
   EXPECT_DEATH(
       {
         rca_heap_t *h = rca_heap_new(&c);
@@ -311,12 +312,12 @@ TEST(UncheckedHeap, ForeignPointerWithoutRegistryIsReadAsAnObject) {
 
 // ---- release defaults (checks off, no registry for arena placements): issue 10 ------------------
 
-rca_heap_t *make_default(rca_placement_t placement, rca_handle_kind_t handle,
+rca_heap_t *make_default(rca_placement_t placement, rca_handle_kind_t handle_kind,
                          rca_backend_t backend) {
   rca_config_t c;
   rca_config_init(&c);
   c.placement = placement;
-  c.handle = handle;
+  c.handle_kind = handle_kind;
   c.backend = backend;
   c.checks = 0;  // the release default, in every build of the library
   rca_heap_t *h = rca_heap_new(&c);
@@ -332,10 +333,11 @@ bool have_jemalloc() { return rca_backend_available(RCA_BACKEND_JEMALLOC) != 0; 
 
 struct arena_case {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
 };
 std::string arena_case_name(const testing::TestParamInfo<arena_case> &i) {
-  return std::string(rca_placement_name(i.param.placement)) + "_" + rca_handle_name(i.param.handle);
+  return std::string(rca_placement_name(i.param.placement)) + "_" +
+         rca_handle_kind_name(i.param.handle_kind);
 }
 class ReleaseDefaultsDeathTest : public testing::TestWithParam<arena_case> {};
 
@@ -346,7 +348,7 @@ TEST_P(ReleaseDefaultsDeathTest, DoubleFreeAfterTheSlotWasReusedIsCaught) {
   const arena_case p = GetParam();
   EXPECT_DEATH(
       {
-        rca_heap_t *h = make_default(p.placement, p.handle, RCA_BACKEND_JEMALLOC);
+        rca_heap_t *h = make_default(p.placement, p.handle_kind, RCA_BACKEND_JEMALLOC);
         void *a = rca_obj_alloc(h, 32);
         rca_obj_free(h, a);
         void *b = rca_obj_alloc(h, 256);  // another size class: other memory, a's old slot
@@ -364,14 +366,14 @@ TEST_P(ReleaseDefaultsDeathTest, ObjectOfAnotherHeapIsCaught) {
   const arena_case p = GetParam();
   EXPECT_DEATH(
       {
-        rca_heap_t *a = make_default(p.placement, p.handle, RCA_BACKEND_SYSTEM);
-        rca_heap_t *b = make_default(p.placement, p.handle, RCA_BACKEND_SYSTEM);
+        rca_heap_t *a = make_default(p.placement, p.handle_kind, RCA_BACKEND_SYSTEM);
+        rca_heap_t *b = make_default(p.placement, p.handle_kind, RCA_BACKEND_SYSTEM);
         void *oa = rca_obj_alloc(a, 32);
         void *ob = rca_obj_alloc(b, 32);
         (void)ob;
         rca_obj_free(b, oa);
       },
-      p.handle == RCA_HANDLE_INDEX
+      p.handle_kind == RCA_HANDLE_KIND_INDEX
           ? "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .*\\(its slot "
             "is another object's"
           : "rca: rca_obj_free: 0x[0-9a-f]+ is not a live object of heap #[0-9]+ .*\\(its header "
@@ -386,7 +388,7 @@ TEST_P(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectAreCaught) {
   for (int op = 0; op < 3; ++op)
     EXPECT_DEATH(
         {
-          rca_heap_t *h = make_default(p.placement, p.handle, RCA_BACKEND_JEMALLOC);
+          rca_heap_t *h = make_default(p.placement, p.handle_kind, RCA_BACKEND_JEMALLOC);
           void *a = rca_obj_alloc(h, 32);
           rca_obj_free(h, a);
           if (op == 0) rca_obj_incref(h, a);
@@ -401,12 +403,12 @@ TEST_P(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectAreCaught) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Placements, ReleaseDefaultsDeathTest,
-                         testing::Values(arena_case{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER},
-                                         arena_case{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX},
-                                         arena_case{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER},
-                                         arena_case{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX},
-                                         arena_case{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER},
-                                         arena_case{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX}),
+                         testing::Values(arena_case{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER},
+                                         arena_case{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX},
+                                         arena_case{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER},
+                                         arena_case{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX},
+                                         arena_case{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER},
+                                         arena_case{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX}),
                          arena_case_name);
 
 // Defect 6 for the placements without refcount pages: they track their objects by default, and
@@ -415,7 +417,7 @@ TEST(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectWithoutPages) {
   for (rca_placement_t pl : {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_EMBEDDED})
     EXPECT_DEATH(
         {
-          rca_heap_t *h = make_default(pl, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+          rca_heap_t *h = make_default(pl, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
           void *a = rca_obj_alloc(h, 32);
           rca_obj_free(h, a);
           rca_obj_incref(h, a);
@@ -433,7 +435,7 @@ TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
   EXPECT_DEATH(
       {
         rca_heap_t *h =
-            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
         alignas(8) static std::uint64_t garbage = 7;
         rca_slot_free(h, reinterpret_cast<rca_handle_t>(&garbage));
       },
@@ -441,7 +443,7 @@ TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
   EXPECT_DEATH(
       {
         rca_heap_t *h =
-            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
         alignas(8) static std::uint64_t mine = 0;
         rca_handle_t s = rca_slot_alloc(h, &mine);
         rca_slot_free(h, s);
@@ -451,15 +453,15 @@ TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
   EXPECT_DEATH(
       {
         rca_heap_t *a =
-            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
         rca_heap_t *b =
-            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+            make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
         alignas(8) static std::uint64_t theirs = 0;
         rca_slot_free(b, rca_slot_alloc(a, &theirs));
       },
       msg);
   // The legitimate cycle leaves the counters balanced.
-  rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+  rca_heap_t *h = make_default(RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
   std::uint64_t slots[3];
   for (auto &s : slots) rca_slot_free(h, rca_slot_alloc(h, &s));
   rca_stats_t st;
@@ -474,7 +476,8 @@ TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
 TEST(ReleaseDefaultsDeathTest, ObjectSlotFreedAsABareSlotIsCaught) {
   EXPECT_DEATH(
       {
-        rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *h =
+            make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
         void *o = rca_obj_alloc(h, 32);
         rca_slot_free(h, reinterpret_cast<rca_handle_t>(rca_obj_slot(h, o)));
       },
@@ -487,14 +490,15 @@ TEST(ReleaseDefaultsDeathTest, ObjectSlotFreedAsABareSlotIsCaught) {
 TEST(DestroyedHeapDeathTest, UseOfADestroyedHeapIsCaught) {
   const char *msg = "is not a live heap \\(destroyed\\)";
   auto dead = [] {
-    rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+    rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
     rca_heap_destroy(h);
     return h;
   };
   EXPECT_DEATH(rca_obj_alloc(dead(), 16), std::string("rca: rca_obj_alloc: 0x[0-9a-f]+ ") + msg);
   EXPECT_DEATH(
       {
-        rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+        rca_heap_t *h =
+            make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
         void *o = rca_obj_alloc(h, 16);
         rca_heap_destroy(h);
         rca_obj_free(h, o);
@@ -512,11 +516,11 @@ TEST(DestroyedHeapDeathTest, UseOfADestroyedHeapIsCaught) {
 }
 
 TEST(DestroyedHeap, ANewHeapNeverTakesTheAddressOfARecentlyDestroyedOne) {
-  rca_heap_t *old = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+  rca_heap_t *old = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
   rca_heap_destroy(old);
   std::vector<rca_heap_t *> made;
   for (int i = 0; i < 200; ++i) {  // within the quarantine (256 destroyed heaps)
-    rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, RCA_BACKEND_SYSTEM);
+    rca_heap_t *h = make_default(RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, RCA_BACKEND_SYSTEM);
     EXPECT_NE(h, old) << "heap " << i;
     made.push_back(h);
     if (i % 2) {  // destroyed ones join the quarantine too

@@ -24,13 +24,13 @@ namespace {
 
 struct stress_config {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
   unsigned slot_bits;
 };
 
 std::string name_of(const testing::TestParamInfo<stress_config> &i) {
   return std::string(rca_placement_name(i.param.placement)) + "_" +
-         rca_handle_name(i.param.handle) + "_" + std::to_string(i.param.slot_bits);
+         rca_handle_kind_name(i.param.handle_kind) + "_" + std::to_string(i.param.slot_bits);
 }
 
 unsigned scale() {
@@ -160,7 +160,7 @@ TEST_P(Stress, ThreadsComeAndGoNothingLost) {
   rca_config_t cfg;
   rca_config_init(&cfg);
   cfg.placement = p.placement;
-  cfg.handle = p.handle;
+  cfg.handle_kind = p.handle_kind;
   cfg.slot_bits = p.slot_bits;
   cfg.checks = 0;  // the registry lock would serialise the threads and hide races
   rca_heap_t *heap = rca_heap_new(&cfg);
@@ -247,14 +247,14 @@ TEST_P(Stress, ThreadsComeAndGoNothingLost) {
 
 INSTANTIATE_TEST_SUITE_P(
     Placements, Stress,
-    testing::Values(stress_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_POINTER, 32},
-                    stress_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_POINTER, 64},
-                    stress_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_POINTER, 32},
-                    stress_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_INDEX, 64},
-                    stress_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_POINTER, 32},
-                    stress_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_INDEX, 64},
-                    stress_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_INDEX, 32},
-                    stress_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_POINTER, 64}),
+    testing::Values(stress_config{RCA_PLACEMENT_INLINE, RCA_HANDLE_KIND_POINTER, 32},
+                    stress_config{RCA_PLACEMENT_EMBEDDED, RCA_HANDLE_KIND_POINTER, 64},
+                    stress_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_POINTER, 32},
+                    stress_config{RCA_PLACEMENT_SHARED, RCA_HANDLE_KIND_INDEX, 64},
+                    stress_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32},
+                    stress_config{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 64},
+                    stress_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_INDEX, 32},
+                    stress_config{RCA_PLACEMENT_PADDED, RCA_HANDLE_KIND_POINTER, 64}),
     name_of);
 
 }  // namespace

@@ -11,14 +11,18 @@ namespace rca_test {
 
 struct heap_case {
   rca_placement_t placement;
-  rca_handle_kind_t handle;
+  rca_handle_kind_t handle_kind;
   unsigned slot_bits;
   rca_backend_t backend;
   rca_address_t address = RCA_ADDRESS_SPAN;  // computed placement only
 
   rca::config config() const {
     rca::config c;
-    c.placement(placement).handle(handle).slot_bits(slot_bits).backend(backend).checks(true);
+    c.placement(placement)
+        .handle_kind(handle_kind)
+        .slot_bits(slot_bits)
+        .backend(backend)
+        .checks(true);
     c.raw().address = address;
     return c;
   }
@@ -34,8 +38,8 @@ struct heap_case {
   std::string name() const {
     if (computed())
       return std::string("computed_") + rca_address_name(address) + "_" + std::to_string(slot_bits);
-    return std::string(rca_placement_name(placement)) + "_" + rca_handle_name(handle) + "_" +
-           std::to_string(slot_bits) + "_" + rca_backend_name(backend);
+    return std::string(rca_placement_name(placement)) + "_" + rca_handle_kind_name(handle_kind) +
+           "_" + std::to_string(slot_bits) + "_" + rca_backend_name(backend);
   }
 };
 
@@ -46,14 +50,14 @@ inline void PrintTo(const heap_case &c, std::ostream *os) { *os << c.name(); }
 inline std::vector<heap_case> all_cases() {
   std::vector<heap_case> v;
   for (int p = 0; p < RCA_PLACEMENT_COUNT; ++p)
-    for (int h = 0; h < RCA_HANDLE_COUNT; ++h)
+    for (int h = 0; h < RCA_HANDLE_KIND_COUNT; ++h)
       for (unsigned bits : {32u, 64u}) {
         auto pl = static_cast<rca_placement_t>(p);
         auto hk = static_cast<rca_handle_kind_t>(h);
-        if (pl == RCA_PLACEMENT_INLINE && hk == RCA_HANDLE_INDEX) continue;    // no handle
-        if (pl == RCA_PLACEMENT_EMBEDDED && hk == RCA_HANDLE_INDEX) continue;  // pointer only
+        if (pl == RCA_PLACEMENT_INLINE && hk == RCA_HANDLE_KIND_INDEX) continue;    // no handle
+        if (pl == RCA_PLACEMENT_EMBEDDED && hk == RCA_HANDLE_KIND_INDEX) continue;  // pointer only
         if (pl == RCA_PLACEMENT_COMPUTED) {
-          if (hk == RCA_HANDLE_INDEX) continue;  // no handle
+          if (hk == RCA_HANDLE_KIND_INDEX) continue;  // no handle
           for (int a = 0; a < RCA_ADDRESS_COUNT; ++a)
             v.push_back({pl, hk, bits, RCA_BACKEND_RCA, static_cast<rca_address_t>(a)});
           continue;
@@ -63,7 +67,7 @@ inline std::vector<heap_case> all_cases() {
   for (rca_backend_t b : {RCA_BACKEND_MIMALLOC, RCA_BACKEND_JEMALLOC, RCA_BACKEND_RCA})
     for (int p = 0; p < RCA_PLACEMENT_COUNT; ++p)
       if (p != RCA_PLACEMENT_COMPUTED)
-        v.push_back({static_cast<rca_placement_t>(p), RCA_HANDLE_POINTER, 32, b});
+        v.push_back({static_cast<rca_placement_t>(p), RCA_HANDLE_KIND_POINTER, 32, b});
   return v;
 }
 
@@ -81,7 +85,7 @@ inline std::vector<heap_case> system_cases() {
 inline std::vector<heap_case> out_of_line_cases() {
   std::vector<heap_case> v;
   for (auto p : {RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD, RCA_PLACEMENT_PADDED})
-    for (auto h : {RCA_HANDLE_POINTER, RCA_HANDLE_INDEX})
+    for (auto h : {RCA_HANDLE_KIND_POINTER, RCA_HANDLE_KIND_INDEX})
       v.push_back({p, h, 32, RCA_BACKEND_SYSTEM});
   return v;
 }

@@ -70,7 +70,7 @@ std::string js(const std::string &f) { return std::string(RCA_VMS_JS_DIR) + "/" 
 struct config {
   std::string variant, placement;
   std::string name() const { return variant + "/" + placement; }
-  std::string handle() const {
+  std::string handle_kind() const {
     if (variant.rfind("computed", 0) == 0) return "span";  // the address function, no handle
     return variant.rfind("idx", 0) == 0   ? "index"
            : variant.rfind("ptr", 0) == 0 ? "pointer"
@@ -83,7 +83,7 @@ struct config {
 
 row vm_row(context &ctx, const char *claim, const config &c, const std::string &backend) {
   row r = ctx.base("vm", claim);
-  r.set("variant", c.variant).set("placement", c.placement).set("handle", c.handle());
+  r.set("variant", c.variant).set("placement", c.placement).set("handle", c.handle_kind());
   r.set("slot_bits", 32)
       .set("semantics", c.semantics())
       .set("backend", c.placement == "computed" ? "rca" : backend);

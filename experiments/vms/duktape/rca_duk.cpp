@@ -159,7 +159,7 @@ rca_heap_t *make_rca_heap(const options &o) {
   }
   cfg.slot_bits = 32;
   // The inline side-bits build keeps a 32-bit slot index for its position.
-  cfg.handle = mode == 1 || mode == 3 ? RCA_HANDLE_POINTER : RCA_HANDLE_INDEX;
+  cfg.handle_kind = mode == 1 || mode == 3 ? RCA_HANDLE_KIND_POINTER : RCA_HANDLE_KIND_INDEX;
   if (!rca_backend_available(cfg.backend)) {
     std::fprintf(stderr, "rca-duk: backend '%s' is not available: %s\n",
                  rca_backend_name(cfg.backend), rca_last_error());
@@ -317,7 +317,7 @@ void print_header(const options &o, rca_heap_t *heap, const char *mode) {
       "rca-duk run mode=%s variant=%s placement=%s handle=%s side_bits=%d backend=%s script=%s\n",
       mode, variant_name(), rca_placement_name(c->placement),
       build == 3 ? rca_address_name(c->address)
-      : build    ? rca_handle_name(c->handle)
+      : build    ? rca_handle_kind_name(c->handle_kind)
                  : "none",
       duk_rca_side_bits(), rca_backend_name(c->backend), o.scripts[0].c_str());
 }
