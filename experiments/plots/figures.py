@@ -155,7 +155,7 @@ def cow(d, out):
     fig, axes = plt.subplots(1, len(bits), figsize=(7 * len(bits), 4), squeeze=False)
     for ax, b in zip(axes[0], bits):
         keys = [("dense", "no"), ("dense", "yes"), ("sparse", "no"), ("noop", "no")]
-        lays = sorted({R.layout(r) for r in rows if r["slot_bits"] == b}, key=lambda s: ["inline", "embedded", "shared/ptr", "shared/idx", "thread/ptr", "thread/idx", "padded/ptr", "padded/idx"].index(s) if s in ["inline", "embedded", "shared/ptr", "shared/idx", "thread/ptr", "thread/idx", "padded/ptr", "padded/idx"] else 99)
+        lays = sorted({R.layout(r) for r in rows if r["slot_bits"] == b}, key=R.layout_key)
         w = 0.8 / len(keys)
         for i, (walk, frozen) in enumerate(keys):
             ys = []

@@ -65,11 +65,21 @@ def get(row, key):
 
 
 def layout(row):
-    """inline, embedded, shared/ptr, thread/idx ... (placement + handle kind)."""
+    """inline, embedded, shared/pointer, thread/index, computed/span ... (placement + the handle
+    column: the handle kind, or a computed heap's address function), as rcalab names layouts."""
     p, h = row.get("placement", ""), row.get("handle", "")
     if h in ("none", "") or p in ("inline", "embedded", "inline_biased"):
         return p
-    return p + ("/idx" if h == "index" else "/ptr")
+    return p + "/" + h
+
+
+LAYOUT_ORDER = ["inline", "embedded", "shared/pointer", "shared/index", "thread/pointer", "thread/index",
+                "padded/pointer", "padded/index", "computed/span", "computed/granule", "inline_biased"]
+
+
+def layout_key(name):
+    """Sort key: layouts in rca's placement order, unknown ones last."""
+    return LAYOUT_ORDER.index(name) if name in LAYOUT_ORDER else len(LAYOUT_ORDER)
 
 
 def summaries(rows, metric=None, stat="median"):

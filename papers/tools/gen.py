@@ -77,12 +77,7 @@ CLAIMS = {
     "C7": ("Both of them will decrease performance for non-forking python code", "vm", "fig-c7"),
 }
 
-LAYOUT_ORDER = ["inline", "embedded", "shared/ptr", "shared/idx", "thread/ptr", "thread/idx", "padded/ptr",
-                "padded/idx", "inline_biased"]
-
-
-def lay_key(s):
-    return LAYOUT_ORDER.index(s) if s in LAYOUT_ORDER else len(LAYOUT_ORDER)
+lay_key = R.layout_key
 
 
 # ---- Text helpers ------------------------------------------------------------------------------
@@ -408,7 +403,7 @@ def c1(d, o):
     for tag, ws in (("small", sizes[0]), ("large", sizes[-1])):
         base = s("inline", order, ws)
         o.v(f"c1.ws.{tag}", size_txt(ws))
-        hop = s("shared/ptr", order, ws)
+        hop = s("shared/pointer", order, ws)
         emb = s("embedded", order, ws)
         o.v(f"c1.inline.{tag}", fmt(base.value) if base else "--")
         o.v(f"c1.hop.{tag}", ratio_txt(hop.value / base.value) if hop and base else "--")
@@ -423,7 +418,7 @@ def c1(d, o):
         o.v(f"c1.best.{tag}", ratio_txt(best[1] / base.value) if best and base else "--")
         o.v(f"c1.bestlay.{tag}", tex(best[0]) if best else "--")
     # Cache misses per operation where hardware counters opened (NA on machines without a PMU).
-    base, hop = s("inline", order, sizes[-1]), s("shared/ptr", order, sizes[-1])
+    base, hop = s("inline", order, sizes[-1]), s("shared/pointer", order, sizes[-1])
 
     def per_op(x, col):
         if not x:
@@ -435,8 +430,8 @@ def c1(d, o):
     if R.isna(l1[0]) and R.isna(llc[0]):
         o.v("c1.misses", "Cache misses were not counted: no hardware counter opened on this machine.")
     else:
-        o.v("c1.misses", f"Per operation at {size_txt(sizes[-1])}, L1d read misses: inline {fmt(l1[0])}, shared/ptr "
-                         f"{fmt(l1[1])}; LLC misses: inline {fmt(llc[0])}, shared/ptr {fmt(llc[1])}.")
+        o.v("c1.misses", f"Per operation at {size_txt(sizes[-1])}, L1d read misses: inline {fmt(l1[0])}, shared/pointer "
+                         f"{fmt(l1[1])}; LLC misses: inline {fmt(llc[0])}, shared/pointer {fmt(llc[1])}.")
     o.v("c1.order", tex(order))
     o.v("c1.nsizes", fmt(float(len(sizes)), 0))
     o.v("c1.sizes", ", ".join(size_txt(w) for w in sizes))
@@ -507,9 +502,9 @@ def c1_sim(d, o):
     o.v("c1sim.method", tex(sim[0]["method"]))
     o.v("c1sim.sizes", ", ".join(size_txt(w) for w in sizes))
     for tag, ws in (("small", sizes[0]), ("large", sizes[-1])):
-        a, b = val("shared/ptr", "random", ws, "sim_cycles_per_op"), val("inline", "random", ws, "sim_cycles_per_op")
+        a, b = val("shared/pointer", "random", ws, "sim_cycles_per_op"), val("inline", "random", ws, "sim_cycles_per_op")
         o.v(f"c1sim.hop.{tag}", ratio_txt(a / b) if not R.isna(a) and not R.isna(b) else "--")
-    la, lb = val("shared/ptr", "random", sizes[-1], "sim_ll_misses_per_op"), val("inline", "random", sizes[-1],
+    la, lb = val("shared/pointer", "random", sizes[-1], "sim_ll_misses_per_op"), val("inline", "random", sizes[-1],
                                                                                 "sim_ll_misses_per_op")
     o.v("c1sim.llhop.large", ratio_txt(la / lb) if lb and not R.isna(la) and not R.isna(lb) else "--")
 
@@ -609,11 +604,11 @@ def c3_sim(d, o):
                                  "(" + tex(sim[0]["method"]) + "); cycles: instructions + 10 $\\times$ L1 misses + "
                                  "100 $\\times$ LL misses."))
     sem = sems[0]
-    sh, th, pd = (val(x, sem, "sim_cycles_per_op") for x in ("shared/ptr", "thread/ptr", "padded/ptr"))
+    sh, th, pd = (val(x, sem, "sim_cycles_per_op") for x in ("shared/pointer", "thread/pointer", "padded/pointer"))
     o.v("c3sim.sharedvthread", ratio_txt(sh / th) if th else "--")
     o.v("c3sim.paddedvthread", ratio_txt(pd / th) if th else "--")
-    o.v("c3sim.paddedd1", fmt(val("padded/ptr", sem, "sim_d1_misses_per_op")))
-    o.v("c3sim.threadd1", fmt(val("thread/ptr", sem, "sim_d1_misses_per_op")))
+    o.v("c3sim.paddedd1", fmt(val("padded/pointer", sem, "sim_d1_misses_per_op")))
+    o.v("c3sim.threadd1", fmt(val("thread/pointer", sem, "sim_d1_misses_per_op")))
 
 
 def c3(d, o):
@@ -659,9 +654,9 @@ def c3(d, o):
                               "were allocated in turns, so shared-page slots of different threads interleave. Same "
                               "objects: every thread on every object. $^\\dagger$: ranges overlap."))
     sem = "plain" if "plain" in sems else sems[0]
-    sh = R.one(own, layout="shared/ptr", semantics=sem, threads=T)
-    th = R.one(own, layout="thread/ptr", semantics=sem, threads=T)
-    pd = R.one(own, layout="padded/ptr", semantics=sem, threads=T)
+    sh = R.one(own, layout="shared/pointer", semantics=sem, threads=T)
+    th = R.one(own, layout="thread/pointer", semantics=sem, threads=T)
+    pd = R.one(own, layout="padded/pointer", semantics=sem, threads=T)
     il = R.one(own, layout="inline", semantics=sem, threads=T)
     o.v("c3.T", str(T))
     o.v("c3.sem", tex(sem))
@@ -670,8 +665,8 @@ def c3(d, o):
     o.v("c3.sharedvthread", ratio_txt(sh.value / th.value) if sh and th else "--")
     o.v("c3.threadvinline", ratio_txt(th.value / il.value) if th and il else "--")
     o.v("c3.paddedvthread", ratio_txt(pd.value / th.value) if pd and th else "--")
-    sha = R.one(own, layout="shared/ptr", semantics="atomic", threads=T)
-    tha = R.one(own, layout="thread/ptr", semantics="atomic", threads=T)
+    sha = R.one(own, layout="shared/pointer", semantics="atomic", threads=T)
+    tha = R.one(own, layout="thread/pointer", semantics="atomic", threads=T)
     o.v("c3.sharedvthreadatomic", ratio_txt(sha.value / tha.value) if sha and tha else "--")
     b = R.one(shared, semantics="biased", threads=T)
     a = R.one(shared, semantics="atomic", threads=T)
@@ -884,10 +879,10 @@ def c5(d, o):
 
     def g(lay, bits, walk, fz):
         return R.one(pct, layout=lay, slot_bits=bits, variant=walk, frozen=fz)
-    inl, sh = g("inline", "32", "dense", "no"), g("shared/idx", "32", "dense", "no") or g("shared/ptr", "32", "dense", "no")
-    sh64 = g("shared/idx", "64", "dense", "no") or g("shared/ptr", "64", "dense", "no")
+    inl, sh = g("inline", "32", "dense", "no"), g("shared/index", "32", "dense", "no") or g("shared/pointer", "32", "dense", "no")
+    sh64 = g("shared/index", "64", "dense", "no") or g("shared/pointer", "64", "dense", "no")
     fz = g("inline", "32", "dense", "yes")
-    shfz = g("shared/idx", "32", "dense", "yes") or g("shared/ptr", "32", "dense", "yes")
+    shfz = g("shared/index", "32", "dense", "yes") or g("shared/pointer", "32", "dense", "yes")
     o.v("c5.objects", int_txt(n))
     o.v("c5.objbytes", fmt(ob, 0))
     o.v("c5.inline", fmt(inl.value, 1) if inl else "--")
@@ -896,7 +891,7 @@ def c5(d, o):
     o.v("c5.shared64", fmt(sh64.value, 1) if sh64 else "--")
     o.v("c5.frozen", fmt(fz.value, 2) if fz else "--")
     o.v("c5.sharedfrozen", fmt(shfz.value, 2) if shfz else "--")
-    si, ss = g("inline", "32", "sparse", "no"), g("shared/ptr", "32", "sparse", "no")
+    si, ss = g("inline", "32", "sparse", "no"), g("shared/pointer", "32", "sparse", "no")
     o.v("c5.sparseinline", fmt(si.value, 1) if si else "--")
     o.v("c5.sparseshared", fmt(ss.value, 1) if ss else "--")
     stride = R.params(si.row).get("stride", "") if si else ""
@@ -952,7 +947,7 @@ def c5_memory(allr, o):
                                  "so its absolute figures are not comparable with the unfrozen rows. Freeze sweep: wall "
                                  "time of \\texttt{rca\\_heap\\_freeze} per million objects, one sweep per heap."))
     g = lambda lay, walk: R.one(fam, layout=lay, slot_bits="32", variant=walk, frozen="no")  # noqa: E731
-    for key, lay, walk in (("pssinline", "inline", "dense"), ("pssshared", "shared/ptr", "dense"),
+    for key, lay, walk in (("pssinline", "inline", "dense"), ("pssshared", "shared/pointer", "dense"),
                            ("pssnoop", "inline", "noop")):
         x = g(lay, walk)
         o.v("c5mem." + key, fmt(x.value / 1024) if x else "--")
