@@ -49,6 +49,33 @@ void unmap(void *p, std::size_t bytes) noexcept {
 
 }  // namespace
 
+void *chunk_bump::allocate(std::size_t size) noexcept {
+  if (static_cast<std::size_t>(bump_end_ - bump_) < size) {
+    void *m = nullptr;
+    if (int e = prim::reserve(kChunkBytes, &m); e || (e = prim::commit(m, kChunkBytes))) {
+      if (m) prim::release(m, kChunkBytes);
+      errno = e;
+      return nullptr;
+    }
+    lsan_root_add(m, kChunkBytes);
+    auto *c = static_cast<chunk *>(m);
+    c->next = chunks_;
+    chunks_ = c;
+    bump_ = static_cast<char *>(m) + header_;
+    bump_end_ = static_cast<char *>(m) + kChunkBytes;
+  }
+  void *p = bump_;
+  bump_ += size;
+  return p;
+}
+
+chunk_bump::~chunk_bump() {
+  while (chunk *c = chunks_) {
+    chunks_ = c->next;
+    unmap(c, kChunkBytes);
+  }
+}
+
 void *side_memory::allocate(std::size_t bytes) noexcept {
   if (bytes == 0) bytes = 1;
   if (bytes > kSmallMax) return map_or_die(round_to_pages(bytes));
@@ -57,18 +84,10 @@ void *side_memory::allocate(std::size_t bytes) noexcept {
     free_[cls] = b->next;
     return b;
   }
-  const std::size_t size = (cls + 1) * kGrain;
-  if (static_cast<std::size_t>(bump_end_ - bump_) < size) {
-    // The rest of the old chunk (less than one block) is given up; a new chunk starts after its
-    // header, which links it for the destructor.
-    auto *c = static_cast<chunk *>(map_or_die(kChunkBytes));
-    c->next = chunks_;
-    chunks_ = c;
-    bump_ = reinterpret_cast<char *>(c) + kGrain;
-    bump_end_ = reinterpret_cast<char *>(c) + kChunkBytes;
-  }
-  void *p = bump_;
-  bump_ += size;
+  void *p = chunks_.allocate((cls + 1) * kGrain);
+  if (!p)
+    fatal("cannot map %zu bytes for the object registry (errno %d)", chunk_bump::kChunkBytes,
+          errno);
   return p;
 }
 
@@ -87,43 +106,11 @@ void side_memory::deallocate(void *p, std::size_t bytes) noexcept {
 
 void *line_slab::allocate(std::size_t bytes) noexcept {
   const std::size_t size = (bytes + kLineSize - 1) / kLineSize * kLineSize;
-  if (size + kLineSize > kChunkBytes) {
+  if (size + kLineSize > chunk_bump::kChunkBytes) {
     errno = ENOMEM;  // a pool is a few lines; nothing asks for more
     return nullptr;
   }
-  if (static_cast<std::size_t>(bump_end_ - bump_) < size) {
-    void *m = nullptr;
-    if (int e = prim::reserve(kChunkBytes, &m); e || (e = prim::commit(m, kChunkBytes))) {
-      if (m) prim::release(m, kChunkBytes);
-      errno = e;
-      return nullptr;
-    }
-    lsan_root_add(m, kChunkBytes);
-    auto *c = static_cast<chunk *>(m);
-    c->next = chunks_;
-    c->bytes = kChunkBytes;
-    chunks_ = c;
-    bump_ = static_cast<char *>(m) + kLineSize;
-    bump_end_ = static_cast<char *>(m) + kChunkBytes;
-  }
-  void *p = bump_;
-  bump_ += size;
-  return p;  // fresh mapping: zero
-}
-
-line_slab::~line_slab() {
-  while (chunk *c = chunks_) {
-    chunks_ = c->next;
-    unmap(c, c->bytes);
-  }
-}
-
-side_memory::~side_memory() {
-  // Large blocks went back as their owner (the registry, destroyed first) released them.
-  while (chunk *c = chunks_) {
-    chunks_ = c->next;
-    unmap(c, kChunkBytes);
-  }
+  return chunks_.allocate(size);
 }
 
 }  // namespace rca::detail

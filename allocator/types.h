@@ -275,6 +275,32 @@ struct registry_entry {
   std::uint64_t saved_count;  // count kept aside by freeze (0: none)
 };
 
+// 64 KiB mappings of rca's own memory, carved front to back and released all together by the
+// destructor: the one chunk allocator under side_memory and line_slab. The first `header` bytes
+// of each chunk link it into the list the destructor walks (the header keeps what follows
+// aligned as the user needs: 16 bytes for side_memory's blocks, a line for line_slab's).
+class chunk_bump {
+ public:
+  static constexpr std::size_t kChunkBytes = std::size_t(64) << 10;
+  explicit constexpr chunk_bump(std::size_t header) noexcept : header_(header) {}
+  chunk_bump(const chunk_bump &) = delete;
+  chunk_bump &operator=(const chunk_bump &) = delete;
+  ~chunk_bump();
+  /// `size` bytes (a multiple of the header, at most kChunkBytes - header) of a fresh mapping,
+  /// zero, or null when the OS refuses (errno set). The tail of a chunk too short for `size` is
+  /// given up.
+  void *allocate(std::size_t size) noexcept;
+
+ private:
+  struct chunk {
+    chunk *next;
+  };
+  std::size_t header_;
+  char *bump_ = nullptr;  // unused tail of the newest chunk
+  char *bump_end_ = nullptr;
+  chunk *chunks_ = nullptr;  // every chunk, released by the destructor
+};
+
 // Memory for rca's own bookkeeping (the registry's nodes and bucket arrays), mapped apart from
 // the object memory: with the system backend, nodes taken from malloc would sit between the
 // objects, so turning tracking on would change how many object pages a population spans (and
@@ -286,7 +312,6 @@ class side_memory {
   side_memory() = default;
   side_memory(const side_memory &) = delete;
   side_memory &operator=(const side_memory &) = delete;
-  ~side_memory();
   /// `bytes` of zero-or-reused memory, 16-byte aligned; aborts with a message when the OS refuses
   /// (the registry's callers cannot report an error).
   void *allocate(std::size_t bytes) noexcept;
@@ -295,40 +320,23 @@ class side_memory {
  private:
   static constexpr std::size_t kGrain = 16;
   static constexpr std::size_t kSmallMax = 512;
-  static constexpr std::size_t kChunkBytes = std::size_t(64) << 10;
   struct free_block {
     free_block *next;
   };
-  struct chunk {  // at the start of each chunk mapping
-    chunk *next;
-  };
   free_block *free_[kSmallMax / kGrain] = {};
-  char *bump_ = nullptr;  // unused tail of the newest chunk
-  char *bump_end_ = nullptr;
-  chunk *chunks_ = nullptr;  // every chunk, released by the destructor
+  chunk_bump chunks_{kGrain};  // small blocks; large ones are mappings of their own
 };
 
 // Whole cache lines of rca's own memory, freed all at once with their owner (the heap's pools:
-// never freed one by one, they are recycled). 64 KiB mappings, like side_memory's chunks.
+// never freed one by one, they are recycled).
 class line_slab {
  public:
-  line_slab() = default;
-  line_slab(const line_slab &) = delete;
-  line_slab &operator=(const line_slab &) = delete;
-  ~line_slab();
   /// `bytes` rounded up to whole 64-byte lines, line-aligned and zeroed, or null when the OS
-  /// refuses (errno set).
+  /// refuses or `bytes` does not fit in a chunk (errno set).
   void *allocate(std::size_t bytes) noexcept;
 
  private:
-  static constexpr std::size_t kChunkBytes = std::size_t(64) << 10;
-  struct chunk {  // the first line of each chunk mapping
-    chunk *next;
-    std::size_t bytes;
-  };
-  char *bump_ = nullptr;  // unused tail of the newest chunk
-  char *bump_end_ = nullptr;
-  chunk *chunks_ = nullptr;  // every chunk, released by the destructor
+  chunk_bump chunks_{kLineSize};
 };
 
 /// A standard allocator over one side_memory (for the registry's unordered_map).
