@@ -55,13 +55,17 @@ const char *options_help() {
          "  --handle-kind LIST pointer,index (default: both where the placement allows)\n"
          "  --slot-bits LIST   32,64 (default: 32; cow: 32,64)\n"
          "  --semantics LIST   plain,atomic,biased (default: per experiment)\n"
-         "  --backend LIST     system,mimalloc,jemalloc (alloc; default: all available)\n"
+         "  --backend LIST     system,mimalloc,jemalloc (alloc; default: all available);\n"
+         "                     malloc: system,mimalloc,jemalloc,rca as the process's malloc\n"
          "  --objects LIST     object counts, k/m suffixes (1000-based)\n"
          "  --working-set LIST bytes, K/M/G suffixes (1024-based; indirection)\n"
          "  --object-bytes N   object size including rca's header (default 64)\n"
          "  --threads LIST     thread counts (default: 1..cores, at least 1,2)\n"
          "  --children K       cow: fork children per configuration\n"
          "  --stride K         cow: sparse traversal touches every K-th object\n"
+         "  --workloads LIST   malloc: workloads to run (default: all; rcalab malloc --help)\n"
+         "  --malloc-lib LIST  malloc: NAME=PATH, the library preloaded for allocator NAME "
+         "(mimalloc, jemalloc, rca) instead of the default\n"
          "  --callgrind MODE   aliasing, indirection, threads: auto|on|off (simulated counts when "
          "hardware counters are absent)\n"
          "  --ops N            operations per repetition, k/m suffixes (default: per experiment, "
@@ -165,6 +169,16 @@ bool parse_options(const std::vector<std::string> &args, options &opt, std::stri
          opt.stride = static_cast<std::size_t>(n);
          return true;
        }},
+      {"--workloads", list_of([&](const std::string &s) {
+         opt.workloads.push_back(s);
+         return true;
+       })},
+      {"--malloc-lib", list_of([&](const std::string &s) {
+         const auto eq = s.find('=');
+         if (eq == 0 || eq == std::string::npos || eq + 1 == s.size()) return false;
+         opt.malloc_libs.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+         return true;
+       })},
       {"--callgrind",
        [&](const std::string &s) {
          if (s != "auto" && s != "on" && s != "off") return false;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rca::lab {
@@ -32,7 +33,10 @@ struct options {
   std::string callgrind = "auto";  ///< aliasing: auto | on | off
   std::string
       alloc_worker;  ///< internal: alloc runs one bare allocator and writes its result to stdout
-  std::string out;   ///< results folder; "-" = stdout; "" = default folder
+  std::vector<std::string> workloads;  ///< malloc: workloads to run (validated there)
+  /// malloc: NAME=PATH, the library to preload for allocator NAME instead of the default
+  std::vector<std::pair<std::string, std::string>> malloc_libs;
+  std::string out;  ///< results folder; "-" = stdout; "" = default folder
   format fmt = format::both;
   std::string label;
   bool quick = false;

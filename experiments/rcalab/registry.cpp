@@ -18,7 +18,8 @@ int run_cow(context &);
 int run_ipc(context &);
 int run_alloc(context &);
 // Beside the VMs it runs, linked into rcalab (a named exception of the layers, docs/DESIGN.md).
-int run_vm(context &);  // experiments/vms/driver/vm.cpp
+int run_vm(context &);      // experiments/vms/driver/vm.cpp
+int run_malloc(context &);  // experiments/malloc/malloc.cpp, beside its workload programs
 
 const std::vector<subcommand> &subcommands() {
   static const std::vector<subcommand> table = {
@@ -48,6 +49,10 @@ const std::vector<subcommand> &subcommands() {
        "whole-VM time per placement/freeze vs inline (Duktape), VM prefork pages (C5), VM threads "
        "(C3), CPython pickle (C6)",
        run_vm, false},
+      {"malloc", "-",
+       "rca's allocator as the process malloc (LD_PRELOAD) vs glibc, mimalloc, jemalloc: time "
+       "and peak RSS per workload, ratios to mimalloc",
+       run_malloc, false},
   };
   return table;
 }
