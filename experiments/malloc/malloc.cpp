@@ -47,6 +47,12 @@ namespace {
 #ifndef RCA_VMS_JS_DIR
 #define RCA_VMS_JS_DIR ""
 #endif
+#ifndef RCA_MALLOC_MIMALLOC
+#define RCA_MALLOC_MIMALLOC "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+#endif
+#ifndef RCA_MALLOC_JEMALLOC
+#define RCA_MALLOC_JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+#endif
 #ifndef RCA_MALLOC_PY_SCRIPTS
 #define RCA_MALLOC_PY_SCRIPTS ""
 #endif
@@ -76,8 +82,8 @@ struct allocator {
 };
 
 std::string default_lib(const std::string &name) {
-  if (name == "mimalloc") return "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
-  if (name == "jemalloc") return "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+  if (name == "mimalloc") return RCA_MALLOC_MIMALLOC;
+  if (name == "jemalloc") return RCA_MALLOC_JEMALLOC;
   if (name == "rca") return RCA_MALLOC_RCA_LIB;
   return "";
 }
@@ -113,8 +119,7 @@ std::vector<allocator> allocators(context &ctx) {
       if (name == n) a.lib = path;
     if (n == "rca" && a.lib.empty())
       a.unavailable = "librca_malloc.so is not built in this tree (CMake target rca_malloc)";
-    else
-      a.unavailable = probe(a);
+    else a.unavailable = probe(a);
     if (!a.unavailable.empty())
       ctx.note("malloc: %s unavailable: %s", n.c_str(), a.unavailable.c_str());
     v.push_back(a);
@@ -178,16 +183,22 @@ run_spec spec_of(const options &opt, const workload &w, unsigned threads) {
   run_spec s;
   if (w.kind == "program") {
     s.size = opt.quick ? "0.1" : "1";
-    s.argv = {bin(w.name), "--threads", std::to_string(threads), "--scale", s.size, "--seed",
-              std::to_string(opt.seed)};
+    s.argv = {bin(w.name), "--threads", std::to_string(threads), "--scale",
+              s.size,      "--seed",    std::to_string(opt.seed)};
     s.prefix = "malloc-bench result";
     if (!exists(s.argv[0])) s.unavailable = "workload program not built: " + s.argv[0];
   } else if (w.kind == "duktape") {
     const js_program p = js_of(w.name);
     s.size = opt.quick ? p.quick_size : p.size;
     const std::string duk = std::string(RCA_VMS_BIN_DIR) + "/" + kDuktape;
-    s.argv = {duk, "--placement", "inline", "--backend", "system", "--no-stats",
-              std::string(RCA_VMS_JS_DIR) + "/" + p.file, s.size};
+    s.argv = {duk,
+              "--placement",
+              "inline",
+              "--backend",
+              "system",
+              "--no-stats",
+              std::string(RCA_VMS_JS_DIR) + "/" + p.file,
+              s.size};
     s.prefix = "rca-duk result";
     if (!exists(duk))
       s.unavailable = std::string("Duktape not built (") + kDuktape + ": RCA_BUILD_VMS=ON)";
@@ -421,8 +432,8 @@ int run_malloc(context &ctx) {
           emit_ratio(ctx, *a, "geomean", threads, name, baseline, "geomean", "geomean_of_ratios",
                      geo, ci, n);
           if (metric != "cpu")
-            ctx.note("malloc geomean %u thr %-8s %s %.3fx [%.3f, %.3f] over %d workloads",
-                     threads, a->name.c_str(), name.c_str(), geo, ci.lo, ci.hi, n);
+            ctx.note("malloc geomean %u thr %-8s %s %.3fx [%.3f, %.3f] over %d workloads", threads,
+                     a->name.c_str(), name.c_str(), geo, ci.lo, ci.hi, n);
         }
       }
     }

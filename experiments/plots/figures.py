@@ -12,6 +12,7 @@ from collections import defaultdict
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -215,13 +216,56 @@ def alloc(d, out):
     save(fig, out, "alloc")
 
 
+def malloc(d, out):
+    """rcalab malloc: each allocator's time and peak RSS over mimalloc's per workload, with the
+    95 % bootstrap interval; one panel per thread count."""
+    rows = [r for r in R.load(d, "malloc") if r["stat"] == "ratio"]
+    if not rows:
+        return
+    threads = sorted({r["threads"] for r in rows}, key=float)
+    allocs = [a for a in ("system", "jemalloc", "rca") if any(r["backend"] == a for r in rows)]
+    fig, axes = plt.subplots(2, len(threads), figsize=(6 * len(threads), 7), squeeze=False)
+    for col, t in enumerate(threads):
+        for row_i, metric in enumerate(("time_vs_mimalloc", "rss_vs_mimalloc")):
+            ax = axes[row_i][col]
+            sel = [r for r in rows if r["threads"] == t and r["metric"] == metric]
+            workloads = list(dict.fromkeys(r["variant"] for r in sel))
+            w = 0.8 / max(1, len(allocs))
+            for i, a in enumerate(allocs):
+                xs, ys, lo, hi = [], [], [], []
+                for j, wl in enumerate(workloads):
+                    m = [r for r in sel if r["variant"] == wl and r["backend"] == a]
+                    if not m:
+                        continue
+                    v = R.num(m[0]["value"])
+                    xs.append(j + (i - (len(allocs) - 1) / 2) * w)
+                    ys.append(v)
+                    lo.append(max(0.0, v - R.num(m[0]["ci_lo"])))
+                    hi.append(max(0.0, R.num(m[0]["ci_hi"]) - v))
+                ax.bar(xs, ys, width=w, yerr=[lo, hi], capsize=2, label="glibc" if a == "system" else a)
+            ax.axhline(1.0, color="black", lw=0.8)
+            ax.axhline(1.1, color="gray", lw=0.6, ls="--")
+            ax.axhline(2.0, color="red", lw=0.6, ls=":")
+            ax.set_xticks(range(len(workloads)), workloads, rotation=60, ha="right", fontsize=7)
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+            ax.set_ylabel(("time" if metric.startswith("time") else "peak RSS") + " / mimalloc's")
+            ax.set_title(f"malloc: {t} thread{'s' if t != '1' else ''}")
+            ax.grid(alpha=0.3, axis="y")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    env_note(fig, rows)
+    save(fig, out, "malloc")
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         print("usage: figures.py RESULTS_DIR", file=sys.stderr)
         return 2
     d = sys.argv[1]
     out = os.path.join(d, "figures")
-    for f in (indirection, freeze, threads, aliasing, cow, ipc, alloc):
+    for f in (indirection, freeze, threads, aliasing, cow, ipc, alloc, malloc):
         try:
             f(d, out)
         except Exception as e:  # one broken figure must not hide the others

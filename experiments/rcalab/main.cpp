@@ -47,16 +47,19 @@ int usage_error(const std::string &sub, const std::string &msg) {
 
 // The claim table comes from the one verdict engine (experiments/plots/verdicts.py, the rule
 // table the paper uses too), run on the results folder; it also writes <dir>/claims.csv.
-void print_claims(const std::string &dir) {
-  const std::string engine = std::string(RCALAB_SOURCE_DIR) + "/experiments/plots/verdicts.py";
+// rcalab malloc judges issue 14's targets instead, with the same outcome rule
+// (experiments/plots/malloc_table.py, which imports the engine).
+void print_claims(const std::string &dir, bool malloc_table) {
+  const std::string engine = std::string(RCALAB_SOURCE_DIR) + "/experiments/plots/" +
+                             (malloc_table ? "malloc_table.py" : "verdicts.py");
   const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
   if (access(engine.c_str(), R_OK) != 0) {
     std::fprintf(stderr, "rcalab: no claim table: %s is missing\n", engine.c_str());
     return;
   }
   std::fflush(nullptr);
-  const std::string cmd =
-      std::string(python) + " '" + engine + "' '" + dir + "' --csv '" + dir + "/claims.csv'";
+  const std::string cmd = std::string(python) + " '" + engine + "' '" + dir + "'" +
+                          (malloc_table ? "" : " --csv '" + dir + "/claims.csv'");
   if (std::system(cmd.c_str()) != 0)
     std::fprintf(stderr, "rcalab: no claim table: %s failed (python3 missing?)\n", cmd.c_str());
 }
@@ -137,7 +140,7 @@ int run(int argc, char **argv) {
   }
   // The claim table of the results folder (rows on stdout have no folder to judge).
   if (opt.out != "-") {
-    print_claims(opt.out);
+    print_claims(opt.out, sub == "malloc");
     std::printf("\nrows: %zu, in %s\n", out->rows_written(), opt.out.c_str());
   } else if (sub == "all") {
     std::fprintf(
