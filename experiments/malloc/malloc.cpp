@@ -282,6 +282,72 @@ void emit_ratio(context &ctx, const allocator &a, const std::string &variant, un
   ctx.out.write("malloc", r);
 }
 
+// Instructions of each workload program at one thread under callgrind (deterministic, unlike
+// time): one small run per allocator, the whole process counted (workload and allocator; the
+// workload's own share is the same under every allocator). callgrind does not replace malloc, so
+// the preloaded allocator is the one counted.
+void part_instructions(context &ctx, const std::vector<workload> &chosen,
+                       const std::vector<const allocator *> &ready) {
+  const options &opt = ctx.opt;
+  if (opt.callgrind == "off" || (opt.callgrind == "auto" && opt.quick)) return;
+  if (run_command("valgrind --version").status != 0) {
+    ctx.note("malloc: valgrind not found: no instruction counts");
+    return;
+  }
+  const std::string scale = opt.quick ? "0.005" : "0.02";
+  const char *method = "callgrind";
+  std::map<std::string, std::map<std::string, double>> ir;  // workload -> allocator -> Ir
+  for (const auto &w : chosen) {
+    if (w.kind != "program" || !exists(bin(w.name))) continue;
+    for (const allocator *a : ready) {
+      auto env = a->env();
+      const process_output o = run_process(
+          {"/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", bin(w.name),
+           "--threads", "1", "--scale", scale, "--seed", std::to_string(opt.seed)},
+          env);
+      const auto res = key_value_lines(o.out, "malloc-bench result");
+      const auto pos = o.out.find("Collected : ");
+      const std::string lib =
+          res.size() == 1 && res[0].count("malloc_lib") ? res[0].at("malloc_lib") : std::string();
+      if (o.status != 0 || res.size() != 1 || pos == std::string::npos ||
+          (!a->lib.empty() && real(lib) != real(a->lib))) {
+        ctx.note("malloc: %s under callgrind with %s failed (exit %d): no instruction count",
+                 w.name.c_str(), a->name.c_str(), o.status);
+        continue;
+      }
+      const double n = std::atof(o.out.c_str() + pos + 12);
+      ir[w.name][a->name] = n;
+      row r = malloc_row(ctx, *a, w.name, 1);
+      r.param("workload", w.name).param("kind", w.kind).param("size", scale);
+      r.param("scope", "whole process");
+      if (!a->lib.empty()) r.param("lib", a->lib);
+      r.set("method", method).set("rep", 0).set("stat", "raw").set("n", 1);
+      r.set("metric", "instructions").set("value", n).set("unit", "count");
+      ctx.out.write("malloc", r);
+    }
+  }
+  // Ratios to mimalloc and their geomean: exact measures, so the interval is the value.
+  for (const allocator *a : ready) {
+    if (a->name == "mimalloc") continue;
+    double logsum = 0;
+    int n = 0;
+    for (const auto &[w, by] : ir) {
+      if (!by.count(a->name) || !by.count("mimalloc")) continue;
+      const double q = by.at(a->name) / by.at("mimalloc");
+      emit_ratio(ctx, *a, w, 1, "instructions_vs_mimalloc", "mimalloc", "ratio", method, q, {q, q},
+                 0);
+      logsum += std::log(q);
+      ++n;
+    }
+    if (!n) continue;
+    const double geo = std::exp(logsum / n);
+    emit_ratio(ctx, *a, "geomean", 1, "instructions_vs_mimalloc", "mimalloc", "geomean", method,
+               geo, {geo, geo}, n);
+    ctx.note("malloc geomean 1 thr %-8s instructions_vs_mimalloc %.3fx (callgrind, %d workloads)",
+             a->name.c_str(), geo, n);
+  }
+}
+
 }  // namespace
 
 int run_malloc(context &ctx) {
@@ -396,6 +462,8 @@ int run_malloc(context &ctx) {
       bar.step(w.name);
     }
   }
+
+  part_instructions(ctx, chosen, ready);
 
   // Ratios to the baselines per workload, and geomeans per thread count, each with its interval.
   for (const char *baseline : {"mimalloc", "jemalloc"}) {

@@ -121,6 +121,9 @@ def table(d, subject="rca"):
     head = ["workload", "thr"] + [f"{label(a)} ms" for a in present] + [f"{label(a)} RSS MiB" for a in present]
     head += [f"{label(a)}/mimalloc time" for a in present if a != "mimalloc"]
     head += [f"{label(a)}/mimalloc RSS" for a in present if a != "mimalloc"]
+    has_ir = any(k[3] == "instructions_vs_mimalloc" for k in ratio)
+    if has_ir:
+        head += [f"{label(a)}/mimalloc instr." for a in present if a != "mimalloc"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for w, t in configs:
@@ -131,10 +134,12 @@ def table(d, subject="rca"):
         for a in present:
             r = med.get((w, t, a, "peak_rss_kib"))
             cells.append(f"{R.num(r['value']) / 1024:.1f}" if r else "-")
-        for m in ("time_vs_mimalloc", "rss_vs_mimalloc"):
+        for m in ("time_vs_mimalloc", "rss_vs_mimalloc") + (("instructions_vs_mimalloc",) if has_ir else ()):
             for a in present:
                 if a != "mimalloc":
-                    cells.append(fmt_ratio(ratio.get((w, t, a, m))))
+                    r = ratio.get((w, t, a, m))
+                    cells.append(fmt_ratio(r) if m != "instructions_vs_mimalloc" or r is None
+                                 else f"{R.num(r['value']):.2f}")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines.append("")
     lines.append("| geomean | thr | " + " | ".join(
@@ -149,6 +154,11 @@ def table(d, subject="rca"):
         n = next((R.num(g["n"]) for k, g in geo.items() if k[0] == t), float("nan"))
         cells[0] = f"{n:g} workloads"
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    for a in present:
+        g = geo.get(("1", a, "instructions_vs_mimalloc"))
+        if g is not None:
+            lines.append(f"- {label(a)}/mimalloc instructions (callgrind, 1 thread, whole process, "
+                         f"{R.num(g['n']):g} workloads): geomean {R.num(g['value']):.3f}")
     lines.append("")
     lines.append(f"Targets for {label(subject)} (issue 14; a time counts only through its 95 % interval):")
     if subject in unavailable and subject not in present:

@@ -45,8 +45,8 @@ bool exists(const std::string &p) {
 }
 
 TEST(LabMalloc, MissingLibraryIsUnavailableNeverANumber) {
-  const table t = run_rows(
-      "--backend system,mimalloc,rca --malloc-lib rca=/nonexistent/librca_malloc.so");
+  const table t =
+      run_rows("--backend system,mimalloc,rca --malloc-lib rca=/nonexistent/librca_malloc.so");
   std::map<std::string, std::set<std::string>> stats;  // backend -> stats seen
   std::set<std::string> rca_workloads;
   for (std::size_t i = 1; i < t.rows.size(); ++i) {
