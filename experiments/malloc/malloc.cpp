@@ -204,7 +204,7 @@ run_spec spec_of(const options &opt, const workload &w, unsigned threads) {
       s.unavailable = std::string("Duktape not built (") + kDuktape + ": RCA_BUILD_VMS=ON)";
   } else {
     const bool objects = w.name == "python_objects";
-    s.size = objects ? (opt.quick ? "20000" : "200000") : (opt.quick ? "100000" : "1000000");
+    s.size = objects ? (opt.quick ? "10000" : "60000") : (opt.quick ? "100000" : "1000000");
     const std::string script = std::string(RCA_MALLOC_SOURCE_DIR) + "/python_workloads.py";
     s.argv = {kPython, script, objects ? "objects" : "cow"};
     if (!objects) s.argv.push_back(RCA_MALLOC_PY_SCRIPTS);

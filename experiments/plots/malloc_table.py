@@ -72,6 +72,10 @@ def targets(subject, ratio, geo, thread_counts):
               True)
         judge(f"geomean time vs jemalloc, {t} thr, <= 1.0x", geo.get((t, subject, "time_vs_jemalloc")), 1.0,
               True)
+        # Beside the wall time: the process's CPU time, which leaves out the time other jobs held
+        # the cores (a 2-thread workload's CPU time also counts both threads' spinning and waiting).
+        judge(f"(beside) geomean CPU time vs mimalloc, {t} thr, <= 1.1x",
+              geo.get((t, subject, "cpu_vs_mimalloc")), 1.1, True)
         # Peak RSS moves little between runs, but it is still a measurement: its interval decides too.
         judge(f"geomean peak RSS vs mimalloc, {t} thr, <= 1.1x", geo.get((t, subject, "rss_vs_mimalloc")),
               1.1, True)
@@ -142,12 +146,10 @@ def table(d, subject="rca"):
                                  else f"{R.num(r['value']):.2f}")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines.append("")
+    pairs = (("mimalloc", "time"), ("mimalloc", "cpu"), ("mimalloc", "rss"), ("jemalloc", "time"))
+    cols = [(a, b, m) for a in present for b, m in pairs if a != b]
     lines.append("| geomean | thr | " + " | ".join(
-        f"{label(a)}/{b} {m}" for a in present for b, m in (("mimalloc", "time"), ("mimalloc", "RSS"),
-                                                           ("jemalloc", "time"))
-        if a != b) + " |")
-    cols = [(a, b, m) for a in present for b, m in (("mimalloc", "time"), ("mimalloc", "rss"), ("jemalloc", "time"))
-            if a != b]
+        f"{label(a)}/{b} {dict(time='time', cpu='CPU time', rss='RSS')[m]}" for a, b, m in cols) + " |")
     lines.append("|" + "---|" * (len(cols) + 2))
     for t in sorted({k[0] for k in geo}, key=float):
         cells = ["", t] + [fmt_ratio(geo.get((t, a, f"{m}_vs_{b}"))) for a, b, m in cols]
