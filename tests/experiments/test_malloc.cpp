@@ -35,7 +35,9 @@ table run_rows(const std::string &args) {
   EXPECT_EQ(r.status, 0) << r.err;
   table t{test::parse_csv(r.out)};
   EXPECT_GE(t.rows.size(), 2u) << r.err;
-  if (!t.rows.empty()) EXPECT_EQ(t.rows[0], schema_columns());
+  if (!t.rows.empty()) {
+    EXPECT_EQ(t.rows[0], schema_columns());
+  }
   return t;
 }
 
