@@ -1081,7 +1081,9 @@ def c6_pickle(d, o):
 
 def c7(d, o):
     allr = R.load(d, "vm")
-    c7r = [r for r in allr if r.get("claim") == "C7"]
+    # Duktape's table and figure; CPython's rows (vm=cpython) are judged by verdicts.py's
+    # cpython rules and not mixed into Duktape's programs and baseline.
+    c7r = [r for r in allr if r.get("claim") == "C7" and R.get(r, "vm") != "cpython"]
     ratios = [r for r in c7r if r.get("stat") == "ratio" and r.get("metric") == "time_vs_inline"]
     geos = [r for r in c7r if r.get("stat") == "geomean" and r.get("metric") == "time_vs_inline"]
     # The VM's time: CPU time of the VM process when rcalab vm records it, else its wall time.

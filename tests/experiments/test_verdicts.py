@@ -141,6 +141,71 @@ class Outcomes(unittest.TestCase):
         self.assertEqual(micro["verdict"], "not supported")
 
 
+def cpython_c7(variant, placement, handle, instructions, ms, program="trees.py"):
+    """C7 rows of one CPython build and program as rcalab vm's py7/py7s write them."""
+    p = f"vm=cpython;program={program}"
+    rows = series("vm", "run_cpu_ms", ms, claim="C7", variant=variant, placement=placement, handle=handle,
+                  params=p + ";reps=interleaved")
+    rows.append(dict(experiment="vm", claim="C7", variant=variant, placement=placement, handle=handle,
+                     params=p + ";scope=net", method="cachegrind", metric="instructions", rep=0, stat="raw",
+                     value=instructions))
+    return rows
+
+
+class CPythonRules(unittest.TestCase):
+    def judge(self, rows, claim):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, "vm", rows)
+            return V.evaluate(d)[claim]
+
+    def rule(self, verdict, rid):
+        return [rr for rr in verdict["rules"] if rr["rule"]["id"] == rid][0]
+
+    def test_instructions_decide_c7_and_c2_for_cpython(self):
+        rows = (cpython_c7("cpython-inline", "inline", "none", 100.0, RAW)
+                + cpython_c7("cpython-idx-nofreeze", "shared", "index", 104.0, [x * 0.9 for x in RAW])
+                + cpython_c7("cpython-idx-freeze", "shared", "index", 105.04, RAW))
+        c7 = self.judge(rows, "C7")
+        counts = self.rule(c7, "cpython_counts")["comparisons"]
+        self.assertEqual(len(counts), 1)
+        self.assertEqual(counts[0]["measure"], "instructions")
+        self.assertAlmostEqual(counts[0]["value"], 1.04)
+        self.assertEqual(counts[0]["outcome"], "within")  # slower by more than 2 %, as C7 says
+        self.assertAlmostEqual(counts[0]["time"], 0.9)     # although this time says faster
+        target = self.rule(c7, "cpython_idx_target")
+        self.assertEqual(target["verdict"], "supported")  # +4 % <= +5 %
+        self.assertFalse(target["rule"]["decides"])
+        self.assertEqual(self.rule(c7, "cpython_freeze")["comparisons"][0]["outcome"], "against")  # +1 %
+        c2 = self.rule(self.judge(rows, "C2"), "cpython")
+        self.assertAlmostEqual(c2["comparisons"][0]["value"], 1.01)
+        self.assertEqual(c2["verdict"], "supported")
+        # Duktape's rules take none of these rows.
+        self.assertEqual(self.rule(c7, "counts")["verdict"], "no data")
+
+    def test_stock_python_and_unavailable_builds_are_no_comparison(self):
+        rows = cpython_c7("cpython-stock", "inline", "none", 80.0, RAW)
+        rows.append(dict(experiment="vm", claim="C7", variant="cpython-idx-nofreeze", placement="shared",
+                         handle="index", params="vm=cpython;unavailable=not built", method="py7s",
+                         metric="instructions", stat="unavailable", value=""))
+        c7 = self.judge(rows, "C7")
+        self.assertEqual(self.rule(c7, "cpython_counts")["verdict"], "no data")
+
+    def test_c5_cpython_frozen_and_pages(self):
+        def c5(variant, handle, frozen, gc_freeze, metric, values):
+            return series("vm", metric, values, claim="C5", variant=variant, placement="shared", handle=handle,
+                          params=f"vm=cpython;frozen={frozen};gc_freeze={gc_freeze};records=150000")
+        rows = (c5("cpython-idx-freeze", "index", 1, 1, "heap_private_pct", [0.2, 0.4])
+                + c5("cpython-idx-nofreeze", "index", 0, 1, "private_vs_refcount_pages", [1.02, 1.05])
+                + c5("cpython-ptr-nofreeze", "pointer", 0, 0, "private_vs_refcount_pages", [1.3, 1.05]))
+        v = self.judge(rows, "C5")
+        frozen = self.rule(v, "cpython_frozen")
+        self.assertEqual(frozen["verdict"], "supported")
+        self.assertAlmostEqual(frozen["comparisons"][0]["value"], 0.4)  # the worst worker
+        pages = self.rule(v, "cpython_pages")
+        self.assertEqual([c["outcome"] for c in pages["comparisons"]], ["within", "against"])
+        self.assertEqual(self.rule(v, "vm")["verdict"], "no data")  # Duktape's rule
+
+
 class Bootstrap(unittest.TestCase):
     def test_constant_ratio_has_a_point_interval(self):
         self.assertEqual(V.bootstrap_ratio([2, 4, 6, 8], [1, 2, 3, 4], paired=True), (2.0, 2.0))

@@ -19,6 +19,7 @@
 //     summed PSS and USS (smaps_rollup) against one process's RSS; time per task.
 // C3  N independent Duktape heaps in N threads sharing one rca heap: shared vs thread vs padded
 //     refcount pages vs inline, wall time.
+#include "vm_parts.hpp"
 #include "rcalab/experiment.hpp"
 #include "harness/command.hpp"
 #include "harness/measure.hpp"
@@ -29,6 +30,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -217,6 +219,8 @@ int part_c7(context &ctx) {
 // ---- C7 simulated
 // ----------------------------------------------------------------------------------
 
+}  // namespace
+
 std::map<std::string, double> cachegrind_summary(const std::string &text) {
   std::map<std::string, double> m;
   std::istringstream in(text);
@@ -239,6 +243,16 @@ std::map<std::string, double> cachegrind_summary(const std::string &text) {
   return m;
 }
 
+const char *const kCachegrindMethod = "cachegrind I1=32K/8 D1=32K/8 LL=32M/16 line 64";
+
+std::string cachegrind_command(const std::string &out_file) {
+  return "valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 "
+         "--LL=33554432,16,64 --cachegrind-out-file=" +
+         out_file + " ";
+}
+
+namespace {
+
 int part_c7sim(context &ctx) {
   const options &opt = ctx.opt;
   const std::string backend = backend_of(opt);
@@ -249,11 +263,8 @@ int part_c7sim(context &ctx) {
     return 0;
   }
   close(cg_fd);
-  const std::string cg =
-      "valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 "
-      "--LL=33554432,16,64 --cachegrind-out-file=" +
-      std::string(cg_file) + " ";
-  const char *method = "cachegrind I1=32K/8 D1=32K/8 LL=32M/16 line 64";
+  const std::string cg = cachegrind_command(cg_file);
+  const char *method = kCachegrindMethod;
   if (run_command("valgrind --version").status != 0) {
     ctx.note("vm: valgrind not found: no simulated C7");
     return 0;
@@ -743,28 +754,38 @@ int part_c6(context &ctx) {
 }  // namespace
 
 int run_vm(context &ctx) {
-  if (std::string(RCA_VMS_BIN_DIR).empty() || !exists(duk("idx-freeze")) ||
-      !exists(duk("inline-nofreeze"))) {
+  // RCALAB_VM_PARTS=c7,c7s,c5,c5k,c3,c6,py7,py7s,py5,py8 picks parts; the flags are rcalab's own.
+  // --quick leaves out the cachegrind parts (c7s: about 15 minutes on 2 cores). c6: Python's
+  // pickle. py*: CPython 3.11 per count variant and Debian's stock python3.11 (cpython.cpp).
+  const char *parts_env = std::getenv("RCALAB_VM_PARTS");
+  const std::string parts = parts_env       ? parts_env
+                            : ctx.opt.quick ? "c7,c5,c5k,c3,c6,py7,py5,py8"
+                                            : "c7,c7s,c5,c5k,c3,c6,py7,py7s,py5,py8";
+  const std::vector<std::string> known = {"c7", "c7s", "c5",   "c5k", "c3",
+                                          "c6", "py7", "py7s", "py5", "py8"};
+  std::vector<std::string> want;
+  std::istringstream in(parts);
+  for (std::string p; std::getline(in, p, ',');) {
+    if (p.empty()) continue;
+    if (std::find(known.begin(), known.end(), p) == known.end()) {
+      ctx.note(
+          "vm: unknown part '%s' in RCALAB_VM_PARTS (known: c7 c7s c5 c5k c3 c6 py7 py7s py5 "
+          "py8)",
+          p.c_str());
+      return 2;
+    }
+    want.push_back(p);
+  }
+  auto has = [&](const char *p) { return std::find(want.begin(), want.end(), p) != want.end(); };
+  const bool duktape_parts =
+      std::any_of(want.begin(), want.end(), [](const std::string &p) { return p[0] == 'c'; });
+  if (duktape_parts && (std::string(RCA_VMS_BIN_DIR).empty() || !exists(duk("idx-freeze")) ||
+                        !exists(duk("inline-nofreeze")))) {
     ctx.note(
         "vm: the Duktape builds are missing (configure with -DRCA_BUILD_VMS=ON and the default "
         "RCA_DUK_VARIANTS; build the rca-duk target)");
     return 2;
   }
-  // RCALAB_VM_PARTS=c7,c7s,c5,c5k,c3,c6 picks parts; the flags are rcalab's own.
-  const char *parts_env = std::getenv("RCALAB_VM_PARTS");
-  // --quick leaves out the cachegrind part (about 15 minutes on 2 cores). c6: Python's pickle.
-  const std::string parts = parts_env       ? parts_env
-                            : ctx.opt.quick ? "c7,c5,c5k,c3,c6"
-                                            : "c7,c7s,c5,c5k,c3,c6";
-  std::string all(",");
-  all += parts;
-  all += ',';
-  auto has = [&](const char *p) {
-    std::string key(",");
-    key += p;
-    key += ',';
-    return all.find(key) != std::string::npos;
-  };
   int rc = 0;
   if (has("c7") && (rc = part_c7(ctx)) != 0) return rc;
   if (has("c7s") && (rc = part_c7sim(ctx)) != 0) return rc;
@@ -772,6 +793,8 @@ int run_vm(context &ctx) {
   if (has("c5k") && (rc = part_c5k(ctx)) != 0) return rc;
   if (has("c3") && (rc = part_c3(ctx)) != 0) return rc;
   if (has("c6") && (rc = part_c6(ctx)) != 0) return rc;
+  for (const char *p : {"py7", "py7s", "py5", "py8"})
+    if (has(p) && (rc = run_cpython_part(ctx, p)) != 0) return rc;
   return 0;
 }
 
