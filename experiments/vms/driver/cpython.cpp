@@ -108,11 +108,14 @@ struct interpreter {
   std::string placement() const {
     return !patched() ? "inline" : kind() == "computed" ? "computed" : "shared";
   }
-  // The command that starts it: rca's options from the environment (patched builds), Python's
-  // own environment variables and user site ignored.
-  std::string command() const {
-    return (patched() ? "env RCA_PLACEMENT=" + placement() + " " : std::string()) + path + " -E -s";
+  // rca's options in the environment (patched builds), before any wrapper such as valgrind
+  // (which would measure `env` alone: it does not follow an exec).
+  std::string env() const {
+    return patched() ? "env RCA_PLACEMENT=" + placement() + " " : std::string();
   }
+  // The interpreter without Python's own environment variables and user site.
+  std::string argv() const { return path + " -E -s"; }
+  std::string command() const { return env() + argv(); }
 };
 
 std::vector<std::string> split(const std::string &s, char sep) {
@@ -356,7 +359,7 @@ int part_py7s(context &ctx) {
       bool ok = true;
       for (int k = 0; k < 2 && ok; ++k) {
         const std::string size = k ? p.sim : "0";
-        command_output o = run_command(cg + it->command() + " " + p.file() + " " + size);
+        command_output o = run_command(it->env() + cg + it->argv() + " " + p.file() + " " + size);
         run[k] = cachegrind_summary(o.out);
         if (o.status != 0 || !run[k].count("Irefs") ||
             key_value_lines(o.out, "bench program=").size() != 1) {
