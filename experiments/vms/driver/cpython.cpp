@@ -258,7 +258,7 @@ int part_py7(context &ctx) {
         ctx.counters.start();
         command_output o = run_command(cmd);
         counter_values cv = ctx.counters.stop();
-        const auto res = key_value_lines(o.out, "bench program=");
+        const auto res = key_value_lines(o.out, "bench ");
         if (o.status != 0 || res.size() != 1 || !res[0].count("cpu_ms")) {
           emit_failed(ctx, "C7", "py7", *its[i], p, size, o);
           failed[i] = true;
@@ -362,7 +362,7 @@ int part_py7s(context &ctx) {
         command_output o = run_command(it->env() + cg + it->argv() + " " + p.file() + " " + size);
         run[k] = cachegrind_summary(o.out);
         if (o.status != 0 || !run[k].count("Irefs") ||
-            key_value_lines(o.out, "bench program=").size() != 1) {
+            key_value_lines(o.out, "bench ").size() != 1) {
           emit_failed(ctx, "C7", "py7s", *it, p, size, o);
           ok = false;
         }
@@ -588,7 +588,7 @@ int part_py8(context &ctx) {
   for (const interpreter *it : its) cmd += " " + it->name + "=" + it->path;
   command_output o = run_command(cmd);
   run_command(std::string("rm -rf ") + dir);
-  const auto lines = key_value_lines(o.out, "c8 variant=");
+  const auto lines = key_value_lines(o.out, "c8 ");
   if (o.status != 0 || lines.empty()) {
     ctx.note("vm py8: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
     return 1;
