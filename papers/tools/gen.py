@@ -966,14 +966,17 @@ def c5_vm(o, vm):
             o.v("c5vm." + k, "--")
         return
     rows = []
-    for r in sorted(pct, key=lambda r: (R.get(r, "vm"), r.get("variant", ""), lay_key(R.layout(r)), R.get(r, "frozen"))):
+    for r in sorted(pct, key=lambda r: (R.get(r, "vm"), r.get("variant", ""), lay_key(R.layout(r)), R.get(r, "frozen"),
+                                        R.get(r, "gc_freeze"))):
         s = R.Series(r)
-        objp = R.one([x for x in vm if x["metric"] == "object_pages_private"], variant=r["variant"], placement=r["placement"],
-                     frozen=R.get(r, "frozen"), vm=R.get(r, "vm"))
-        rcp = R.one([x for x in vm if x["metric"] == "refcount_pages_private"], variant=r["variant"],
-                    placement=r["placement"], frozen=R.get(r, "frozen"), vm=R.get(r, "vm"))
-        rows.append([tex(R.get(r, "vm")), tex(r.get("variant", "")), tex(r["placement"]),
-                     "yes" if R.get(r, "frozen") == "1" else "no", fmt(s.value, 2),
+        # CPython builds from source run with and without gc.freeze() (gc_freeze), which freezes
+        # no count: both rows say frozen=0, the column tells them apart.
+        same = dict(variant=r["variant"], placement=r["placement"], frozen=R.get(r, "frozen"), vm=R.get(r, "vm"),
+                    gc_freeze=R.get(r, "gc_freeze"))
+        objp = R.one([x for x in vm if x["metric"] == "object_pages_private"], **same)
+        rcp = R.one([x for x in vm if x["metric"] == "refcount_pages_private"], **same)
+        frozen = "yes" if R.get(r, "frozen") == "1" else "gc.freeze" if R.get(r, "gc_freeze") == "1" else "no"
+        rows.append([tex(R.get(r, "vm")), tex(r.get("variant", "")), tex(r["placement"]), tex(frozen), fmt(s.value, 2),
                      (fmt(objp.value, 0) if objp else "--") + " / " + (fmt(rcp.value, 0) if rcp else "--")])
     o.table("tab-c5vm", tabular("lllrrr", ["VM", "build", "placement", "frozen", "heap private \\%", "obj / rc pages"], rows,
                                 "Per worker, median over the workers; each worker only reads the data set built "
