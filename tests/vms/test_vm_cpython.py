@@ -56,8 +56,10 @@ class CPythonRows(unittest.TestCase):
         self.assertTrue(all(float(r["value"]) > 0 for r in meds))
         pct = self.of("stock", metric="heap_private_pct", stat="median")
         self.assertEqual(len(pct), 2)  # without and with gc.freeze()
-        # Stock 3.11 writes every count it reads: most of the heap is copied, frozen or not.
-        self.assertTrue(all(float(r["value"]) > 50 for r in pct), [r["value"] for r in pct])
+        # Stock 3.11 writes the count of every object it reads, gc.freeze() or not: every page
+        # holding an object is copied (57 % of the heap here; the rest is dict key tables, list
+        # item arrays and the interpreter's own data, which hold no counts).
+        self.assertTrue(all(float(r["value"]) > 40 for r in pct), [r["value"] for r in pct])
         c8 = self.of("stock", metric="c8_ok")
         self.assertEqual(sorted(R.get(r, "outcome") for r in c8), ["ok"] * 3)
 
