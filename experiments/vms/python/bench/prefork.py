@@ -13,8 +13,7 @@ every record and object TASKS times, reading only, and checks the sums. Prints
   cpython setup objects=N records=R build_ms=.. gc_freeze_ms=.. rca_freeze_ms_list=a,b,..
                 counts_frozen=.. refcount_lo=.. refcount_hi=.. variant=..
 then the library's worker and memory lines (prefix "cpython"). On rca builds the refcount
-pages are rca's arena (rca_heap_arena_range, called through ctypes from the interpreter's own
-exported symbols); elsewhere there are none.
+pages are rca's arena (_rca.stats()'s arena_lo..arena_hi); elsewhere there are none.
 """
 import ctypes
 import gc
@@ -57,21 +56,13 @@ def expected(n):
 def arena_range():
     """rca's refcount arena in this process, or (0, 0) on interpreters without rca."""
     try:
-        import _rca  # noqa: F401  (only the patched builds have it)
+        import _rca  # only the patched builds have it
     except ImportError:
         return 0, 0, "none"
-    api = ctypes.pythonapi
-    try:
-        heap_of, arena = api._Py_rca_heap, api.rca_heap_arena_range
-    except AttributeError as e:
-        sys.exit(f"prefork: this rca build does not export {e}: no refcount range")
-    heap_of.restype = ctypes.c_void_p
-    arena.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
-                      ctypes.POINTER(ctypes.c_void_p)]
-    lo, hi = ctypes.c_void_p(), ctypes.c_void_p()
-    arena(heap_of(), ctypes.byref(lo), ctypes.byref(hi))
-    import _rca
-    return lo.value or 0, hi.value or 0, _rca.variant
+    st = _rca.stats()
+    if "arena_lo" not in st:
+        sys.exit("prefork: this build's _rca.stats() has no arena_lo/arena_hi: no refcount range")
+    return st["arena_lo"], st["arena_hi"], _rca.variant
 
 
 def main():
