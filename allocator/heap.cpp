@@ -409,7 +409,7 @@ RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
     return nullptr;
   }
   if (heap->config.checks) registry_remove(heap, p, block_kind::raw, "rca_realloc");
-  const std::size_t old_usable = object_usable_size(heap, p);
+  const std::size_t old_usable = kCountEvents ? object_usable_size(heap, p) : 0;
   void *q = heap->has_spans ? span_realloc(heap, thread_pool(heap), p, size)
                             : heap->backend.realloc(p, size);
   if (!q) {  // p is still valid and still ours
@@ -417,9 +417,10 @@ RCA_API void *rca_realloc(rca_heap_t *heap, void *p, size_t size) {
     if (!heap->has_spans) backend_out_of_memory(heap, size);
     return nullptr;
   }
-  account_bytes(heap, thread_pool(heap),
-                static_cast<std::int64_t>(object_usable_size(heap, q)) -
-                    static_cast<std::int64_t>(old_usable));
+  if constexpr (kCountEvents)
+    account_bytes(heap, thread_pool(heap),
+                  static_cast<std::int64_t>(object_usable_size(heap, q)) -
+                      static_cast<std::int64_t>(old_usable));
   if (heap->config.checks) registry_add(heap, q, block_kind::raw);
   return q;
 }

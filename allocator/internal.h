@@ -176,14 +176,17 @@ inline pool *thread_pool(rca_heap_t *heap) noexcept {
 }
 /// Adds n to one of the calling thread's counters for `heap` (see heap_counters): in its own pool
 /// with a plain load and store, or, when it has no pool, in the heap's block with an atomic add.
+/// Nothing when the counters are compiled out (kCountEvents).
 template <class T>
 inline void count_event(rca_heap_t *heap, pool *mine, std::atomic<T> heap_counters::*field,
                         T n) noexcept {
-  if (mine) [[likely]] {
-    std::atomic<T> &c = mine->counters.*field;
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  } else {
-    (heap->counters.*field).fetch_add(n, std::memory_order_relaxed);
+  if constexpr (kCountEvents) {
+    if (mine) [[likely]] {
+      std::atomic<T> &c = mine->counters.*field;
+      c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    } else {
+      (heap->counters.*field).fetch_add(n, std::memory_order_relaxed);
+    }
   }
 }
 /// Object bytes (usable size of what the backend gave) count per thread like the events.
@@ -195,11 +198,14 @@ inline void account_bytes(rca_heap_t *heap, pool *mine, std::int64_t n) noexcept
 inline std::size_t object_usable_size(const rca_heap_t *heap, const void *p) noexcept {
   return heap->has_spans ? span_usable_size(heap, p) : heap->backend.usable_size(p);
 }
+// The backend's usable size is asked only when it is counted (it is a call into the backend).
 inline void account_alloc(rca_heap_t *heap, pool *mine, void *p) noexcept {
-  account_bytes(heap, mine, static_cast<std::int64_t>(object_usable_size(heap, p)));
+  if constexpr (kCountEvents)
+    account_bytes(heap, mine, static_cast<std::int64_t>(object_usable_size(heap, p)));
 }
 inline void account_free(rca_heap_t *heap, pool *mine, void *p) noexcept {
-  account_bytes(heap, mine, -static_cast<std::int64_t>(object_usable_size(heap, p)));
+  if constexpr (kCountEvents)
+    account_bytes(heap, mine, -static_cast<std::int64_t>(object_usable_size(heap, p)));
 }
 /// set_error for a backend that had no memory for `size` bytes (ENOMEM).
 void backend_out_of_memory(const rca_heap_t *heap, std::size_t size) noexcept;

@@ -6,14 +6,13 @@
 
 using namespace rca::detail;
 
-extern "C" {
+namespace {
 
-RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
-  check_heap(heap, "rca_heap_stats");
-  *out = rca_stats_t{};
-  // The heap's own block plus every pool's (see heap_counters). Exact when the heap is quiet;
-  // while threads work, a free can be summed before the allocation it undoes, so differences
-  // are clamped at zero.
+#if RCA_STATS
+// The heap's own block plus every pool's (see heap_counters). Exact when the heap is quiet;
+// while threads work, a free can be summed before the allocation it undoes, so differences
+// are clamped at zero.
+void sum_events(const rca_heap_t *heap, rca_stats_t *out) {
   std::int64_t bytes = 0;
   auto add = [&](const heap_counters &c) {
     out->objects_allocated += c.objects_allocated.load(std::memory_order_relaxed);
@@ -33,9 +32,29 @@ RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
   };
   out->live_objects = live(out->objects_allocated, out->objects_freed);
   out->live_slots = live(out->slots_allocated, out->slots_freed);
-  out->page_bytes = kPageSize;
   out->slot_bytes = out->live_slots * heap->slot_stride;
   out->object_bytes = bytes > 0 ? static_cast<size_t>(bytes) : 0;
+  out->events_counted = 1;
+}
+#else
+// Compiled out: unavailable, which is not zero.
+void sum_events(const rca_heap_t *, rca_stats_t *out) {
+  out->live_objects = out->live_slots = out->slot_bytes = out->object_bytes = SIZE_MAX;
+  out->objects_allocated = out->objects_freed = UINT64_MAX;
+  out->slots_allocated = out->slots_freed = UINT64_MAX;
+  out->events_counted = 0;
+}
+#endif
+
+}  // namespace
+
+extern "C" {
+
+RCA_API void rca_heap_stats(const rca_heap_t *heap, rca_stats_t *out) {
+  check_heap(heap, "rca_heap_stats");
+  *out = rca_stats_t{};
+  sum_events(heap, out);
+  out->page_bytes = kPageSize;
   if (heap->counts_in_spans) {
     out->refcount_pages =
         spans_count_pages(const_cast<rca_heap_t *>(heap), &out->refcount_pages_peak);
@@ -55,7 +74,19 @@ RCA_API void rca_heap_print_stats(const rca_heap_t *heap, FILE *out) {
   rca_stats_t s;
   rca_heap_stats(heap, &s);
   char desc[128];
-  std::fprintf(out ? out : stderr,
+  if (!out) out = stderr;
+  if (!s.events_counted) {
+    std::fprintf(
+        out,
+        "rca stats: %s\n"
+        "  live objects, live slots, object bytes: unavailable (event counters compiled "
+        "out: RCA_STATS=OFF)\n"
+        "  refcount pages  %zu in use, %zu peak, %zu bytes each; arena %zu bytes reserved\n",
+        describe(heap, desc, sizeof desc), s.refcount_pages, s.refcount_pages_peak, s.page_bytes,
+        s.arena_reserved);
+    return;
+  }
+  std::fprintf(out,
                "rca stats: %s\n"
                "  live objects    %zu (allocated %llu, freed %llu)\n"
                "  live slots      %zu (allocated %llu, freed %llu), %zu bytes\n"

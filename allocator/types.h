@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -241,11 +242,21 @@ struct span_region {
 // its own for a thread that has no pool (one could not be made), updated with atomic adds.
 // ---------------------------------------------------------------------------------------------
 
+// CMake's RCA_STATS=OFF compiles them out (mimalloc's MI_STAT): the blocks are empty, counting is
+// no code, and rca_heap_stats reports what it would have derived from them as unavailable. That
+// build exists to measure what counting costs (docs/DESIGN.md).
+#ifndef RCA_STATS
+#define RCA_STATS 1
+#endif
+inline constexpr bool kCountEvents = RCA_STATS != 0;
+
 struct alignas(64) heap_counters {
   std::atomic<std::uint64_t> objects_allocated{0}, objects_freed{0};
   std::atomic<std::uint64_t> slots_allocated{0}, slots_freed{0};
   std::atomic<std::int64_t> object_bytes{0};
 };
+struct no_counters {};
+using event_counters = std::conditional_t<kCountEvents, heap_counters, no_counters>;
 
 // ---------------------------------------------------------------------------------------------
 // Pools: what one thread keeps for one heap. Every placement gives each thread a pool for its
@@ -256,12 +267,12 @@ struct alignas(64) heap_counters {
 // ---------------------------------------------------------------------------------------------
 
 struct pool {
-  page_list avail;                               // pages with at least one free slot
-  page_list full;                                // pages with none
-  std::atomic<std::uint64_t> remote_pending{0};  // remote frees since the last collection
-  bool active = false;                           // a live thread uses it
-  std::uint64_t thread_tag = 0;                  // which thread (for fork handling)
-  heap_counters counters;                        // written by the pool's thread only
+  page_list avail;                                // pages with at least one free slot
+  page_list full;                                 // pages with none
+  std::atomic<std::uint64_t> remote_pending{0};   // remote frees since the last collection
+  bool active = false;                            // a live thread uses it
+  std::uint64_t thread_tag = 0;                   // which thread (for fork handling)
+  [[no_unique_address]] event_counters counters;  // written by the pool's thread only
   span_cache spans;  // this thread's spans (computed placement, backend rca)
 };
 
@@ -408,9 +419,10 @@ struct rca_heap_s {
       0, std::hash<void *>(), std::equal_to<void *>(),
       rca::detail::side_allocator<std::pair<void *const, rca::detail::registry_entry>>(
           &registry_memory)};
-  void *saved_counts = nullptr;          // freeze: counts kept aside, indexed like the slots
-  std::size_t saved_bytes = 0;           // size of that mapping
-  rca::detail::heap_counters counters;   // for threads without a pool (atomic adds)
+  void *saved_counts = nullptr;  // freeze: counts kept aside, indexed like the slots
+  std::size_t saved_bytes = 0;   // size of that mapping
+  // For threads without a pool (atomic adds).
+  [[no_unique_address]] rca::detail::event_counters counters;
   bool has_spans = false;                // object memory from rca's span allocator
   bool counts_in_spans = false;          // computed: counts in the spans' count windows
   rca::detail::span_region spans;        // that allocator's memory

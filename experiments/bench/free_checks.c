@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
   }
   rca_config_t cfg;
   rca_config_init(&cfg);
-  if (rca_config_set(&cfg, "placement", argv[1]) || rca_config_set(&cfg, "handle", argv[2])) {
+  if (rca_config_set(&cfg, "placement", argv[1]) || rca_config_set(&cfg, "handle_kind", argv[2])) {
     fprintf(stderr, "free_checks: %s\n", rca_last_error());
     return 2;
   }

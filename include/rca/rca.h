@@ -268,6 +268,10 @@ typedef struct rca_stats_s {
   size_t object_bytes;   /* usable bytes of live objects and raw blocks, from the backend */
   size_t arena_reserved; /* bytes of address space reserved for refcount pages */
   uint64_t objects_allocated, objects_freed, slots_allocated, slots_freed;
+  int events_counted; /* 1 when the library counts events (the default build); 0 when built with
+                         RCA_STATS=OFF: live_objects, live_slots, slot_bytes, object_bytes and
+                         the four counts above are then unavailable and read all ones
+                         (SIZE_MAX, UINT64_MAX), never 0 */
 } rca_stats_t;
 
 /* Each thread counts its own operations (no shared line on the hot path); this sums them. Exact

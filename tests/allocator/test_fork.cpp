@@ -1,6 +1,7 @@
 // Fork: the child sees the parent's counts and allocates and frees freely; a freeze in the child
 // writes refcount pages only (pagemap's exclusive bit, see support/pagemap.h).
 #include "support/configs.h"
+#include "support/events.h"
 #include "support/pagemap.h"
 
 #include <gtest/gtest.h>
@@ -46,6 +47,7 @@ child_report in_child(Fn fn) {
 class ForkTest : public ::testing::TestWithParam<rca_test::heap_case> {};
 
 TEST_P(ForkTest, ChildReadsCountsThenAllocatesAndFrees) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(GetParam().config());
   std::vector<void *> objs;
   for (int i = 0; i < 2000; ++i) {

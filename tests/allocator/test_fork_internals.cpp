@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "support/events.h"
+
 namespace {
 
 using rca::detail::page_desc;
@@ -25,6 +27,7 @@ using rca::detail::pool;
   } while (0)
 
 TEST(ForkChildInternals, PagesOfADeadThreadWithTornBookkeepingAllComeBack) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca_config_t cfg;
   rca_config_init(&cfg);
   cfg.placement = RCA_PLACEMENT_THREAD;

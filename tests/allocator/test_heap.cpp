@@ -1,6 +1,7 @@
 // Heaps under every placement, handle kind, slot width and backend: headers, counts, slot reuse,
 // page accounting, freeze/thaw, stats.
 #include "support/configs.h"
+#include "support/events.h"
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,7 @@ class HeapTest : public ::testing::TestWithParam<heap_case> {
 };
 
 TEST_P(HeapTest, HeaderHoldsTheHandleAndTheCountStartsAtOne) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   const heap_case &c = GetParam();
   void *obj = heap_->alloc(64);
   ASSERT_NE(obj, nullptr);
@@ -83,6 +85,7 @@ TEST_P(HeapTest, HeaderHoldsTheHandleAndTheCountStartsAtOne) {
 }
 
 TEST_P(HeapTest, CountsAndReleaseAtZero) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca_heap_t *h = heap_->get();
   std::vector<void *> objs;
   for (int i = 0; i < 300; ++i) {
@@ -126,6 +129,7 @@ TEST_P(OutOfLineHeapTest, FreedSlotsAreReused) {
 }
 
 TEST_P(HeapTest, PageAccountingFollowsLiveSlots) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   if (GetParam().computed()) {
     // The counts of a span's blocks: one refcount page for 16-byte blocks by span (4096
     // blocks x 4 or 8 bytes need 4 or 8 pages by granule).
@@ -177,6 +181,7 @@ TEST_P(HeapTest, PageAccountingFollowsLiveSlots) {
 }
 
 TEST_P(HeapTest, FreezeLeavesCountsAloneAndThawRestoresThem) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca_heap_t *h = heap_->get();
   std::vector<void *> objs;
   for (int i = 0; i < 100; ++i) {
@@ -203,6 +208,7 @@ TEST_P(HeapTest, FreezeLeavesCountsAloneAndThawRestoresThem) {
 }
 
 TEST_P(HeapTest, ObjectBytesComeFromTheBackend) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   void *o = heap_->alloc(200);
   EXPECT_GE(heap_->stats().object_bytes, 200u);
   EXPECT_EQ(heap_->stats().object_bytes, rca_usable_size(heap_->get(), o));
@@ -211,6 +217,7 @@ TEST_P(HeapTest, ObjectBytesComeFromTheBackend) {
 }
 
 TEST_P(HeapTest, SlotsAloneForVmManagedHeaders) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca_heap_t *h = heap_->get();
   if (GetParam().placement == RCA_PLACEMENT_INLINE) {
     EXPECT_EQ(rca_slot_alloc(h, nullptr), 0u);
@@ -238,6 +245,7 @@ TEST_P(HeapTest, SlotsAloneForVmManagedHeaders) {
 }
 
 TEST_P(HeapTest, RawMemoryFollowsReallocConventions) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca_heap_t *h = heap_->get();
   void *p = rca_realloc(h, nullptr, 10);  // = malloc
   ASSERT_NE(p, nullptr);
@@ -258,6 +266,7 @@ INSTANTIATE_TEST_SUITE_P(OutOfLine, OutOfLineHeapTest,
                          [](const auto &info) { return info.param.name(); });
 
 TEST(HeapLifetime, DestroyFreesTrackedObjects) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::config c;
   c.placement(RCA_PLACEMENT_SHARED).checks(true);
   rca_heap_t *h = rca_heap_new(&c.raw());

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "support/events.h"
+
 namespace {
 
 TEST(Options, NamesRoundTrip) {
@@ -89,6 +91,7 @@ TEST(Options, BadValuesSayWhatWasExpected) {
 }
 
 TEST(Options, ShowStatsPrintsWhenTheHeapIsDestroyed) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   testing::internal::CaptureStderr();
   {
     // checks on: the heap tracks the object and frees it on destroy.

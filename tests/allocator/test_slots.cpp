@@ -1,6 +1,7 @@
 // Where slots land: shared pages interleave threads, thread pages never do, padded slots sit
 // alone on their lines; cross-thread frees, adoption after thread exit, arena exhaustion.
 #include "support/configs.h"
+#include "support/events.h"
 
 #include <gtest/gtest.h>
 
@@ -43,6 +44,7 @@ bool intersects(const std::set<std::uintptr_t> &a, const std::set<std::uintptr_t
 }
 
 TEST(Placement, SharedPagesInterleaveThreads) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(rca::config().placement(RCA_PLACEMENT_SHARED));
   std::vector<void *> objs;
   auto [p0, p1] = alternate(heap, 200, objs);
@@ -52,6 +54,7 @@ TEST(Placement, SharedPagesInterleaveThreads) {
 }
 
 TEST(Placement, ThreadPagesNeverMixThreads) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(rca::config().placement(RCA_PLACEMENT_THREAD));
   std::vector<void *> objs;
   auto [p0, p1] = alternate(heap, 2000, objs);
@@ -63,6 +66,7 @@ TEST(Placement, ThreadPagesNeverMixThreads) {
 }
 
 TEST(Placement, PaddedSlotsSitAloneOnTheirLines) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(rca::config().placement(RCA_PLACEMENT_PADDED));
   std::vector<void *> objs;
   std::set<std::uintptr_t> lines;
@@ -78,6 +82,7 @@ TEST(Placement, PaddedSlotsSitAloneOnTheirLines) {
 }
 
 TEST(Placement, CrossThreadFreesReturnToTheOwner) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(rca::config().placement(RCA_PLACEMENT_THREAD));
   std::vector<void *> objs;
   std::set<void *> first_slots;
@@ -108,6 +113,7 @@ TEST(Placement, CrossThreadFreesReturnToTheOwner) {
 }
 
 TEST(Placement, PagesOfExitedThreadsAreAdopted) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(rca::config().placement(RCA_PLACEMENT_THREAD));
   std::vector<void *> objs;
   std::thread([&] {
@@ -131,6 +137,7 @@ TEST(Placement, PagesOfExitedThreadsAreAdopted) {
 class ArenaLimit : public ::testing::TestWithParam<rca_test::heap_case> {};
 
 TEST_P(ArenaLimit, ExhaustionReturnsNullWithEnomemAndRecovers) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::config c = GetParam().config();
   c.arena_limit(2 * 4096);  // two refcount pages
   rca::heap heap(c);

@@ -3,6 +3,7 @@
 // functions; frees from other threads and from after a thread's exit; fork while others
 // allocate; exhaustion; and the one-line abort for a bad free.
 #include "support/configs.h"
+#include "support/events.h"
 
 #include <gtest/gtest.h>
 
@@ -64,6 +65,7 @@ class ComputedTest : public ::testing::TestWithParam<computed_case> {
 };
 
 TEST_P(ComputedTest, CountAddressesAreUniqueInRefcountPagesStableAndReusedOnlyAfterFree) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(computed_config(GetParam()));
   rca_heap_t *h = heap.get();
   auto [lo, hi] = heap.arena_range();
@@ -136,6 +138,7 @@ TEST_P(ComputedTest, CountAddressesAreUniqueInRefcountPagesStableAndReusedOnlyAf
 }
 
 TEST_P(ComputedTest, FreesFromAnotherThreadComeBackToTheOwner) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(computed_config(GetParam()));
   constexpr int kN = 20000;
   std::vector<void *> objs(kN);
@@ -165,6 +168,7 @@ TEST_P(ComputedTest, FreesFromAnotherThreadComeBackToTheOwner) {
 }
 
 TEST_P(ComputedTest, RemoteFreesWhileTheOwnerAllocates) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(computed_config(GetParam()));
   constexpr int kN = 50000;
   std::vector<std::atomic<void *>> handoff(kN);
@@ -295,6 +299,7 @@ TEST_P(ComputedTest, ThawRestoresNoCountOfAFreedBlock) {
 }
 
 TEST_P(ComputedTest, RawMemoryAndRealloc) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(computed_config(GetParam()));
   rca_heap_t *h = heap.get();
   char *p = static_cast<char *>(rca_malloc(h, 40));
@@ -379,6 +384,7 @@ INSTANTIATE_TEST_SUITE_P(Both, ComputedDeathTest, ::testing::ValuesIn(kCases),
 
 // Backend rca under another placement: objects and raw blocks from spans, slots as before.
 TEST(BackendRca, ServesOtherPlacements) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   for (auto p : {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_THREAD}) {
     rca::heap heap(rca::config().placement(p).backend(RCA_BACKEND_RCA).checks(false));
     std::vector<void *> objs;

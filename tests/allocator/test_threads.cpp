@@ -1,6 +1,7 @@
 // Cross-thread allocation and free under every out-of-line placement: objects made by one thread
 // are released by another, counts are shared atomically, and the accounting balances.
 #include "support/configs.h"
+#include "support/events.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ namespace {
 class CrossThread : public ::testing::TestWithParam<rca_test::heap_case> {};
 
 TEST_P(CrossThread, ProducersAndConsumersBalance) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(GetParam().config());
   constexpr int kThreads = 4, kPerThread = 5000;
   // Each thread allocates a batch, increfs the previous thread's batch, then releases its own
@@ -52,6 +54,7 @@ INSTANTIATE_TEST_SUITE_P(OutOfLine, CrossThread, ::testing::ValuesIn(rca_test::o
 class ThreadCounters : public ::testing::TestWithParam<rca_test::heap_case> {};
 
 TEST_P(ThreadCounters, SumsKeepExitedFreeOnlyAndRecycledThreads) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(GetParam().config());
   const bool has_slots = GetParam().has_slots();
   constexpr std::size_t kMade = 300, kRaw = 7;

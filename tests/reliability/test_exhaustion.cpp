@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/events.h"
+
 namespace {
 
 struct exhaustion_config {
@@ -74,6 +76,7 @@ void expect_stats(rca_heap_t *h, std::size_t objects, std::size_t slots) {
 class Exhaustion : public testing::TestWithParam<exhaustion_config> {};
 
 TEST_P(Exhaustion, FullArenaSaysENOMEMLeaksNothingAndRecovers) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   const exhaustion_config p = GetParam();
   rca_heap_t *h = make(p, kPages * 4096);
   ASSERT_NE(h, nullptr) << rca_last_error();
@@ -128,6 +131,7 @@ TEST_P(Exhaustion, FullArenaSaysENOMEMLeaksNothingAndRecovers) {
 }
 
 TEST_P(Exhaustion, ExitedThreadsPagesComeBackAfterFrees) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   // Another thread fills the arena and exits: its pages are abandoned with every slot live. The
   // main thread is refused, frees one of those objects (a free into an abandoned page), and can
   // allocate again (the page is adopted, or the shared pool has the slot back).
@@ -218,6 +222,7 @@ TEST(ExhaustionEnv, PlacementsWithoutPagesIgnoreTheCap) {
 // from them), so another thread can get ENOMEM while that page's slots are free. At most one
 // such page per other live thread; it comes back when that thread exits.
 TEST(ExhaustionThreadPlacement, ALiveThreadKeepsAtMostOneEmptyPage) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32};
   rca_heap_t *h = make(p, 2 * 4096);
   ASSERT_NE(h, nullptr);

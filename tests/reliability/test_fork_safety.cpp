@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "support/events.h"
+
 // Which sanitizer runtime is linked (gcc says so with a macro, clang with __has_feature).
 #if defined(__SANITIZE_ADDRESS__)
 #define FORK_TEST_ASAN 1
@@ -301,8 +303,12 @@ void run(const fork_config &p, bool gated, int forks) {
 
 class ForkSafety : public testing::TestWithParam<fork_config> {};
 
-TEST_P(ForkSafety, ChildSeesTheHeapAsAtTheForkAndUsesIt) { run(GetParam(), true, 6); }
+TEST_P(ForkSafety, ChildSeesTheHeapAsAtTheForkAndUsesIt) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
+  run(GetParam(), true, 6);
+}
 TEST_P(ForkSafety, ForkAnywhereNeverDeadlocks) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
 #if defined(FORK_TEST_ASAN)
   // gcc 12's ASan allocator takes no lock around fork: a mutator inside malloc at the fork leaves
   // the child's malloc deadlocked in __sanitizer::SizeClassAllocator64 (seen here; rca is not on

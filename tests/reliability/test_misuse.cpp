@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support/events.h"
+
 namespace {
 
 struct misuse_config {
@@ -429,6 +431,7 @@ TEST(ReleaseDefaultsDeathTest, GenericOperationsOnAFreedObjectWithoutPages) {
 // Defect 7: an embedded heap took any handle at rca_slot_free, and counted it (slots_freed ended
 // above slots_allocated).
 TEST(ReleaseDefaultsDeathTest, EmbeddedBareSlotMisuseIsCaught) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   const std::string msg =
       "rca: rca_slot_free: 0x[0-9a-f]+ is not a live slot of heap #[0-9]+ \\(embedded, pointer, "
       "32-bit, system\\) \\(double free, or a pointer from elsewhere\\)";

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/events.h"
+
 namespace {
 
 struct stress_config {
@@ -156,6 +158,7 @@ void tally(void *, std::size_t, std::size_t live, void *arg) {
 class Stress : public testing::TestWithParam<stress_config> {};
 
 TEST_P(Stress, ThreadsComeAndGoNothingLost) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   const stress_config p = GetParam();
   rca_config_t cfg;
   rca_config_init(&cfg);
