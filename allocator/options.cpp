@@ -100,11 +100,24 @@ int parse_size(const char *name, const char *v, std::size_t *out) {
 }
 
 // ---- the table ------------------------------------------------------------------------------
+// What rca_option_set accepts: an enum's values, 32|64, a flag (-1 = resolve to the default),
+// a byte count.
+enum class value_kind { choice, bits, flag, size };
+
 struct option {
   const char *name;  // rca_config_set name; the env variable is RCA_<NAME upper-cased>
-  int (*set)(rca_config_t *, const char *name, const char *value);
+  int (*set)(rca_config_t *, const char *name, const char *value);  // from text
+  std::int64_t (*get)(const rca_config_t *);                        // by number
+  void (*put)(rca_config_t *, std::int64_t);                        // checked first
+  value_kind kind;
+  int choices;                     // value_kind::choice: 0 .. choices - 1
   const char *old_name = nullptr;  // the name before a rename, still read (rca.h: deprecated)
 };
+
+// The field an option lives in. Options added after 0.2 live in rca_config_t::more.
+#define RCA_OPTION_FIELD(f)                                                                        \
+  [](const rca_config_t *c) { return static_cast<std::int64_t>(c->f); },                           \
+      [](rca_config_t *c, std::int64_t v) { c->f = static_cast<decltype(c->f)>(v); }
 
 // Each enum option parses through the same public function the API offers.
 int set_placement(rca_config_t *c, const char *, const char *v) {
@@ -144,19 +157,32 @@ int set_show_stats(rca_config_t *c, const char *n, const char *v) {
   return parse_bool(n, v, &c->show_stats);
 }
 
+// In rca_option_t's order.
 const option options[] = {
-    {"placement", set_placement},
-    {"handle_kind", set_handle_kind, "handle"},
-    {"slot_bits", set_slot_bits},
-    {"backend", set_backend},
-    {"arena_limit", set_arena_limit},
-    {"retain_pages", set_retain_pages},
-    {"checks", set_checks},
-    {"track_objects", set_track},
-    {"show_stats", set_show_stats},
-    {"address", set_address},
-    {"object_limit", set_object_limit},
+    {"placement", set_placement, RCA_OPTION_FIELD(placement), value_kind::choice,
+     RCA_PLACEMENT_COUNT},
+    {"handle_kind", set_handle_kind, RCA_OPTION_FIELD(handle_kind), value_kind::choice,
+     RCA_HANDLE_KIND_COUNT, "handle"},
+    {"slot_bits", set_slot_bits, RCA_OPTION_FIELD(slot_bits), value_kind::bits, 0},
+    {"backend", set_backend, RCA_OPTION_FIELD(backend), value_kind::choice, RCA_BACKEND_COUNT},
+    {"arena_limit", set_arena_limit, RCA_OPTION_FIELD(arena_limit), value_kind::size, 0},
+    {"retain_pages", set_retain_pages, RCA_OPTION_FIELD(retain_pages), value_kind::size, 0},
+    {"checks", set_checks, RCA_OPTION_FIELD(checks), value_kind::flag, 0},
+    {"track_objects", set_track, RCA_OPTION_FIELD(track_objects), value_kind::flag, 0},
+    {"show_stats", set_show_stats, RCA_OPTION_FIELD(show_stats), value_kind::flag, 0},
+    {"address", set_address, RCA_OPTION_FIELD(address), value_kind::choice, RCA_ADDRESS_COUNT},
+    {"object_limit", set_object_limit, RCA_OPTION_FIELD(object_limit), value_kind::size, 0},
 };
+static_assert(std::size(options) == RCA_OPTION_COUNT, "one row per rca_option_t, in its order");
+#undef RCA_OPTION_FIELD
+
+// The option `id` names, or null with a message.
+const option *option_of(const char *fn, rca_option_t id) noexcept {
+  if (static_cast<unsigned>(id) < RCA_OPTION_COUNT) return &options[id];
+  set_error(EINVAL, "%s: unknown option %d (0..%d)", fn, static_cast<int>(id),
+            RCA_OPTION_COUNT - 1);
+  return nullptr;
+}
 
 // RCA_<NAME upper-cased>, in out (64 bytes).
 const char *env_name(const char *name, char *out) {
@@ -231,6 +257,49 @@ RCA_API void rca_config_init(rca_config_t *c) {
   c->show_stats = -1;
   c->address = RCA_ADDRESS_SPAN;
   c->object_limit = 0;
+  for (std::int64_t &m : c->more) m = 0;
+}
+
+RCA_API int rca_option_set(rca_config_t *c, rca_option_t id, int64_t v) {
+  const option *o = option_of("rca_option_set", id);
+  if (!o) return -1;
+  if (!c) return set_error(EINVAL, "rca_option_set: null config"), -1;
+  const long long x = v;
+  switch (o->kind) {
+    case value_kind::choice:
+      if (v < 0 || v >= o->choices)
+        return set_error(EINVAL, "option %s: %lld out of range (0..%d)", o->name, x,
+                         o->choices - 1),
+               -1;
+      break;
+    case value_kind::bits:
+      if (v != 32 && v != 64)
+        return set_error(EINVAL, "option %s: %lld (expected 32|64)", o->name, x), -1;
+      break;
+    case value_kind::flag:
+      if (v < -1 || v > 1)
+        return set_error(EINVAL, "option %s: %lld (expected 0, 1, or -1 for the default)", o->name,
+                         x),
+               -1;
+      break;
+    case value_kind::size:
+      if (v < 0) return set_error(EINVAL, "option %s: %lld is negative", o->name, x), -1;
+      break;
+  }
+  o->put(c, v);
+  return 0;
+}
+
+RCA_API int rca_option_get(const rca_config_t *c, rca_option_t id, int64_t *out) {
+  const option *o = option_of("rca_option_get", id);
+  if (!o) return -1;
+  if (!c || !out) return set_error(EINVAL, "rca_option_get: null argument"), -1;
+  *out = o->get(c);
+  return 0;
+}
+
+RCA_API const char *rca_option_name(rca_option_t id) {
+  return static_cast<unsigned>(id) < RCA_OPTION_COUNT ? options[id].name : "?";
 }
 
 RCA_API int rca_config_set(rca_config_t *c, const char *name, const char *value) {

@@ -107,7 +107,28 @@ typedef struct rca_config_s {
                             use (computed placement, backend rca); 0 = from arena_limit for a
                             computed heap (as many objects as arena_limit bytes of counts
                             serve), 16 GiB of address space for backend rca */
+  int64_t more[8];       /* options added after 0.2, reached through rca_option_get/set only:
+                            a new option takes a word here, so this struct keeps its size and
+                            layout (the ABI) */
 } rca_config_t;
+
+/* Options by number, in the table's order (mimalloc's mi_option_t, per config instead of per
+ * process). Code that sets options this way compiles and links against later versions that add
+ * options; an option's number never changes. */
+typedef enum rca_option_e {
+  RCA_OPTION_PLACEMENT = 0, /* an rca_placement_t */
+  RCA_OPTION_HANDLE_KIND,   /* an rca_handle_kind_t */
+  RCA_OPTION_SLOT_BITS,     /* 32 or 64 */
+  RCA_OPTION_BACKEND,       /* an rca_backend_t */
+  RCA_OPTION_ARENA_LIMIT,   /* bytes */
+  RCA_OPTION_RETAIN_PAGES,  /* pages */
+  RCA_OPTION_CHECKS,        /* 0, 1, or -1: the library's default */
+  RCA_OPTION_TRACK_OBJECTS, /* 0, 1, or -1: on with checks or when the placement needs it */
+  RCA_OPTION_SHOW_STATS,    /* 0, 1, or -1 (off) */
+  RCA_OPTION_ADDRESS,       /* an rca_address_t */
+  RCA_OPTION_OBJECT_LIMIT,  /* bytes */
+  RCA_OPTION_COUNT
+} rca_option_t;
 
 /* Defaults: shared placement, pointer handles, 32-bit slots, system backend, 1 GiB arena,
  * checks on only in debug builds of the library. */
@@ -116,6 +137,13 @@ RCA_API void rca_config_init(rca_config_t *cfg);
 RCA_API int rca_config_from_env(rca_config_t *cfg);
 /* Set one option by name ("placement", "backend", ...). 0, or -1 with errno = EINVAL. */
 RCA_API int rca_config_set(rca_config_t *cfg, const char *name, const char *value);
+/* One option by number. 0, or -1 with errno = EINVAL and a message (unknown option, or a value
+ * outside the option's range: an enum's values, 32|64, 0|1|-1, bytes >= 0). */
+RCA_API int rca_option_set(rca_config_t *cfg, rca_option_t option, int64_t value);
+/* *value = the option's value. 0, or -1 with errno = EINVAL (unknown option, null argument). */
+RCA_API int rca_option_get(const rca_config_t *cfg, rca_option_t option, int64_t *value);
+/* The option's name for rca_config_set ("placement", ...), or "?". */
+RCA_API const char *rca_option_name(rca_option_t option);
 
 RCA_API const char *rca_placement_name(rca_placement_t p);
 RCA_API const char *rca_handle_kind_name(rca_handle_kind_t h);

@@ -34,6 +34,16 @@ class config {
       throw std::invalid_argument(rca_last_error());
     return *this;
   }
+  /// One option by number (rca_option_t); throws std::invalid_argument on a bad value.
+  config &option(rca_option_t o, std::int64_t value) {
+    if (rca_option_set(&c_, o, value) != 0) throw std::invalid_argument(rca_last_error());
+    return *this;
+  }
+  std::int64_t option(rca_option_t o) const {
+    std::int64_t v;
+    if (rca_option_get(&c_, o, &v) != 0) throw std::invalid_argument(rca_last_error());
+    return v;
+  }
   config &placement(rca::placement p) {
     c_.placement = p;
     return *this;

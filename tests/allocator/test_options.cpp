@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "support/events.h"
@@ -72,6 +75,62 @@ TEST(Options, OldHandleNameStillSetsTheKind) {
   EXPECT_EQ(c.handle_kind, RCA_HANDLE_KIND_POINTER);
   unsetenv("RCA_HANDLE");
   unsetenv("RCA_HANDLE_KIND");
+}
+
+// Every option by number reads back what its name set, and what the field holds.
+TEST(Options, ByNumberAndByNameAreTheSameOption) {
+  const char *text[RCA_OPTION_COUNT] = {"thread", "index", "64", "jemalloc", "16m", "64",
+                                        "off",    "on",    "0",  "granule",  "1g"};
+  const std::int64_t want[RCA_OPTION_COUNT] = {
+      RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_INDEX, 64, RCA_BACKEND_JEMALLOC, 16 << 20, 64, 0, 1, 0,
+      RCA_ADDRESS_GRANULE,  std::int64_t(1) << 30};
+  rca_config_t by_name, by_number;
+  std::memset(&by_name, 0, sizeof by_name);  // (memcmp below: no stray padding bytes)
+  std::memset(&by_number, 0, sizeof by_number);
+  rca_config_init(&by_name);
+  rca_config_init(&by_number);
+  for (int i = 0; i < RCA_OPTION_COUNT; ++i) {
+    const auto o = static_cast<rca_option_t>(i);
+    ASSERT_EQ(rca_config_set(&by_name, rca_option_name(o), text[i]), 0) << rca_last_error();
+    std::int64_t v = -7;
+    ASSERT_EQ(rca_option_get(&by_name, o, &v), 0) << rca_last_error();
+    EXPECT_EQ(v, want[i]) << rca_option_name(o);
+    ASSERT_EQ(rca_option_set(&by_number, o, want[i]), 0) << rca_last_error();
+  }
+  EXPECT_EQ(std::memcmp(&by_name, &by_number, sizeof by_name), 0);
+  EXPECT_EQ(by_number.placement, RCA_PLACEMENT_THREAD);
+  EXPECT_EQ(by_number.handle_kind, RCA_HANDLE_KIND_INDEX);
+  EXPECT_EQ(by_number.slot_bits, 64u);
+  EXPECT_EQ(by_number.arena_limit, 16u << 20);
+  EXPECT_EQ(by_number.object_limit, std::size_t(1) << 30);
+  EXPECT_STREQ(rca_option_name(RCA_OPTION_COUNT), "?");
+  rca::config cpp;
+  EXPECT_EQ(cpp.option(RCA_OPTION_SLOT_BITS, 64).option(RCA_OPTION_SLOT_BITS), 64);
+  EXPECT_THROW(cpp.option(RCA_OPTION_SLOT_BITS, 48), std::invalid_argument);
+}
+
+TEST(Options, BadValuesByNumberSayWhatWasExpected) {
+  rca_config_t c;
+  rca_config_init(&c);
+  const rca_config_t before = c;
+  auto refused = [&](rca_option_t o, std::int64_t v, const char *message) {
+    errno = 0;
+    EXPECT_EQ(rca_option_set(&c, o, v), -1) << rca_option_name(o) << " = " << v;
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_STREQ(rca_last_error(), message);
+  };
+  refused(RCA_OPTION_PLACEMENT, RCA_PLACEMENT_COUNT, "option placement: 6 out of range (0..5)");
+  refused(RCA_OPTION_HANDLE_KIND, -1, "option handle_kind: -1 out of range (0..1)");
+  refused(RCA_OPTION_SLOT_BITS, 48, "option slot_bits: 48 (expected 32|64)");
+  refused(RCA_OPTION_CHECKS, 2, "option checks: 2 (expected 0, 1, or -1 for the default)");
+  refused(RCA_OPTION_ARENA_LIMIT, -4096, "option arena_limit: -4096 is negative");
+  refused(static_cast<rca_option_t>(99), 1, "rca_option_set: unknown option 99 (0..10)");
+  EXPECT_EQ(std::memcmp(&c, &before, sizeof c), 0) << "a refused value changed the config";
+  std::int64_t v;
+  EXPECT_EQ(rca_option_get(&c, static_cast<rca_option_t>(-1), &v), -1);
+  EXPECT_STREQ(rca_last_error(), "rca_option_get: unknown option -1 (0..10)");
+  EXPECT_EQ(rca_option_get(&c, RCA_OPTION_CHECKS, nullptr), -1);
+  EXPECT_STREQ(rca_last_error(), "rca_option_get: null argument");
 }
 
 TEST(Options, BadValuesSayWhatWasExpected) {
