@@ -301,6 +301,8 @@ void part_instructions(context &ctx, const std::vector<workload> &chosen,
     if (w.kind != "program" || !exists(bin(w.name))) continue;
     for (const allocator *a : ready) {
       auto env = a->env();
+      // rca reserves 64 GiB of address space for its spans by default; valgrind cannot map that.
+      if (a->name == "rca") env.emplace_back("RCA_OBJECT_LIMIT", "4g");
       const process_output o = run_process(
           {"/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", bin(w.name),
            "--threads", "1", "--scale", scale, "--seed", std::to_string(opt.seed)},
@@ -311,8 +313,17 @@ void part_instructions(context &ctx, const std::vector<workload> &chosen,
           res.size() == 1 && res[0].count("malloc_lib") ? res[0].at("malloc_lib") : std::string();
       if (o.status != 0 || res.size() != 1 || pos == std::string::npos ||
           (!a->lib.empty() && real(lib) != real(a->lib))) {
-        ctx.note("malloc: %s under callgrind with %s failed (exit %d): no instruction count",
-                 w.name.c_str(), a->name.c_str(), o.status);
+        const auto at = o.out.find(a->name + ":");
+        const std::string why =
+            "callgrind run failed (exit " + std::to_string(o.status) + ")" +
+            (at == std::string::npos ? std::string()
+                                     : ": " + o.out.substr(at, o.out.find('\n', at) - at));
+        ctx.note("malloc: %s with %s: %s", w.name.c_str(), a->name.c_str(), why.c_str());
+        row r = malloc_row(ctx, *a, w.name, 1);
+        r.param("workload", w.name).param("unavailable", why);
+        r.set("method", method).set("stat", "unavailable").set("metric", "instructions");
+        r.set("unit", "count");
+        ctx.out.write("malloc", r);
         continue;
       }
       const double n = std::atof(o.out.c_str() + pos + 12);
@@ -321,6 +332,7 @@ void part_instructions(context &ctx, const std::vector<workload> &chosen,
       r.param("workload", w.name).param("kind", w.kind).param("size", scale);
       r.param("scope", "whole process");
       if (!a->lib.empty()) r.param("lib", a->lib);
+      if (a->name == "rca") r.param("rca_object_limit", "4g");
       r.set("method", method).set("rep", 0).set("stat", "raw").set("n", 1);
       r.set("metric", "instructions").set("value", n).set("unit", "count");
       ctx.out.write("malloc", r);

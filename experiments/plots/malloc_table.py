@@ -153,7 +153,8 @@ def table(d, subject="rca"):
     lines.append("|" + "---|" * (len(cols) + 2))
     for t in sorted({k[0] for k in geo}, key=float):
         cells = ["", t] + [fmt_ratio(geo.get((t, a, f"{m}_vs_{b}"))) for a, b, m in cols]
-        n = next((R.num(g["n"]) for k, g in geo.items() if k[0] == t), float("nan"))
+        n = next((R.num(g["n"]) for k, g in geo.items() if k[0] == t and k[2] == "time_vs_mimalloc"),
+                 float("nan"))
         cells[0] = f"{n:g} workloads"
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     for a in present:
