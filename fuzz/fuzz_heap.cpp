@@ -45,11 +45,38 @@ namespace {
 
 using rca::detail::block_kind;
 
-char g_ctx[200] = "";
+// Where a check failed: the input's heap, its step, the misuse expected. Formatted only on
+// failure (formatting it at every step was a measurable part of an input's time).
+struct context {
+  const rca_config_t *cfg = nullptr;
+  int step = -1;
+  const char *want = nullptr;  // the message a misuse done should have had
+};
+context g_ctx;
+
+const char *describe_context() {
+  static char buf[256];
+  const rca_config_t *c = g_ctx.cfg;
+  if (!c) return "no heap yet";
+  const bool computed = c->placement == RCA_PLACEMENT_COMPUTED;
+  int n =
+      std::snprintf(buf, sizeof buf, "%s, %s %s, %u-bit, checks %d, track %d, %s, limit %zu",
+                    rca_placement_name(c->placement),
+                    computed ? rca_address_name(c->address) : rca_handle_kind_name(c->handle_kind),
+                    computed ? "address" : "handle", c->slot_bits, c->checks, c->track_objects,
+                    rca_backend_name(c->backend), c->arena_limit);
+  if (g_ctx.step >= 0 && n > 0 && std::size_t(n) < sizeof buf)
+    n += std::snprintf(buf + n, sizeof buf - n, ", step %d", g_ctx.step);
+  else if (n > 0 && std::size_t(n) < sizeof buf)
+    n += std::snprintf(buf + n, sizeof buf - n, ", after the last step");
+  if (g_ctx.want && n > 0 && std::size_t(n) < sizeof buf)
+    std::snprintf(buf + n, sizeof buf - n, " [%s]", g_ctx.want);
+  return buf;
+}
 
 [[noreturn]] void fail(int line, const char *cond) {
   std::fprintf(stderr, "fuzz_heap: check failed at fuzz_heap.cpp:%d: %s\n  context: %s\n", line,
-               cond, g_ctx);
+               cond, describe_context());
   std::abort();
 }
 #define CHECK(c)                                                                                   \
@@ -81,7 +108,7 @@ bool g_fatal_armed = false;
 char g_fatal_msg[512];
 void on_fatal(const char *msg) noexcept {
   if (!g_fatal_armed) {  // a real failure: report it as rca would
-    std::fprintf(stderr, "rca: %s\n  context: %s\n", msg, g_ctx);
+    std::fprintf(stderr, "rca: %s\n  context: %s\n", msg, describe_context());
     std::abort();
   }
   std::snprintf(g_fatal_msg, sizeof g_fatal_msg, "%s", msg);
@@ -91,7 +118,8 @@ void on_fatal(const char *msg) noexcept {
 
 // Foreign heaps: their objects and slots are never ours. Made once, never changed.
 struct foreign_set {
-  rca_heap_t *shared_ptr = nullptr, *shared_idx = nullptr, *inl = nullptr, *emb = nullptr;
+  rca_heap_t *shared_ptr = nullptr, *shared_idx = nullptr, *inl = nullptr, *emb = nullptr,
+             *computed = nullptr;
   std::uint64_t emb_slot = 0;         // a live bare slot of `emb`
   std::vector<void *> objs;           // objects of the three heaps
   std::vector<void *> slot_ptrs;      // their arena slots (pointer and index heap)
@@ -126,10 +154,10 @@ void make_foreign() {
   g_foreign->emb = rca_heap_new(&c);
   if (!g_foreign->emb || !rca_slot_alloc(g_foreign->emb, &g_foreign->emb_slot)) std::abort();
   c.placement = RCA_PLACEMENT_COMPUTED;
-  rca_heap_t *computed = rca_heap_new(&c);
-  if (!computed) std::abort();
+  g_foreign->computed = rca_heap_new(&c);
+  if (!g_foreign->computed) std::abort();
   for (std::size_t size : {16, 32, 48})
-    g_foreign->computed_objs.push_back(rca_obj_alloc(computed, size));
+    g_foreign->computed_objs.push_back(rca_obj_alloc(g_foreign->computed, size));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +277,14 @@ void check_obj(const model &m, const obj_m &o) {
   if (m.heap->tracking) CHECK(rca::detail::registry_contains(m.heap, o.p, block_kind::object));
 }
 
+// After every step: the heap's live counts (cheap; the rest waits for check_all).
+void check_counts(const model &m) {
+  rca_stats_t st;
+  rca_heap_stats(m.heap, &st);
+  CHECK(st.live_objects == m.objs.size());
+  CHECK(st.live_slots == m.live_slots());
+}
+
 void check_stats(const model &m) {
   rca_stats_t st;
   rca_heap_stats(m.heap, &st);
@@ -281,19 +317,30 @@ void visit(void *page, std::size_t page_bytes, std::size_t live, void *arg) {
   static_cast<std::vector<page_seen> *>(arg)->push_back({static_cast<char *>(page), live});
 }
 
-// Everything: each count, each slot's page, the pages' live counts against the model's.
+// Objects checked in full by check_all; beyond that a rotating sample of them is (each object
+// is checked in full when it is made, used or freed one by one, and every count below).
+constexpr std::size_t kFullChecks = 64;
+
+// Everything: each count (read where rca_obj_slot puts it), each slot's page, the pages' live
+// counts against the model's, and objects in full (up to kFullChecks of them: with thousands
+// of objects a full check of each was most of an input's time).
 void check_all(const model &m) {
   check_stats(m);
-  for (const obj_m &o : m.objs) check_obj(m, o);
   std::vector<char *> slot_ptrs;
+  slot_ptrs.reserve(m.objs.size() + m.slots.size());
+  const std::size_t stride = std::max<std::size_t>(1, m.objs.size() / kFullChecks);
+  for (std::size_t i = 0; i < m.objs.size(); ++i) {
+    const obj_m &o = m.objs[i];
+    if (i % stride == m.next_tag % stride) check_obj(m, o);
+    void *s = rca_obj_slot(m.heap, o.p);
+    CHECK(load_slot(m, s) == o.raw);
+    if (m.cfg.placement != RCA_PLACEMENT_INLINE) slot_ptrs.push_back(static_cast<char *>(s));
+  }
   for (const slot_m &s : m.slots) {
     CHECK(load_slot(m, s.ptr) == s.raw);
     CHECK(rca_slot_ptr(m.heap, s.h) == s.ptr);
     slot_ptrs.push_back(static_cast<char *>(s.ptr));
   }
-  if (m.cfg.placement != RCA_PLACEMENT_INLINE)
-    for (const obj_m &o : m.objs)
-      slot_ptrs.push_back(static_cast<char *>(rca_obj_slot(m.heap, o.p)));
   std::sort(slot_ptrs.begin(), slot_ptrs.end());
   CHECK(std::adjacent_find(slot_ptrs.begin(), slot_ptrs.end()) == slot_ptrs.end());
 
@@ -595,7 +642,7 @@ void expect_fatal(const model &m, const char *want, F &&misuse) {
     g_fatal_armed = true;
     misuse();
     g_fatal_armed = false;
-    std::snprintf(g_ctx + std::strlen(g_ctx), sizeof g_ctx - std::strlen(g_ctx), " [%s]", want);
+    g_ctx.want = want;
     fail(__LINE__, "misuse was not caught");
   }
   if (!std::strstr(g_fatal_msg, want)) {
@@ -718,7 +765,7 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
     to_free.push_back(m.objs[i].p);
     forget_obj(m, i);
   }
-  const std::size_t want = std::min<std::size_t>(nalloc * 4u, kMaxObjects - m.objs.size());
+  const std::size_t want = std::min<std::size_t>((nalloc & 63u) * 2u, kMaxObjects - m.objs.size());
   const std::size_t live_after_frees = m.arena_slots();
   std::vector<void *> made;
   int alloc_errno = 0;
@@ -757,6 +804,30 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
 // One input
 // ---------------------------------------------------------------------------------------------
 
+// One long-lived heap per placement and configuration (byte 1 after the backend fallback).
+rca_heap_t *g_heaps[RCA_PLACEMENT_COUNT][256];
+bool g_helpers_ever[RCA_PLACEMENT_COUNT][256];  // a helper thread ever used the heap
+
+// At exit every heap is destroyed (each input left its heap empty): what a heap holds goes back
+// with it, and LeakSanitizer's exit check then finds no heap's pages among its root regions.
+// It reads /proc/self/maps once per root region, and with a few hundred live heaps that took
+// seconds past -max_total_time.
+void destroy_heaps() {
+  for (auto &row : g_heaps)
+    for (rca_heap_t *&h : row) {
+      rca_heap_destroy(h);
+      h = nullptr;
+    }
+  if (g_foreign) {
+    rca_slot_free(g_foreign->emb, reinterpret_cast<rca_handle_t>(&g_foreign->emb_slot));
+    for (rca_heap_t *h : {g_foreign->shared_ptr, g_foreign->shared_idx, g_foreign->inl,
+                          g_foreign->emb, g_foreign->computed})
+      rca_heap_destroy(h);
+    delete g_foreign;
+    g_foreign = nullptr;
+  }
+}
+
 bool make_heap(model &m, reader &in) {
   // Byte 0: placement (among the allowed ones); byte 1: handle (computed: address function
   // granule), slot width, checks, tracking, backend, arena limit (computed: object_limit from it).
@@ -781,14 +852,11 @@ bool make_heap(model &m, reader &in) {
     c.address = (b1 & 1) ? RCA_ADDRESS_GRANULE : RCA_ADDRESS_SPAN;
     c.backend = RCA_BACKEND_RCA;  // what the placement takes whatever the input said
   }
-  // One long-lived heap per configuration (b1 after the backend fallback) and placement.
-  static rca_heap_t *heaps[RCA_PLACEMENT_COUNT][256];
-  static bool helpers_ever[RCA_PLACEMENT_COUNT][256];
   const unsigned key = (b1 & ~32u) | (c.backend == RCA_BACKEND_JEMALLOC ? 32u : 0u);
-  rca_heap_t *&cached = heaps[c.placement][key];
+  rca_heap_t *&cached = g_heaps[c.placement][key];
   if (!cached) cached = rca_heap_new(&c);
   m.heap = cached;
-  m.helpers_ever = &helpers_ever[c.placement][key];
+  m.helpers_ever = &g_helpers_ever[c.placement][key];
   if (!m.heap) {
     std::fprintf(stderr, "fuzz_heap: rca_heap_new failed: %s\n", rca_last_error());
     std::abort();
@@ -806,28 +874,25 @@ bool make_heap(model &m, reader &in) {
   m.fbit = m.bytes == 4 ? RCA_RC_FROZEN_BIT32 : RCA_RC_FROZEN_BIT64;
   m.fval = m.bytes == 4 ? RCA_RC_FROZEN32 : RCA_RC_FROZEN64;
   m.max_live = m.fbit - 1;
-  std::snprintf(
-      g_ctx, sizeof g_ctx, "%s, %s %s, %u-bit, checks %d, track %d, %s, limit %zu",
-      rca_placement_name(m.cfg.placement),
-      m.computed ? rca_address_name(m.cfg.address) : rca_handle_kind_name(m.cfg.handle_kind),
-      m.computed ? "address" : "handle", m.cfg.slot_bits, m.cfg.checks, m.cfg.track_objects,
-      rca_backend_name(m.cfg.backend), m.cfg.arena_limit);
+  g_ctx = {&m.cfg, -1, nullptr};
   return true;
 }
 
 void run_one(const std::uint8_t *data, std::size_t size) {
-  if (!g_foreign) make_foreign();
+  if (!g_foreign) {
+    make_foreign();
+    std::atexit(destroy_heaps);
+  }
   reader in{data, size};
   model m;
   make_heap(m, in);
-  const std::size_t ctx_len = std::strlen(g_ctx);
   unsigned threads = 0;
   rca_stats_t start;  // a long-lived heap starts every input empty
   rca_heap_stats(m.heap, &start);
   CHECK(!start.events_counted ||
         (start.live_objects == 0 && start.live_slots == 0 && start.object_bytes == 0));
   for (unsigned step = 0; in.n > 0 && step < 1024; ++step) {
-    std::snprintf(g_ctx + ctx_len, sizeof g_ctx - ctx_len, ", step %u", step);
+    g_ctx.step = static_cast<int>(step);
     // Every operation is 3 bytes (op, a, b), so mutations keep the rest of the input aligned.
     const std::uint8_t op = in.byte(), a = in.byte(), b = in.byte();
     const std::size_t hdr = rca_header_size(m.heap);
@@ -861,12 +926,13 @@ void run_one(const std::uint8_t *data, std::size_t size) {
       case 11:
         if (!m.objs.empty()) op_overflow(m, a % m.objs.size(), b);
         break;
-      case 12:  // many allocations: reach exhaustion quickly
-        for (unsigned k = 0; k < (a & 63u) * 8u + 8; ++k)
+      case 12:  // many allocations: reach exhaustion quickly (8..128 of them: more made the
+                // average input cost several milliseconds)
+        for (unsigned k = 0; k < (a & 15u) * 8u + 8; ++k)
           if (!((b & 1) ? op_slot_alloc(m) : op_alloc(m, hdr + 8, false))) break;
         break;
       case 13:  // many frees
-        for (unsigned k = 0; k < (a & 63u) * 8u + 8 && !m.objs.empty(); ++k)
+        for (unsigned k = 0; k < (a & 15u) * 8u + 8 && !m.objs.empty(); ++k)
           op_free(m, (k * 31u + b) % m.objs.size(), false);
         break;
       case 14: op_raw(m, a, b); break;
@@ -879,15 +945,20 @@ void run_one(const std::uint8_t *data, std::size_t size) {
         break;
       default: op_misuse_done(m, a, b); break;
     }
-    check_stats(m);
-    if (step % 32 == 31) check_all(m);
+    // Every step: the live counts. Everything (each count, each slot's page, the pages) every
+    // 64 steps and at the end: most inputs are shorter, and a full check per step was a third
+    // of the fuzzer's time (perf).
+    check_counts(m);
+    if (step % 64 == 63) check_all(m);
   }
+  g_ctx.step = -1;
   check_all(m);
 
   // Tear down through the API: everything freed, every page empty, none kept beyond the one a
   // pool retains (no page leaked). Pages of the thread placement that other threads freed into
-  // are collected only when their owner next runs out, so they are exempt.
-  while (!m.objs.empty()) op_free(m, m.objs.size() - 1);
+  // are collected only when their owner next runs out, so they are exempt. The objects were
+  // each checked just above.
+  while (!m.objs.empty()) op_free(m, m.objs.size() - 1, false);
   while (!m.slots.empty()) op_slot_free(m, m.slots.size() - 1);
   while (!m.raws.empty()) op_raw(m, 2, 0);
   check_all(m);
@@ -899,6 +970,7 @@ void run_one(const std::uint8_t *data, std::size_t size) {
   // found no page holding a live count, so none is leaked.
   if (!m.computed && !(m.cfg.placement == RCA_PLACEMENT_THREAD && *m.helpers_ever))
     CHECK(st.refcount_pages <= 1);
+  g_ctx = {};
 }
 
 unsigned parse_placements(const char *list) {

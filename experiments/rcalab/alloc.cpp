@@ -6,6 +6,7 @@
 #include "../harness/measure.hpp"
 #include "../harness/memory.hpp"
 #include "../harness/progress.hpp"
+#include "../harness/simulate.hpp"
 #include "experiment.hpp"
 #include "objects.hpp"
 
@@ -211,6 +212,218 @@ bool exec_worker(const std::string &which, std::size_t n, unsigned threads, cons
   return got == sizeof out;
 }
 
+// ---- What the checks cost ------------------------------------------------------------------
+// rca_obj_alloc + rca_obj_free pairs on one heap: a window of kWindow live objects, each freed
+// kWindow allocations after it was made (FIFO, the way a VM's short-lived objects reuse slots),
+// sizes from kMix. Three settings: the release defaults (checks off; the free path still checks
+// the slot's bitmap bit and object tag against double and foreign frees, and every entry point
+// the heap's magic: no option turns those off), checks on (RCA_CHECKS=1: the registry of live
+// objects on top), and, when RCALAB_UNCHECKED_LIB names a librca.so built without the
+// release-default checks (experiments/bench/unchecked_lib.sh), the release defaults of that
+// library, loaded privately. Instructions per pair from callgrind (deterministic), time per pair
+// with its repetitions' range.
+constexpr std::size_t kWindow = 4096;
+
+// The C API of one rca library: this process's own, or another build's.
+struct rca_api {
+  decltype(&rca_heap_new) heap_new = rca_heap_new;
+  decltype(&rca_heap_destroy) heap_destroy = rca_heap_destroy;
+  decltype(&rca_obj_alloc) obj_alloc = rca_obj_alloc;
+  decltype(&rca_obj_free) obj_free = rca_obj_free;
+  decltype(&rca_last_error) last_error = rca_last_error;
+};
+
+// The library RCALAB_UNCHECKED_LIB names, or null with `why`.
+const rca_api *unchecked_api(std::string &why) {
+  static rca_api api;
+  static std::string failed;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    const char *path = std::getenv("RCALAB_UNCHECKED_LIB");
+    void *dl = path ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : nullptr;
+    if (!path) failed = "RCALAB_UNCHECKED_LIB not set (experiments/bench/unchecked_lib.sh)";
+    else if (!dl) failed = dlerror();
+    else {
+      auto sym = [&](auto &fn, const char *name) {
+        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(dl, name));
+        if (!fn && failed.empty()) failed = std::string(name) + " not found in " + path;
+      };
+      sym(api.heap_new, "rca_heap_new");
+      sym(api.heap_destroy, "rca_heap_destroy");
+      sym(api.obj_alloc, "rca_obj_alloc");
+      sym(api.obj_free, "rca_obj_free");
+      sym(api.last_error, "rca_last_error");
+    }
+  }
+  why = failed;
+  return failed.empty() ? &api : nullptr;
+}
+
+struct check_setting {
+  const char *variant;  // row variant
+  bool checks;
+  bool unchecked_lib;
+};
+constexpr check_setting kCheckSettings[] = {{"checks_release_defaults", false, false},
+                                            {"checks_on", true, false},
+                                            {"release_checks_compiled_out", false, true}};
+
+class fifo_heap {
+ public:
+  fifo_heap(const rca_api &api, const layout &l, bool checks, std::size_t pairs)
+      : api_(api),
+        live_(kWindow),
+        min_size_(l.placement == RCA_PLACEMENT_COMPUTED ? 1 : kPayloadOffset + 8) {
+    rca::config c =
+        make_config(l, kWindow + pairs,
+                    l.placement == RCA_PLACEMENT_COMPUTED ? RCA_BACKEND_RCA : RCA_BACKEND_SYSTEM);
+    c.checks(checks).track_objects(checks);
+    heap_ = api_.heap_new(&c.raw());
+    if (!heap_) throw std::runtime_error(std::string("alloc: rca_heap_new: ") + api_.last_error());
+    for (auto &p : live_) p = alloc_one(0);  // the window full before anything is measured
+  }
+  ~fifo_heap() {
+    for (void *p : live_) api_.obj_free(heap_, p);
+    api_.heap_destroy(heap_);
+  }
+  fifo_heap(const fifo_heap &) = delete;
+  fifo_heap &operator=(const fifo_heap &) = delete;
+  // `pairs` frees, each followed by an allocation.
+  void run(const std::vector<std::size_t> &sizes, std::size_t pairs) {
+    for (std::size_t i = 0; i < pairs; ++i, ++next_) {
+      void *&slot = live_[next_ % kWindow];
+      api_.obj_free(heap_, slot);
+      slot = alloc_one(sizes[next_ % sizes.size()]);
+    }
+  }
+
+ private:
+  void *alloc_one(std::size_t size) {
+    void *p = api_.obj_alloc(heap_, std::max(size, min_size_));
+    if (!p) throw std::runtime_error(std::string("alloc: rca_obj_alloc: ") + api_.last_error());
+    return p;
+  }
+  const rca_api &api_;
+  rca_heap_t *heap_ = nullptr;
+  std::vector<void *> live_;
+  std::size_t next_ = 0, min_size_;
+};
+
+// The API a setting runs on, or null with `why`.
+const rca_api *api_for(const check_setting &s, std::string &why) {
+  static const rca_api own;
+  return s.unchecked_lib ? unchecked_api(why) : &own;
+}
+
+std::string check_label(const layout &l, const check_setting &s) {
+  return "alloc|" + l.name() + "|" + s.variant;
+}
+
+row check_row(context &ctx, const layout &l, const check_setting &s, std::size_t pairs) {
+  row r = ctx.base("alloc", "-");
+  r.set("variant", s.variant)
+      .set("backend", l.placement == RCA_PLACEMENT_COMPUTED ? "rca" : "system")
+      .set("placement", rca_placement_name(l.placement))
+      .set("handle", l.handle_kind_name());
+  r.set("slot_bits", l.slot_bits).set("semantics", "none").set("objects", kWindow);
+  r.set("threads", 1);
+  r.param("workload", "fifo_window")
+      .param("pairs", static_cast<double>(pairs))
+      .param("checks", s.checks ? "on" : "off")
+      .param("size_mix", "16:10,32:30,48:20,64:20,96:10,128:5,256:4,1024:1");
+  if (s.unchecked_lib) r.param("library", "RCALAB_UNCHECKED_LIB");
+  return r;
+}
+
+void write_unavailable(context &ctx, row r, const std::string &why, const char *method,
+                       const char *metric, const char *unit) {
+  r.param("unavailable", why)
+      .set("method", method)
+      .set("stat", "unavailable")
+      .set("metric", metric)
+      .set("unit", unit)
+      .na("value");
+  ctx.out.write("alloc", r);
+}
+
+// In the nested run under callgrind: each setting's pairs in a region of its own.
+void check_cost_regions(const std::vector<layout> &layouts, std::size_t pairs, std::uint64_t seed) {
+  const auto sizes = size_sequence(1u << 16, seed);
+  for (const layout &l : layouts)
+    for (const auto &s : kCheckSettings) {
+      std::string why;
+      const rca_api *api = api_for(s, why);
+      if (!api) continue;
+      fifo_heap h(*api, l, s.checks, pairs);
+      h.run(sizes, kWindow);  // warm: every slot page and size class in use once
+      sim_region region(check_label(l, s));
+      h.run(sizes, pairs);
+    }
+}
+
+void check_cost(context &ctx, const std::vector<layout> &layouts, bool simulate) {
+  const options &opt = ctx.opt;
+  const std::size_t pairs = ops_target(opt, 200000, 1000000);
+  const auto sizes = size_sequence(1u << 16, opt.seed);
+  struct series {
+    const layout *l;
+    const check_setting *s;
+    std::unique_ptr<fifo_heap> heap;
+    std::vector<sample> ns;
+    std::string why;
+  };
+  std::vector<series> all;
+  for (const layout &l : layouts)
+    for (const auto &s : kCheckSettings) {
+      series x{&l, &s, nullptr, {}, {}};
+      if (const rca_api *api = api_for(s, x.why))
+        x.heap = std::make_unique<fifo_heap>(*api, l, s.checks, pairs);
+      all.push_back(std::move(x));
+    }
+  // Time: the settings interleaved, repetition i of each before repetition i+1 of any.
+  for (int r = 0; r < opt.warmup + opt.reps; ++r)
+    for (series &x : all) {
+      if (!x.heap) continue;
+      const double t0 = now_ns();
+      x.heap->run(sizes, pairs);
+      const double t1 = now_ns();
+      if (r >= opt.warmup) x.ns.push_back(sample{(t1 - t0) / static_cast<double>(pairs), {}});
+    }
+  for (series &x : all) {
+    x.heap.reset();
+    row r = check_row(ctx, *x.l, *x.s, pairs);
+    if (!x.why.empty()) {
+      write_unavailable(ctx, r, x.why, "wall_clock", "ns_per_alloc_free", "ns");
+      continue;
+    }
+    r.set("method", "wall_clock");
+    emit_series(ctx.out, "alloc", r, "ns_per_alloc_free", "ns", x.ns);
+  }
+  if (!simulate) return;
+  // Instructions: rcalab again under callgrind, fewer pairs (the counts are per pair).
+  const std::size_t sim_pairs = std::min<std::size_t>(pairs, 100000);
+  const std::string args = "alloc --out - --ops " + std::to_string(sim_pairs) + " --seed " +
+                           std::to_string(opt.seed) + " " + layout_flags(layouts);
+  ctx.note("alloc: the checks' cost under callgrind");
+  std::string why;
+  const auto counts = simulate_self(args, why);
+  for (const series &x : all) {
+    row r = check_row(ctx, *x.l, *x.s, sim_pairs);
+    auto it = counts.find(check_label(*x.l, *x.s));
+    if (it == counts.end()) {
+      write_unavailable(ctx, r,
+                        !x.why.empty()   ? x.why
+                        : counts.empty() ? why
+                                         : "no region counted",
+                        kSimMethod, "sim_instructions_per_op", "instructions");
+      continue;
+    }
+    r.param("op", "alloc+free");
+    emit_sim(ctx.out, "alloc", r, it->second, static_cast<double>(sim_pairs));
+  }
+}
+
 }  // namespace
 
 int run_alloc(context &ctx) {
@@ -239,6 +452,10 @@ int run_alloc(context &ctx) {
   if (lopt.handle_kinds.empty()) lopt.handle_kinds = {RCA_HANDLE_KIND_POINTER};
   const auto layouts =
       select_layouts(lopt, {RCA_PLACEMENT_INLINE, RCA_PLACEMENT_SHARED, RCA_PLACEMENT_COMPUTED});
+  if (simulating()) {  // the nested run of check_cost: only the regions callgrind counts
+    check_cost_regions(layouts, ops_target(opt, 200000, 1000000), opt.seed);
+    return 0;
+  }
 
   struct config {
     std::string which;
@@ -330,6 +547,10 @@ int run_alloc(context &ctx) {
       bar.step(c.which);
     }
   }
+  const bool nested = std::getenv("RCALAB_NESTED") != nullptr;
+  const bool no_hw = !ctx.counters.available(event::instructions);
+  check_cost(ctx, layouts,
+             !nested && (opt.callgrind == "on" || (opt.callgrind == "auto" && no_hw)));
   return 0;
 }
 

@@ -70,7 +70,8 @@ const tiny kTiny[] = {
     {"aliasing", "--objects 256 --callgrind off"},
     {"cow", "--objects 3000 --children 1 --placement inline,shared --slot-bits 32 --stride 64"},
     {"ipc", "--objects 800"},
-    {"alloc", "--objects 3000 --threads 1 --placement inline,shared --backend system"},
+    {"alloc",
+     "--objects 3000 --threads 1 --placement inline,shared --backend system --callgrind off"},
 };
 
 void PrintTo(const tiny &t, std::ostream *os) { *os << t.sub << ' ' << t.args; }
@@ -171,6 +172,48 @@ TEST(LabCli, SimulatedRowsUnderCallgrind) {
   for (const char *m : {"sim_instructions_per_op", "sim_d1_misses_per_op", "sim_ll_misses_per_op",
                         "sim_cycles_per_op"})
     EXPECT_EQ(seen[m], 4) << m;
+}
+
+// alloc's checks rows: instructions per alloc+free with the release defaults and with checks on
+// for every layout, and the compiled-out series unavailable, with the reason, when no unchecked
+// library is named.
+TEST(LabCli, AllocChecksCostRows) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer build cannot run under valgrind";
+#endif
+  if (test::run("command -v valgrind").status != 0) GTEST_SKIP() << "valgrind not installed";
+  auto r = test::run("env -u RCALAB_UNCHECKED_LIB " + kBin +
+                     " alloc --callgrind on --objects 3000 --threads 1 --placement inline,shared "
+                     "--handle-kind pointer --backend system --reps 1 --warmup 0 --ops 16k --out - "
+                     "--format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = test::parse_csv(r.out);
+  ASSERT_GE(rows.size(), 2u);
+  const auto &cols = rows[0];
+  auto idx = [&](const std::string &c) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin());
+  };
+  std::map<std::string, double> instructions;  // placement|variant -> per alloc+free
+  int unavailable = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto &row = rows[i];
+    if (row[idx("metric")] != "sim_instructions_per_op") continue;
+    const std::string key = row[idx("placement")] + "|" + row[idx("variant")];
+    if (row[idx("variant")] == "release_checks_compiled_out") {
+      EXPECT_EQ(row[idx("stat")], "unavailable");
+      EXPECT_NE(row[idx("params")].find("RCALAB_UNCHECKED_LIB"), std::string::npos);
+      ++unavailable;
+      continue;
+    }
+    instructions[key] = std::stod(row[idx("value")]);
+  }
+  EXPECT_EQ(unavailable, 2);
+  for (const char *p : {"inline", "shared"}) {
+    const double release = instructions[std::string(p) + "|checks_release_defaults"],
+                 checked = instructions[std::string(p) + "|checks_on"];
+    EXPECT_GT(release, 50.0) << p << ": an alloc+free pair is dozens of instructions at least";
+    EXPECT_GT(checked, release) << p << ": checks on add the registry's work";
+  }
 }
 
 TEST(LabCli, OutFolderGetsFilesPerExperimentAndEnvironment) {

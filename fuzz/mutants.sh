@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Does the fuzzer find defects 6, 7 and 10 of issue 10 when they are put back?
+#
+#   fuzz/mutants.sh [SECONDS] [DEFECT ...]        defects: 6 7 10 (default: all three)
+#
+# For each defect, a copy of the working tree under build/mutants/<defect>/src gets one small edit
+# that undoes the defect's fix (the library itself has no switch for it), the fuzzer is built from
+# that copy (clang-14, as fuzz/run.sh builds it) and run on every placement for at most SECONDS
+# (default 300), from the hand seeds of the basic, threads and exhaust scenarios only: no seed
+# does misuse, so the fuzzer has to make the misuse operations up itself. The mutant is found when
+# the fuzzer stops with a crash (the model's "misuse was not caught", rca's fatal message in the
+# wrong place, or an ASan report); the script prints the seconds it took and exits non-zero if a
+# mutant survives. Environment: RCA_MUTANT_SEEDS=all also gives it the misuse seeds and the found
+# corpus (as fuzz/run.sh does), RCA_FUZZ_ARGS extra libFuzzer flags (e.g. -seed=1).
+#
+#   6   the generic operations (rca_obj_incref/decref/count) unchecked: live_object_slot trusts
+#       the object's header (allocator/heap.cpp)
+#   7   embedded bare slots unchecked: no registry entry for them (allocator/placement/embedded.cpp)
+#   10  an object's slot freed without its object tag check (allocator/slots.cpp)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+secs=${1:-300}
+shift || true
+defects=("$@")
+((${#defects[@]})) || defects=(6 7 10)
+top=${RCA_MUTANTS_BUILD:-$root/build/mutants}
+# The copies differ in one file: with paths relative to here, ccache serves the rest.
+export CCACHE_BASEDIR=$top
+
+# mutate DEFECT DIR: applies the edit to the copy in DIR; each pattern must occur exactly once.
+mutate() {
+  /usr/bin/python3 - "$1" "$2" <<'EOF'
+import sys
+defect, src = sys.argv[1], sys.argv[2]
+edits = {
+    "6": [("allocator/heap.cpp",
+           "  check_heap(heap, what);\n  char desc[128];\n  if (heap->tracking && !registry_contains(",
+           "  check_heap(heap, what);\n  if (heap) return heap->placement->obj_slot(heap, obj);\n"
+           "  char desc[128];\n  if (heap->tracking && !registry_contains(")],
+    "7": [("allocator/placement/embedded.cpp",
+           "    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);\n", ""),
+          ("allocator/placement/embedded.cpp",
+           "    if (heap->tracking)\n      registry_remove(heap, reinterpret_cast<void *>(handle), "
+           "block_kind::slot, \"rca_slot_free\");\n", "")],
+    "10": [("allocator/slots.cpp",
+            "if (tag.load(std::memory_order_relaxed) != (obj ? object_tag(obj) : 0)) [[unlikely]] {",
+            "if (false) {")],
+}
+if defect not in edits:
+    sys.exit(f"mutants.sh: no edit for defect {defect} (known: {' '.join(edits)})")
+for path, old, new in edits[defect]:
+    p = f"{src}/{path}"
+    text = open(p).read()
+    if text.count(old) != 1:
+        sys.exit(f"mutants.sh: defect {defect}: the code to undo is no longer in {path} "
+                 f"(found {text.count(old)} times); update the edit")
+    open(p, "w").write(text.replace(old, new))
+EOF
+}
+
+fail=0
+for defect in "${defects[@]}"; do
+  dir=$top/$defect
+  rm -rf "$dir/src" "$dir/corpus" "$dir/crashes"
+  mkdir -p "$dir/src" "$dir/corpus" "$dir/crashes"
+  # The working tree as it is (tracked and new files; deleted ones skipped).
+  (cd "$root" && git ls-files -z -co --exclude-standard |
+    xargs -0 tar --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$dir/src"
+  mutate "$defect" "$dir/src"
+  if [[ ! -f $dir/build/build.ninja ]]; then
+    CC=clang-14 CXX=clang++-14 cmake -S "$dir/src/fuzz" -B "$dir/build" -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  cmake --build "$dir/build" --target fuzz_heap -j "${RCA_BUILD_JOBS:-2}" >"$dir/build.log" 2>&1 ||
+    { echo "!! defect $defect: the mutant does not build (log: $dir/build.log)"; fail=1; continue; }
+  if [[ ${RCA_MUTANT_SEEDS:-basic} == all ]]; then
+    cp "$here"/corpus/* "$dir/corpus/"
+    cp -n "$here"/corpus-found/*/* "$dir/corpus/" 2>/dev/null || true
+  else
+    cp "$here"/corpus/basic-* "$here"/corpus/threads-* "$here"/corpus/exhaust-* "$dir/corpus/"
+  fi
+  log=$dir/fuzz.log
+  start=$(date +%s.%N)
+  if RCA_FUZZ_PLACEMENTS=all "$dir/build/fuzz_heap" "$dir/corpus" -dict="$here/heap.dict" \
+      -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 \
+      -reload=0 -detect_leaks=0 -artifact_prefix="$dir/crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
+    echo "!! defect $defect: not found in ${secs}s (log: $log)"
+    fail=1
+    continue
+  fi
+  took=$(echo "$(date +%s.%N) - $start" | bc)
+  execs=$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+  what=$(grep -aE 'check failed|ERROR: AddressSanitizer|runtime error|^rca: |deadly signal' "$log" |
+    head -n 1)
+  context=$(grep -a -m1 'context:' "$log" || true)
+  printf 'defect %s: found in %.1f s (%s executions): %s\n  %s\n' "$defect" "$took" \
+    "${execs:-?}" "$what" "${context# }"
+done
+exit $fail
