@@ -278,7 +278,8 @@ class fifo_heap {
     rca::config c =
         make_config(l, kWindow + pairs,
                     l.placement == RCA_PLACEMENT_COMPUTED ? RCA_BACKEND_RCA : RCA_BACKEND_SYSTEM);
-    c.checks(checks).track_objects(checks);
+    c.checks(checks);
+    c.raw().track_objects = -1;  // as the defaults have it: per placement, and with checks
     heap_ = api_.heap_new(&c.raw());
     if (!heap_) throw std::runtime_error(std::string("alloc: rca_heap_new: ") + api_.last_error());
     for (auto &p : live_) p = alloc_one(0);  // the window full before anything is measured
