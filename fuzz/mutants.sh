@@ -28,46 +28,40 @@ top=${RCA_MUTANTS_BUILD:-$root/build/mutants}
 # The copies differ in one file: with paths relative to here, ccache serves the rest.
 export CCACHE_BASEDIR=$top
 
-# mutate DEFECT DIR: applies the edit to the copy in DIR; each pattern must occur exactly once.
-mutate() {
-  /usr/bin/python3 - "$1" "$2" <<'EOF'
-import sys
-defect, src = sys.argv[1], sys.argv[2]
-edits = {
-    "6": [("allocator/heap.cpp",
-           "  check_heap(heap, what);\n  char desc[128];\n  if (heap->tracking && !registry_contains(",
-           "  check_heap(heap, what);\n  if (heap) return heap->placement->obj_slot(heap, obj);\n"
-           "  char desc[128];\n  if (heap->tracking && !registry_contains(")],
-    "7": [("allocator/placement/embedded.cpp",
-           "    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);\n", ""),
-          ("allocator/placement/embedded.cpp",
-           "    if (heap->tracking)\n      registry_remove(heap, reinterpret_cast<void *>(handle), "
-           "block_kind::slot, \"rca_slot_free\");\n", "")],
-    "10": [("allocator/slots.cpp",
-            "if (tag.load(std::memory_order_relaxed) != (obj ? object_tag(obj) : 0)) [[unlikely]] {",
-            "if (false) {")],
-}
-if defect not in edits:
-    sys.exit(f"mutants.sh: no edit for defect {defect} (known: {' '.join(edits)})")
-for path, old, new in edits[defect]:
-    p = f"{src}/{path}"
-    text = open(p).read()
-    if text.count(old) != 1:
-        sys.exit(f"mutants.sh: defect {defect}: the code to undo is no longer in {path} "
-                 f"(found {text.count(old)} times); update the edit")
-    open(p, "w").write(text.replace(old, new))
+# The edit that undoes each defect's fix (scripts/scratch_tree.py: each must apply exactly once).
+edits() {
+  case $1 in
+    6) cat <<'EOF' ;;
+[("allocator/heap.cpp",
+  "  check_heap(heap, what);\n  char desc[128];\n  if (heap->tracking && !registry_contains(",
+  "  check_heap(heap, what);\n  if (heap) return heap->placement->obj_slot(heap, obj);\n"
+  "  char desc[128];\n  if (heap->tracking && !registry_contains(")]
 EOF
+    7) cat <<'EOF' ;;
+[("allocator/placement/embedded.cpp",
+  "    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);\n", ""),
+ ("allocator/placement/embedded.cpp",
+  "    if (heap->tracking)\n      registry_remove(heap, reinterpret_cast<void *>(handle), "
+  "block_kind::slot, \"rca_slot_free\");\n", "")]
+EOF
+    10) cat <<'EOF' ;;
+[("allocator/slots.cpp",
+  "if (tag.load(std::memory_order_relaxed) != (obj ? object_tag(obj) : 0)) [[unlikely]] {",
+  "if (false) {")]
+EOF
+    *)
+      echo "mutants.sh: no edit for defect $1 (known: 6 7 10)" >&2
+      return 1
+      ;;
+  esac
 }
 
 fail=0
 for defect in "${defects[@]}"; do
   dir=$top/$defect
-  rm -rf "$dir/src" "$dir/corpus" "$dir/crashes"
-  mkdir -p "$dir/src" "$dir/corpus" "$dir/crashes"
-  # The working tree as it is (tracked and new files; deleted ones skipped).
-  (cd "$root" && git ls-files -z -co --exclude-standard |
-    xargs -0 tar --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$dir/src"
-  mutate "$defect" "$dir/src"
+  rm -rf "$dir/corpus" "$dir/crashes"
+  mkdir -p "$dir/corpus" "$dir/crashes"
+  edits "$defect" | /usr/bin/python3 "$root/scripts/scratch_tree.py" "$root" "$dir/src"
   if [[ ! -f $dir/build/build.ninja ]]; then
     CC=clang-14 CXX=clang++-14 cmake -S "$dir/src/fuzz" -B "$dir/build" -G Ninja \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -84,7 +78,8 @@ for defect in "${defects[@]}"; do
   start=$(date +%s.%N)
   if RCA_FUZZ_PLACEMENTS=all "$dir/build/fuzz_heap" "$dir/corpus" -dict="$here/heap.dict" \
       -max_total_time="$secs" -max_len=4096 -len_control=20 -rss_limit_mb=2048 -timeout=30 \
-      -reload=0 -detect_leaks=0 -artifact_prefix="$dir/crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
+      -reload=0 -detect_leaks=0 -artifact_prefix="$dir/crashes/" ${RCA_FUZZ_ARGS:-} \
+      >"$log" 2>&1; then
     echo "!! defect $defect: not found in ${secs}s (log: $log)"
     fail=1
     continue
@@ -94,7 +89,7 @@ for defect in "${defects[@]}"; do
   what=$(grep -aE 'check failed|ERROR: AddressSanitizer|runtime error|^rca: |deadly signal' "$log" |
     head -n 1)
   context=$(grep -a -m1 'context:' "$log" || true)
-  printf 'defect %s: found in %.1f s (%s executions): %s\n  %s\n' "$defect" "$took" \
-    "${execs:-?}" "$what" "${context# }"
+  printf 'defect %s: found in %.1f s (%s executions): %s\n' "$defect" "$took" "${execs:-?}" "$what"
+  [[ -z $context ]] || echo "  ${context# }"
 done
 exit $fail

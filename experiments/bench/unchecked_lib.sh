@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds librca.so with the release-default free checks cut out, for `rcalab alloc`'s
 # release_checks_compiled_out rows (RCALAB_UNCHECKED_LIB). The library has no switch for these
-# checks, and must not have one: a copy of the working tree under build/unchecked-lib/src gets the
-# edits below (each must apply exactly once), and is built there (Release, no tests, experiments
-# or VMs; without jemalloc, whose initial-exec TLS would keep dlopen from loading the library
-# into a running rcalab). Prints the library's path.
+# checks, and must not have one: a copy of the working tree under build/unchecked-lib/src gets
+# the edits below (scripts/scratch_tree.py: each must apply exactly once), and is built there
+# (Release, no tests, experiments or VMs; without jemalloc, whose initial-exec TLS would keep
+# dlopen from loading the library into a running rcalab). Prints the library's path.
 #
 #   experiments/bench/unchecked_lib.sh
 #   RCALAB_UNCHECKED_LIB=$(experiments/bench/unchecked_lib.sh) rcalab alloc --backend system
@@ -16,34 +16,20 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 top=${RCA_UNCHECKED_BUILD:-$root/build/unchecked-lib}
 export CCACHE_BASEDIR=$top
-rm -rf "$top/src"
-mkdir -p "$top/src"
-(cd "$root" && git ls-files -z -co --exclude-standard |
-  xargs -0 tar --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$top/src"
-/usr/bin/python3 - "$top/src" <<'EOF'
-import sys
-src = sys.argv[1]
-edits = [
-    ("allocator/internal.h", "  if (!heap || heap->magic != kHeapMagic) [[unlikely]]\n",
-     "  if (!heap) [[unlikely]]\n"),
-    ("allocator/internal.h",
-     "  slot_object_tag(heap, slot).store(object_tag(obj), std::memory_order_relaxed);\n", ""),
-    ("allocator/slots.cpp",
-     "if (tag.load(std::memory_order_relaxed) != (obj ? object_tag(obj) : 0)) [[unlikely]] {",
-     "if (false) {"),
-    ("allocator/slots.cpp", "  if (obj) tag.store(0, std::memory_order_relaxed);\n", ""),
-]
-for path, old, new in edits:
-    p = f"{src}/{path}"
-    text = open(p).read()
-    if text.count(old) != 1:
-        sys.exit(f"unchecked_lib.sh: the check to cut is no longer in {path} "
-                 f"(found {text.count(old)} times): update the edit")
-    open(p, "w").write(text.replace(old, new))
+/usr/bin/python3 "$root/scripts/scratch_tree.py" "$root" "$top/src" <<'EOF'
+[("allocator/internal.h", "  if (!heap || heap->magic != kHeapMagic) [[unlikely]]\n",
+  "  if (!heap) [[unlikely]]\n"),
+ ("allocator/internal.h",
+  "  slot_object_tag(heap, slot).store(object_tag(obj), std::memory_order_relaxed);\n", ""),
+ ("allocator/slots.cpp",
+  "if (tag.load(std::memory_order_relaxed) != (obj ? object_tag(obj) : 0)) [[unlikely]] {",
+  "if (false) {"),
+ ("allocator/slots.cpp", "  if (obj) tag.store(0, std::memory_order_relaxed);\n", "")]
 EOF
 if [[ ! -f $top/build/build.ninja ]]; then
   cmake -S "$top/src" -B "$top/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRCA_BUILD_TESTS=OFF \
-    -DRCA_BUILD_EXPERIMENTS=OFF -DRCA_BUILD_VMS=OFF -DRCA_WITH_JEMALLOC=OFF >"$top/configure.log" 2>&1 ||
+    -DRCA_BUILD_EXPERIMENTS=OFF -DRCA_BUILD_VMS=OFF -DRCA_WITH_JEMALLOC=OFF \
+    >"$top/configure.log" 2>&1 ||
     { echo "unchecked_lib.sh: configure failed ($top/configure.log)" >&2; exit 1; }
 fi
 cmake --build "$top/build" --target rca -j "${RCA_BUILD_JOBS:-2}" >"$top/build.log" 2>&1 ||
