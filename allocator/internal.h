@@ -110,8 +110,9 @@ void for_each_live_slot(rca_heap_t *heap, Fn &&fn);
 /// and of a raw block (rca_malloc, or any block of backend `rca`), which has no count.
 inline constexpr std::uint64_t kFreeMark32 = 0xDEADBEEFu, kFreeMark64 = 0xDEADBEEFDEADBEEFull;
 inline constexpr std::uint64_t kRawMark32 = 0xFEEDFACEu, kRawMark64 = 0xFEEDFACEFEEDFACEull;
-/// Reserves the object region (object_limit bytes), its count windows and descriptors.
-/// 0, or an errno with set_error.
+/// Reserves the object region (object_limit bytes), its count windows (unless the caller set
+/// r.counted false) and descriptors; r.header_bytes as the caller set it (default: the span
+/// header of rca/computed.h). 0, or an errno with set_error.
 int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_width,
                std::size_t retain_pages) noexcept;
 void spans_destroy(span_region &r) noexcept;

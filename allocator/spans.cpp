@@ -34,47 +34,53 @@ inline bool has_room(const span_desc *d) noexcept {
 
 void decommit_units(span_region &r, std::size_t u, std::size_t n) noexcept {
   prim::decommit(unit_address(r, u), n << kSpanShift);
-  prim::decommit(window_of(r, u), n * r.window_bytes);
+  if (r.counted) prim::decommit(window_of(r, u), n * r.window_bytes);
 }
 
 void mark_taken(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
   for (std::uint32_t i = 0; i < n; ++i)
     if (r.descs[u + i].committed_free) {
       r.descs[u + i].committed_free = false;
+      r.descs[u].zeroed = false;  // its old contents are still there
       --r.committed_free_units;
     }
 }
 
-// Merges adjacent free units and runs (when a large span found no run long enough).
+// Puts the free run [u, u+n) on its list (its descriptors are unused already).
+void push_free_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
+  span_desc *d = &r.descs[u];
+  d->units = n;
+  if (n == 1) r.free_units.push_front(d);
+  else r.free_runs.push_front(d);
+}
+
+// Merges adjacent free units and runs (when a large span found no run long enough): a walk over
+// the descriptors in address order, which allocates nothing.
 void coalesce_locked(span_region &r) noexcept {
-  std::vector<span_run> all;
-  all.reserve(r.free_units.size() + r.free_runs.size());
-  for (std::uint32_t u : r.free_units) all.push_back({u, 1});
-  for (const span_run &run : r.free_runs) all.push_back(run);
-  std::sort(all.begin(), all.end(),
-            [](const span_run &a, const span_run &b) { return a.first < b.first; });
-  r.free_units.clear();
-  r.free_runs.clear();
-  for (std::size_t i = 0; i < all.size();) {
-    span_run run = all[i++];
-    while (i < all.size() && all[i].first == run.first + run.units) run.units += all[i++].units;
-    if (run.units == 1) r.free_units.push_back(run.first);
-    else r.free_runs.push_back(run);
+  r.free_units = span_list{};
+  r.free_runs = span_list{};
+  for (std::size_t u = 0; u < r.next_fresh;) {
+    if (r.descs[u].state.load(std::memory_order_relaxed) != span_state::unused) {
+      ++u;
+      continue;
+    }
+    std::size_t end = u + 1;
+    while (end < r.next_fresh &&
+           r.descs[end].state.load(std::memory_order_relaxed) == span_state::unused)
+      ++end;
+    push_free_locked(r, static_cast<std::uint32_t>(u), static_cast<std::uint32_t>(end - u));
+    u = end;
   }
 }
 
 bool take_from_runs(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
-  for (std::size_t i = 0; i < r.free_runs.size(); ++i) {
-    span_run &run = r.free_runs[i];
-    if (run.units < n) continue;
-    *out = run.first;
-    run.first += n;
-    run.units -= n;
-    if (run.units == 1) r.free_units.push_back(run.first);
-    if (run.units <= 1) {
-      r.free_runs[i] = r.free_runs.back();
-      r.free_runs.pop_back();
-    }
+  for (span_desc *run = r.free_runs.head; run; run = run->next) {
+    if (run->units < n) continue;
+    const auto first = static_cast<std::uint32_t>(unit_of(r, run));
+    const std::uint32_t rest = run->units - n;
+    r.free_runs.remove(run);
+    if (rest > 0) push_free_locked(r, first + n, rest);
+    *out = first;
     return true;
   }
   return false;
@@ -82,27 +88,32 @@ bool take_from_runs(span_region &r, std::uint32_t n, std::uint32_t *out) noexcep
 
 // n units for one span, or false. Fresh units are committed here (objects and count windows).
 bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
-  if (n == 1 && !r.free_units.empty()) {
-    *out = r.free_units.back();
-    r.free_units.pop_back();
+  if (n == 1 && r.free_units.head) {
+    span_desc *d = r.free_units.head;
+    r.free_units.remove(d);
+    *out = static_cast<std::uint32_t>(unit_of(r, d));
   } else if (take_from_runs(r, n, out)) {
   } else if (r.next_fresh + n <= r.units_limit) {
     const std::size_t u = r.next_fresh;
     if (prim::commit(unit_address(r, u), std::size_t(n) << kSpanShift) ||
-        prim::commit(window_of(r, u), n * r.window_bytes))
+        (r.counted && prim::commit(window_of(r, u), n * r.window_bytes)))
       return false;
     r.next_fresh += n;
     *out = static_cast<std::uint32_t>(u);
+    r.descs[u].zeroed = true;
     return true;
   } else {
     coalesce_locked(r);
-    if (n == 1 && !r.free_units.empty()) {
-      *out = r.free_units.back();
-      r.free_units.pop_back();
+    if (n == 1 && r.free_units.head) {
+      span_desc *d = r.free_units.head;
+      r.free_units.remove(d);
+      *out = static_cast<std::uint32_t>(unit_of(r, d));
     } else if (!take_from_runs(r, n, out)) {
       return false;
     }
   }
+  // Zero only when no unit of the run was left committed (decommitted units read as zero).
+  r.descs[*out].zeroed = true;
   mark_taken(r, *out, n);
   return true;
 }
@@ -110,6 +121,7 @@ bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noex
 // Refcount pages a span's counts occupy once all its blocks have been handed out: from its
 // window's start to its last block's count.
 std::size_t count_pages_of(const span_region &r, const span_desc *d) noexcept {
+  if (!r.counted) return 0;
   const char *last = static_cast<const char *>(
       count_at(r, d, d->capacity - 1, d->first + std::size_t(d->capacity - 1) * d->block_size));
   return static_cast<std::size_t>(last - d->counts) / kPageSize + 1;
@@ -130,8 +142,7 @@ void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcep
   } else {
     decommit_units(r, u, n);
   }
-  if (n == 1) r.free_units.push_back(u);
-  else r.free_runs.push_back({u, n});
+  push_free_locked(r, u, n);
   r.units_in_use -= n;
   --r.spans_in_use;
 }
@@ -142,10 +153,10 @@ void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcep
 span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
                            std::size_t large) noexcept {
   span_region &r = heap->spans;
-  const std::uint32_t n = cls == kLargeClass
-                              ? static_cast<std::uint32_t>(
-                                    (large + RCA_SPAN_HEADER_BYTES + kSpanBytes - 1) >> kSpanShift)
-                              : 1;
+  const std::uint32_t n =
+      cls == kLargeClass
+          ? static_cast<std::uint32_t>((large + r.header_bytes + kSpanBytes - 1) >> kSpanShift)
+          : 1;
   std::uint32_t u;
   if (cls == kLargeClass && large > (r.units_limit << kSpanShift)) return nullptr;
   if (!take_units_locked(r, n, &u)) return nullptr;
@@ -156,18 +167,17 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   }
   const std::uint32_t size =
       cls == kLargeClass
-          ? static_cast<std::uint32_t>((std::size_t(n) << kSpanShift) - RCA_SPAN_HEADER_BYTES)
+          ? static_cast<std::uint32_t>((std::size_t(n) << kSpanShift) - r.header_bytes)
           : class_size(cls);
   d->local_free = nullptr;
   d->thread_free.store(nullptr, std::memory_order_relaxed);
-  d->first = unit_address(r, u) + RCA_SPAN_HEADER_BYTES;
+  d->first = unit_address(r, u) + r.header_bytes;
   d->counts = window_of(r, u);
   d->bump.store(0, std::memory_order_relaxed);
   d->used = 0;
   d->block_size = size;
-  d->capacity = cls == kLargeClass
-                    ? 1
-                    : static_cast<std::uint32_t>((kSpanBytes - RCA_SPAN_HEADER_BYTES) / size);
+  d->capacity =
+      cls == kLargeClass ? 1 : static_cast<std::uint32_t>((kSpanBytes - r.header_bytes) / size);
   d->reciprocal = reciprocal_of(size);
   d->units = n;
   d->head = u;
@@ -175,12 +185,15 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   d->in_full = false;
   d->full_flag.store(false, std::memory_order_relaxed);
   d->next = d->prev = nullptr;
-  auto *h = reinterpret_cast<rca_span_header_t *>(unit_address(r, u));
-  h->count_base = reinterpret_cast<std::uintptr_t>(count_at(r, d, 0, d->first));
-  h->first_block = reinterpret_cast<std::uintptr_t>(d->first);
-  h->reciprocal = d->reciprocal;
-  h->block_size = size;
-  h->heap_id = heap->id;
+  d->has_aligned = false;
+  if (r.header_bytes != 0) {
+    auto *h = reinterpret_cast<rca_span_header_t *>(unit_address(r, u));
+    h->count_base = reinterpret_cast<std::uintptr_t>(count_at(r, d, 0, d->first));
+    h->first_block = reinterpret_cast<std::uintptr_t>(d->first);
+    h->reciprocal = d->reciprocal;
+    h->block_size = size;
+    h->heap_id = heap->id;
+  }
   d->owner.store(c, std::memory_order_relaxed);
   d->state.store(span_state::owned, std::memory_order_release);
   r.units_in_use += n;
@@ -338,12 +351,14 @@ void *cache_alloc(rca_heap_t *heap, span_cache *c, std::size_t size, std::uint64
     block = span_take(d);
   }
   ++d->used;
-  void *count = r.granule ? count_at(r, d, 0, block)
-                          : count_at(r, d,
-                                     static_cast<std::uint32_t>(
-                                         (std::uint64_t(block - d->first) * d->reciprocal) >> 32),
-                                     block);
-  count_store(r, count, init);
+  if (r.counted) {
+    void *count = r.granule ? count_at(r, d, 0, block)
+                            : count_at(r, d,
+                                       static_cast<std::uint32_t>(
+                                           (std::uint64_t(block - d->first) * d->reciprocal) >> 32),
+                                       block);
+    count_store(r, count, init);
+  }
   return block;
 }
 
@@ -419,17 +434,20 @@ int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned 
   }
   const auto raw = reinterpret_cast<std::uintptr_t>(r.reservation);
   r.base = reinterpret_cast<char *>((raw + kSpanBytes - 1) & ~std::uintptr_t(kSpanBytes - 1));
-  r.counts_reserved = r.units_limit * r.window_bytes;
-  void *counts = nullptr;
-  int e = prim::reserve(r.counts_reserved, &counts);
-  if (e) {
-    set_error(e, "cannot reserve %zu bytes for the spans' counts", r.counts_reserved);
-    spans_destroy(r);
-    return e;
+  int e = 0;
+  if (r.counted) {
+    r.counts_reserved = r.units_limit * r.window_bytes;
+    void *counts = nullptr;
+    e = prim::reserve(r.counts_reserved, &counts);
+    if (e) {
+      set_error(e, "cannot reserve %zu bytes for the spans' counts", r.counts_reserved);
+      spans_destroy(r);
+      return e;
+    }
+    r.counts = static_cast<char *>(counts);
+    r.granule_bias = reinterpret_cast<std::uintptr_t>(r.counts) -
+                     (reinterpret_cast<std::uintptr_t>(r.base) >> RCA_GRANULE_SHIFT) * slot_width;
   }
-  r.counts = static_cast<char *>(counts);
-  r.granule_bias = reinterpret_cast<std::uintptr_t>(r.counts) -
-                   (reinterpret_cast<std::uintptr_t>(r.base) >> RCA_GRANULE_SHIFT) * slot_width;
   r.descs_bytes = (r.units_limit * sizeof(span_desc) + kPageSize - 1) / kPageSize * kPageSize;
   void *descs = nullptr;
   e = prim::reserve(r.descs_bytes, &descs);
@@ -479,12 +497,17 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
   std::uint32_t index;
   span_desc *d = checked_block(heap, p, what, &index);
   const std::size_t bytes = d->block_size;
-  void *count = count_at(r, d, index, p);
-  if (count_load(r, count) == free_mark(r)) bad_free(heap, p, what, "a block freed twice");
-  count_store(r, count, free_mark(r));
-  forget_saved_count(heap, count);
-
   span_cache *owner = d->owner.load(std::memory_order_relaxed);
+  if (r.counted) {
+    void *count = count_at(r, d, index, p);
+    if (count_load(r, count) == free_mark(r)) bad_free(heap, p, what, "a block freed twice");
+    count_store(r, count, free_mark(r));
+    forget_saved_count(heap, count);
+  } else if (mine && owner == &mine->spans && d->local_free == p) {
+    // Without counts only the owner's latest free of the span is recognised (no state per block).
+    bad_free(heap, p, what, "a block freed twice");
+  }
+
   if (mine && owner == &mine->spans) [[likely]] {
     cache_free_local(heap, owner, d, p);
     return bytes;

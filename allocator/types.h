@@ -171,7 +171,9 @@ struct span_desc {
   std::uint8_t size_class;                     // kLargeClass for large spans
   bool in_full;                                // in the cache's full list (owner only)
   bool committed_free;                         // free unit whose memory is still committed
-  std::atomic<bool> full_flag;                 // same, for remote freers (see span_free)
+  bool has_aligned;  // a block was handed out at an aligned address inside it (rca malloc)
+  bool zeroed;       // large span whose memory has never been written (calloc skips the memset)
+  std::atomic<bool> full_flag;  // same, for remote freers (see span_free)
   std::atomic<span_state> state;
   std::atomic<span_cache *> owner;  // null while unused or abandoned
   span_desc *next, *prev;           // owner's list, or the region's abandoned list
@@ -204,28 +206,34 @@ struct span_cache {
   std::atomic<std::uint64_t> remote_pending{0};  // frees into full spans since the last look
 };
 
-struct span_run {
-  std::uint32_t first, units;
-};
-
 struct span_region {
   void *reservation = nullptr;  // the object reservation as mapped (base aligns inside it)
   std::size_t reservation_bytes = 0;
   char *base = nullptr;         // object units (64 KiB-aligned)
   std::size_t units_limit = 0;  // units reserved
-  char *counts = nullptr;       // count windows: unit u's at counts + u * window_bytes
+  // The span header's bytes before block 0: RCA_SPAN_HEADER_BYTES where counts are found through
+  // it (the `span` address function), 0 for rca malloc, whose spans then start their blocks on
+  // the unit's 64 KiB boundary (so a power-of-two request is aligned to its size for free).
+  std::uint32_t header_bytes = RCA_SPAN_HEADER_BYTES;
+  // Blocks have a count (or, for raw blocks, a marker) in the count windows. Off for rca malloc
+  // without checks: no window is reserved and no count store is paid on the hot path.
+  bool counted = true;
+  char *counts = nullptr;  // count windows: unit u's at counts + u * window_bytes
   std::size_t counts_reserved = 0;
   std::size_t window_bytes = 0;     // (kSpanBytes / kGranule) * slot_width
   std::uintptr_t granule_bias = 0;  // count = bias + (obj >> 4) * slot_width
   span_desc *descs = nullptr;       // one per unit, separate mapping
   std::size_t descs_bytes = 0;
-  unsigned slot_width = 4;                // count width (also the free marker's width)
-  bool granule = false;                   // counts by granule (else by span index)
-  std::size_t retain_units = 0;           // free units kept committed before decommitting
-  std::mutex lock;                        // guards everything below
-  std::size_t next_fresh = 0;             // units [0, next_fresh) have been committed once
-  std::vector<std::uint32_t> free_units;  // free single units, most recent last
-  std::vector<span_run> free_runs;        // free runs of several units
+  unsigned slot_width = 4;       // count width (also the free marker's width)
+  bool granule = false;          // counts by granule (else by span index)
+  std::size_t retain_units = 0;  // free units kept committed before decommitting
+  std::mutex lock;               // guards everything below
+  std::size_t next_fresh = 0;    // units [0, next_fresh) have been committed once
+  // Free units, linked through their (unused) descriptors, not in vectors: rca malloc runs this
+  // code as the process's malloc, so nothing here may allocate. A run's first descriptor holds
+  // its length in `units`.
+  span_list free_units;  // free single units, most recent first
+  span_list free_runs;   // free runs of several units
   span_list abandoned[kSizeClasses + 1];
   std::size_t units_in_use = 0, units_peak = 0, spans_in_use = 0;
   std::size_t count_pages_in_use = 0;  // refcount pages of live spans' counts (all blocks')
