@@ -53,6 +53,10 @@ void not_a_heap(const rca_heap_t *heap, const char *what) noexcept {
 }
 
 const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexcept {
+  if (heap->id == kMallocHeapId) {  // no placement names: it may run before any constructor
+    std::snprintf(buf, size, "rca malloc's heap");
+    return buf;
+  }
   const rca_config_t &c = heap->config;
   std::snprintf(buf, size, "heap #%llu (%s, %s, %u-bit, %s)",
                 static_cast<unsigned long long>(heap->id), rca_placement_name(c.placement),

@@ -28,6 +28,10 @@ const char *describe(const rca_heap_t *heap, char *buf, std::size_t size) noexce
 // ---- options.cpp ----------------------------------------------------------------------------
 /// Fills unset fields (-1) and checks the combination. 0, or an errno with set_error.
 int resolve_config(rca_config_t *cfg) noexcept;
+/// The option parsers behind rca_config_set and rca_config_from_env (also rca malloc's, which
+/// reads its few options itself): 0, or -1 with set_error naming option `name`.
+int parse_bool(const char *name, const char *value, int *out) noexcept;
+int parse_size(const char *name, const char *value, std::size_t *out) noexcept;
 
 // ---- arena.cpp ------------------------------------------------------------------------------
 /// The largest arena_limit: a 32-bit index reaches 2^32 slots, page 0 (the guard) among them.

@@ -47,7 +47,9 @@ int parse_name(const Names &names, const char *what, const char *value, int *out
   return -1;
 }
 
-int parse_bool(const char *name, const char *v, int *out) {
+}  // namespace
+
+int parse_bool(const char *name, const char *v, int *out) noexcept {
   const char *yes[] = {"1", "on", "yes", "true"}, *no[] = {"0", "off", "no", "false"};
   for (const char *s : yes)
     if (strcasecmp(v, s) == 0) return *out = 1, 0;
@@ -57,7 +59,7 @@ int parse_bool(const char *name, const char *v, int *out) {
   return -1;
 }
 
-int parse_size(const char *name, const char *v, std::size_t *out) {
+int parse_size(const char *name, const char *v, std::size_t *out) noexcept {
   char *end = nullptr;
   errno = 0;
   unsigned long long n = std::strtoull(v, &end, 10);
@@ -98,6 +100,8 @@ int parse_size(const char *name, const char *v, std::size_t *out) {
   *out = static_cast<std::size_t>(bytes);
   return 0;
 }
+
+namespace {
 
 // ---- the table ------------------------------------------------------------------------------
 // What rca_option_set accepts: an enum's values, 32|64, a flag (-1 = resolve to the default),

@@ -185,7 +185,6 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   d->in_full = false;
   d->full_flag.store(false, std::memory_order_relaxed);
   d->next = d->prev = nullptr;
-  d->has_aligned = false;
   if (r.header_bytes != 0) {
     auto *h = reinterpret_cast<rca_span_header_t *>(unit_address(r, u));
     h->count_base = reinterpret_cast<std::uintptr_t>(count_at(r, d, 0, d->first));

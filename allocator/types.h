@@ -29,6 +29,9 @@ struct placement_ops;  // placement/placement.h
 // heap.cpp, bury_heap), so that a stale pointer's use aborts with a message.
 inline constexpr std::uint64_t kHeapMagic = 0x7061'6568'5f61'6372;      // "rca_heap"
 inline constexpr std::uint64_t kDeadHeapMagic = 0x6461'6564'5f61'6372;  // "rca_dead"
+// rca_heap_s::id of rca malloc's process heap (allocator/malloc/): never one of rca_heap_new's,
+// which count up from 1.
+inline constexpr std::uint64_t kMallocHeapId = ~std::uint64_t(0);
 
 // The shared pool's lock. It is held for a few dozen instructions per slot, where a pthread mutex
 // cost more than the work it guards (callgrind, shared slots: lock + unlock 53 of ~450
@@ -171,7 +174,6 @@ struct span_desc {
   std::uint8_t size_class;                     // kLargeClass for large spans
   bool in_full;                                // in the cache's full list (owner only)
   bool committed_free;                         // free unit whose memory is still committed
-  bool has_aligned;  // a block was handed out at an aligned address inside it (rca malloc)
   bool zeroed;       // large span whose memory has never been written (calloc skips the memset)
   std::atomic<bool> full_flag;  // same, for remote freers (see span_free)
   std::atomic<span_state> state;

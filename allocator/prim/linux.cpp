@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace rca::prim {
@@ -36,6 +37,13 @@ int decommit(void *p, std::size_t bytes) noexcept {
 
 int release(void *p, std::size_t bytes) noexcept { return munmap(p, bytes) == 0 ? 0 : errno; }
 
+int remap(void *p, std::size_t old_bytes, std::size_t new_bytes, void **out) noexcept {
+  void *q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+  if (q == MAP_FAILED) return errno;
+  *out = q;
+  return 0;
+}
+
 std::size_t system_usable_size(const void *p) noexcept {
   return malloc_usable_size(const_cast<void *>(p));
 }
@@ -49,6 +57,27 @@ void spin_pause() noexcept {
 }
 
 void yield() noexcept { sched_yield(); }
+
+std::size_t peak_rss() noexcept {
+  struct rusage u;
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return static_cast<std::size_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+int thread_exit_key(unsigned *key, void (*fn)(void *)) noexcept {
+  pthread_key_t k;
+  if (int e = pthread_key_create(&k, fn)) return e;
+  *key = static_cast<unsigned>(k);
+  return 0;
+}
+
+void thread_exit_set(unsigned key, void *value) noexcept {
+  pthread_setspecific(static_cast<pthread_key_t>(key), value);
+}
+
+unsigned long thread_id() noexcept { return static_cast<unsigned long>(pthread_self()); }
+
+int at_exit(void (*fn)()) noexcept { return std::atexit(fn) == 0 ? 0 : ENOMEM; }
 
 int atfork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
   return pthread_atfork(prepare, parent, child);

@@ -29,6 +29,9 @@ int commit(void *p, std::size_t bytes) noexcept;
 int decommit(void *p, std::size_t bytes) noexcept;
 /// Returns a whole reservation (as reserve gave it) to the OS.
 int release(void *p, std::size_t bytes) noexcept;
+/// Resizes a mapping made by reserve + commit (the whole of it) to new_bytes, moving it where
+/// it cannot grow in place; *out is its start afterwards. Pages beyond the old end read as zero.
+int remap(void *p, std::size_t old_bytes, std::size_t new_bytes, void **out) noexcept;
 /// Usable bytes of a block from the process's malloc (at least what was asked for): the system
 /// backend's accounting. p is not null.
 std::size_t system_usable_size(const void *p) noexcept;
@@ -40,11 +43,21 @@ std::size_t system_usable_size(const void *p) noexcept;
 void spin_pause() noexcept;
 /// Gives the CPU to another runnable thread (a lock waiter that has spun long enough).
 void yield() noexcept;
+/// The process's peak resident set in bytes, or 0 when the OS does not say.
+std::size_t peak_rss() noexcept;
 /// Registers fork handlers, as pthread_atfork; the caller calls it once per process.
 int atfork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
 
 // ---- environment, output, libraries ---------------------------------------------------------
 
+/// A thread-exit hook: *key is made once; fn(value) runs when a thread that set a non-null
+/// value with thread_exit_set exits (pthread keys: neither allocates).
+int thread_exit_key(unsigned *key, void (*fn)(void *)) noexcept;
+void thread_exit_set(unsigned key, void *value) noexcept;
+/// The calling thread's id, unique among live threads.
+unsigned long thread_id() noexcept;
+/// Runs fn at normal process exit (atexit).
+int at_exit(void (*fn)()) noexcept;
 /// The value of environment variable `name`, or null when it is not set. The pointer is valid
 /// until the environment changes; read it at once.
 const char *env(const char *name) noexcept;
