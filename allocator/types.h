@@ -174,7 +174,7 @@ struct span_desc {
   std::uint8_t size_class;                     // kLargeClass for large spans
   bool in_full;                                // in the cache's full list (owner only)
   bool committed_free;                         // free unit whose memory is still committed
-  bool zeroed;       // large span whose memory has never been written (calloc skips the memset)
+  bool zeroed;  // large span whose memory has never been written (calloc skips the memset)
   std::atomic<bool> full_flag;  // same, for remote freers (see span_free)
   std::atomic<span_state> state;
   std::atomic<span_cache *> owner;  // null while unused or abandoned

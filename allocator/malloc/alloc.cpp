@@ -26,9 +26,10 @@ inline void *region_alloc(std::size_t size) noexcept {
 }
 
 [[noreturn]] void foreign(const void *p, const char *what) noexcept {
-  fatal("%s: %p is not a block of rca malloc (outside its region and not a mapping of its own: "
-        "a pointer from another allocator, or a corrupt one)",
-        what, p);
+  fatal(
+      "%s: %p is not a block of rca malloc (outside its region and not a mapping of its own: "
+      "a pointer from another allocator, or a corrupt one)",
+      what, p);
 }
 
 }  // namespace

@@ -24,9 +24,7 @@ RCA_MALLOC_API void *calloc(std::size_t count, std::size_t size) noexcept {
   return calloc_block(count, size);
 }
 
-RCA_MALLOC_API void *realloc(void *p, std::size_t size) noexcept {
-  return realloc_block(p, size);
-}
+RCA_MALLOC_API void *realloc(void *p, std::size_t size) noexcept { return realloc_block(p, size); }
 
 RCA_MALLOC_API void *reallocarray(void *p, std::size_t count, std::size_t size) noexcept {
   std::size_t bytes;

@@ -40,9 +40,9 @@ entry *find_locked(std::uintptr_t block) noexcept {
 // table, twice as large when they fill more than a quarter of this one.
 bool reserve_locked() noexcept {
   if ((g_used + 1) * 2 <= g_capacity) return true;
-  const std::size_t capacity = !g_capacity                                ? 1024
+  const std::size_t capacity = !g_capacity                              ? 1024
                                : (g_totals.blocks + 1) * 4 > g_capacity ? g_capacity * 2
-                                                                          : g_capacity;
+                                                                        : g_capacity;
   void *mem = nullptr;
   const std::size_t bytes = capacity * sizeof(entry);
   if (prim::reserve(bytes, &mem) || prim::commit(mem, bytes)) {

@@ -28,17 +28,17 @@ inline constexpr std::size_t kDefaultRegion = std::size_t(64) << 30;
 
 // One thread's span cache. Recycled when its thread exits (its spans are abandoned first).
 struct thread_cache {
-  pool spans;                 // span_cache at spans.spans (pool: what spans.cpp takes)
-  thread_cache *next_all;     // every cache ever made (fork handling)
-  thread_cache *next_free;    // caches of exited threads, ready for reuse
-  unsigned long thread = 0;   // prim::thread_id of its thread
-  bool active = false;        // a live thread uses it
+  pool spans;                // span_cache at spans.spans (pool: what spans.cpp takes)
+  thread_cache *next_all;    // every cache ever made (fork handling)
+  thread_cache *next_free;   // caches of exited threads, ready for reuse
+  unsigned long thread = 0;  // prim::thread_id of its thread
+  bool active = false;       // a live thread uses it
 };
 
 // What the hot paths read: written once by the first call, read-only after.
 struct region_view {
-  std::uintptr_t base;    // spans.base
-  std::uintptr_t bytes;   // units_limit << kSpanShift (0 before the first call)
+  std::uintptr_t base;   // spans.base
+  std::uintptr_t bytes;  // units_limit << kSpanShift (0 before the first call)
   span_desc *descs;
 };
 extern constinit region_view g_region;
@@ -54,7 +54,7 @@ rca_heap_t *process_heap() noexcept;
 thread_cache *thread_cache_of() noexcept;
 /// Options as read from the environment at the first call.
 struct malloc_options {
-  std::size_t region_bytes = kDefaultRegion;  // RCA_OBJECT_LIMIT
+  std::size_t region_bytes = kDefaultRegion;       // RCA_OBJECT_LIMIT
   std::size_t retain_pages = kDefaultRetainPages;  // RCA_RETAIN_PAGES
   bool checks = false;      // RCA_CHECKS: a marker word per block; every double free found
   bool show_stats = false;  // RCA_SHOW_STATS

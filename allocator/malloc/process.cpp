@@ -141,7 +141,10 @@ void install_hooks() noexcept {
 
 }  // namespace
 
-const malloc_options &options() noexcept { return g_options; }
+const malloc_options &options() noexcept {
+  process_heap();  // they are read when the heap is made
+  return g_options;
+}
 
 std::size_t thread_caches_made() noexcept {
   std::lock_guard<spin_lock> g(g_caches_lock);

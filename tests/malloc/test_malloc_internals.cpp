@@ -1,0 +1,225 @@
+// rca malloc's layer (allocator/malloc/) called directly, without replacing the process's malloc:
+// so it also runs under ASan and TSan, which check the layer's own memory use and its
+// cross-thread protocol (thread_free lists, abandonment, fork). The C and C++ programs beside
+// this file test the exported entry points under the preload.
+#include "malloc/malloc.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ml = rca::detail::malloc_layer;
+using rca::detail::span_state;
+
+namespace {
+
+bool aligned(const void *p, std::size_t a) {
+  return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0;
+}
+
+// Spans of exited threads still waiting for adoption.
+std::size_t abandoned_spans() {
+  rca_heap_t *heap = ml::process_heap();
+  std::lock_guard<std::mutex> g(heap->spans.lock);
+  std::size_t n = 0;
+  for (std::size_t u = 0; u < heap->spans.next_fresh; ++u)
+    n += heap->spans.descs[u].state.load(std::memory_order_relaxed) == span_state::abandoned;
+  return n;
+}
+
+TEST(MallocInternals, EverySizeClassAndLargeAndHuge) {
+  std::vector<std::pair<unsigned char *, std::size_t>> blocks;
+  for (std::size_t n = 0; n <= 9000; n += (n < 300 ? 1 : 97)) blocks.push_back({nullptr, n});
+  for (std::size_t n : {std::size_t(70000), std::size_t(1) << 20, std::size_t(40) << 20})
+    blocks.push_back({nullptr, n});
+  unsigned seed = 0;
+  for (auto &[p, n] : blocks) {
+    p = static_cast<unsigned char *>(ml::alloc(n));
+    ASSERT_NE(p, nullptr) << n;
+    EXPECT_TRUE(aligned(p, 16)) << n;
+    EXPECT_GE(ml::usable_size(p), n);
+    std::memset(p, static_cast<int>(++seed & 0xff), n);
+  }
+  seed = 0;
+  for (auto &[p, n] : blocks) {
+    ++seed;
+    if (n) {
+      EXPECT_EQ(p[0], seed & 0xff);
+      EXPECT_EQ(p[n - 1], seed & 0xff);
+    }
+    ml::dealloc(p);
+  }
+  EXPECT_EQ(ml::usable_size(nullptr), 0u);
+  ml::dealloc(nullptr);
+}
+
+TEST(MallocInternals, HugeBlocksHaveMappingsOfTheirOwn) {
+  const ml::huge_totals before = ml::huge_stats();
+  void *p = ml::alloc(ml::kHugeMin);
+  ASSERT_NE(p, nullptr);
+  EXPECT_GE(ml::huge_size(p), ml::kHugeMin);
+  EXPECT_EQ(ml::huge_stats().blocks, before.blocks + 1);
+  void *q = ml::realloc_block(p, ml::kHugeMin * 2);  // mremap
+  ASSERT_NE(q, nullptr);
+  EXPECT_GE(ml::huge_size(q), ml::kHugeMin * 2);
+  ml::dealloc(q);
+  EXPECT_EQ(ml::huge_stats().blocks, before.blocks);
+  int local = 0;
+  EXPECT_FALSE(ml::huge_free(&local));
+  EXPECT_EQ(ml::huge_size(&local), 0u);
+}
+
+TEST(MallocInternals, AlignmentsUpToSeveralUnits) {
+  for (std::size_t a = 8; a <= (std::size_t(4) << 20); a *= 2)
+    for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(100), std::size_t(5000),
+                          std::size_t(70000)}) {
+      void *p = ml::alloc_aligned(a, n);
+      ASSERT_NE(p, nullptr) << a << " " << n;
+      EXPECT_TRUE(aligned(p, a)) << a << " " << n;
+      EXPECT_GE(ml::usable_size(p), n);
+      std::memset(p, 1, n);
+      ml::dealloc(p);
+    }
+}
+
+TEST(MallocInternals, ReallocKeepsContentsAcrossClasses) {
+  std::size_t n = 1;
+  auto *p = static_cast<unsigned char *>(ml::alloc(n));
+  p[0] = 42;
+  while (n < (std::size_t(3) << 20)) {
+    const std::size_t next = n * 2 + 3;
+    p = static_cast<unsigned char *>(ml::realloc_block(p, next));
+    ASSERT_NE(p, nullptr);
+    ASSERT_EQ(p[0], 42);
+    if (n > 1) ASSERT_EQ(p[n - 1], static_cast<unsigned char>(n));
+    std::memset(p + n, 0, next - n);
+    p[next - 1] = static_cast<unsigned char>(next);
+    n = next;
+  }
+  p = static_cast<unsigned char *>(ml::realloc_block(p, 10));
+  EXPECT_EQ(p[0], 42);
+  void *same = ml::realloc_block(p, 12);  // still class 16
+  EXPECT_EQ(same, p);
+  EXPECT_EQ(ml::realloc_block(same, 0), nullptr);
+}
+
+TEST(MallocInternals, CallocZeroesReusedMemoryAndRefusesOverflow) {
+  for (std::size_t n : {std::size_t(48), std::size_t(5000), std::size_t(100000)}) {
+    void *p = ml::alloc(n);
+    std::memset(p, 0xEE, n);
+    ml::dealloc(p);
+    auto *q = static_cast<unsigned char *>(ml::calloc_block(1, n));
+    ASSERT_NE(q, nullptr);
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(q[i], 0) << n << " at " << i;
+    ml::dealloc(q);
+  }
+  errno = 0;
+  EXPECT_EQ(ml::calloc_block(SIZE_MAX / 2, 3), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+// One thread allocates, another frees (the thread_free path), concurrently.
+TEST(MallocInternals, FreesFromAnotherThread) {
+  constexpr int kBlocks = 100000;
+  std::vector<std::atomic<void *>> handoff(kBlocks);
+  std::thread producer([&] {
+    for (int i = 0; i < kBlocks; ++i) {
+      auto *p = static_cast<unsigned char *>(ml::alloc(static_cast<std::size_t>(i % 1000) + 1));
+      p[0] = static_cast<unsigned char>(i);
+      handoff[i].store(p, std::memory_order_release);
+    }
+  });
+  std::thread consumer([&] {
+    for (int i = 0; i < kBlocks; ++i) {
+      void *p;
+      while (!(p = handoff[i].load(std::memory_order_acquire))) std::this_thread::yield();
+      ASSERT_EQ(static_cast<unsigned char *>(p)[0], static_cast<unsigned char>(i));
+      ml::dealloc(p);
+    }
+  });
+  producer.join();
+  consumer.join();
+}
+
+// Threads that exit with live blocks abandon their spans; freeing the blocks afterwards releases
+// them, and a span that still holds a block stays abandoned until then.
+TEST(MallocInternals, ExitedThreadsSpansAreReleasedWhenEmpty) {
+  const std::size_t before = abandoned_spans();
+  std::vector<void *> left;
+  std::mutex m;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      std::vector<void *> mine;
+      for (int i = 0; i < 3000; ++i) mine.push_back(ml::alloc(static_cast<std::size_t>(i % 900) + 1));
+      std::lock_guard<std::mutex> g(m);
+      left.insert(left.end(), mine.begin(), mine.end());
+    });
+  for (auto &t : ts) t.join();
+  EXPECT_GT(abandoned_spans(), before);
+  for (void *p : left) ml::dealloc(p);
+  EXPECT_EQ(abandoned_spans(), before);
+}
+
+// The child of a fork made while other threads allocate can allocate and free at once.
+TEST(MallocInternals, ForkWhileOtherThreadsAllocate) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 2; ++t)
+    ts.emplace_back([&] {
+      void *keep[32] = {};
+      for (unsigned i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        ml::dealloc(keep[i % 32]);
+        keep[i % 32] = ml::alloc((i * 131) % 12000 + 1);
+      }
+      for (void *p : keep) ml::dealloc(p);
+    });
+  for (int round = 0; round < 10; ++round) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::vector<void *> blocks;
+      blocks.reserve(5000);
+      for (int i = 0; i < 5000; ++i) blocks.push_back(ml::alloc((i * 131) % 12000 + 1));
+      for (void *p : blocks) ml::dealloc(p);
+      _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  }
+  stop = true;
+  for (auto &t : ts) t.join();
+}
+
+// Run with RCA_OBJECT_LIMIT=1m (its own ctest entry): small blocks run out with ENOMEM, larger
+// ones go on in mappings of their own.
+TEST(MallocInternals, ExhaustedRegion) {
+  if (ml::options().region_bytes > (std::size_t(1) << 20))
+    GTEST_SKIP() << "runs under RCA_OBJECT_LIMIT=1m (ctest malloc_internals_exhaustion)";
+  std::vector<void *> blocks;
+  void *p;
+  errno = 0;
+  while ((p = ml::alloc(1000)) != nullptr) blocks.push_back(p);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_GE(blocks.size(), 16u * 60);  // 16 units of 64 KiB of 1024-byte blocks
+  void *large = ml::alloc(100000);
+  ASSERT_NE(large, nullptr);
+  EXPECT_GE(ml::huge_size(large), 100000u);
+  ml::dealloc(large);
+  for (void *b : blocks) ml::dealloc(b);
+  EXPECT_NE(p = ml::alloc(1000), nullptr);
+  ml::dealloc(p);
+}
+
+}  // namespace
