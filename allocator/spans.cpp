@@ -95,9 +95,17 @@ bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noex
   } else if (take_from_runs(r, n, out)) {
   } else if (r.next_fresh + n <= r.units_limit) {
     const std::size_t u = r.next_fresh;
-    if (prim::commit(unit_address(r, u), std::size_t(n) << kSpanShift) ||
-        (r.counted && prim::commit(window_of(r, u), n * r.window_bytes)))
-      return false;
+    if (u + n > r.committed_units) {
+      // Commit ahead, kCommitUnits at a time: one system call per unit made a program of many
+      // 8-64 KiB blocks (a unit each) spend its time in mprotect. Pages still fault in lazily.
+      const std::size_t end =
+          std::min(r.units_limit, std::max(u + n, r.committed_units + kCommitUnits));
+      const std::size_t from = r.committed_units;
+      if (prim::commit(unit_address(r, from), (end - from) << kSpanShift) ||
+          (r.counted && prim::commit(window_of(r, from), (end - from) * r.window_bytes)))
+        return false;
+      r.committed_units = end;
+    }
     r.next_fresh += n;
     *out = static_cast<std::uint32_t>(u);
     r.descs[u].zeroed = true;
@@ -150,17 +158,18 @@ void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcep
 // A span set up for class cls (or one large block of `large` bytes), owned by c; region lock
 // held. Every field is written here, under the lock, so that a fork child never finds an owned
 // span with stale fields.
-span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
-                           std::size_t large) noexcept {
+// Units a span of class cls (or of one large block of `large` bytes) covers.
+std::uint32_t units_for(const span_region &r, unsigned cls, std::size_t large) noexcept {
+  return cls == kLargeClass
+             ? static_cast<std::uint32_t>((large + r.header_bytes + kSpanBytes - 1) >> kSpanShift)
+             : 1;
+}
+
+// Writes every field of span d (units [u, u+n)) for class cls, owned by c; the state last.
+void span_setup(rca_heap_t *heap, span_cache *c, span_desc *d, std::uint32_t n,
+                unsigned cls) noexcept {
   span_region &r = heap->spans;
-  const std::uint32_t n =
-      cls == kLargeClass
-          ? static_cast<std::uint32_t>((large + r.header_bytes + kSpanBytes - 1) >> kSpanShift)
-          : 1;
-  std::uint32_t u;
-  if (cls == kLargeClass && large > (r.units_limit << kSpanShift)) return nullptr;
-  if (!take_units_locked(r, n, &u)) return nullptr;
-  span_desc *d = &r.descs[u];
+  const auto u = static_cast<std::uint32_t>(unit_of(r, d));
   for (std::uint32_t i = 1; i < n; ++i) {
     r.descs[u + i].head = u;
     r.descs[u + i].state.store(span_state::tail, std::memory_order_relaxed);
@@ -172,7 +181,7 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   d->local_free = nullptr;
   d->thread_free.store(nullptr, std::memory_order_relaxed);
   d->first = unit_address(r, u) + r.header_bytes;
-  d->counts = window_of(r, u);
+  d->counts = r.counted ? window_of(r, u) : nullptr;
   d->bump.store(0, std::memory_order_relaxed);
   d->used = 0;
   d->block_size = size;
@@ -195,6 +204,19 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   }
   d->owner.store(c, std::memory_order_relaxed);
   d->state.store(span_state::owned, std::memory_order_release);
+}
+
+// A new span, set up under the region lock, so that a fork child never finds an owned span with
+// stale fields (a spare one is set up by its owner: see spare_take).
+span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
+                           std::size_t large) noexcept {
+  span_region &r = heap->spans;
+  if (cls == kLargeClass && large > (r.units_limit << kSpanShift)) return nullptr;
+  const std::uint32_t n = units_for(r, cls, large);
+  std::uint32_t u;
+  if (!take_units_locked(r, n, &u)) return nullptr;
+  span_desc *d = &r.descs[u];
+  span_setup(heap, c, d, n, cls);
   r.units_in_use += n;
   if (r.units_in_use > r.units_peak) r.units_peak = r.units_in_use;
   r.count_pages_in_use += count_pages_of(r, d);
@@ -232,6 +254,18 @@ void list_add(span_cache *c, span_desc *d) noexcept {
     d->full_flag.store(true, std::memory_order_seq_cst);
     c->full[cls].push_front(d);
   }
+}
+
+// An emptied span (off the cache's lists) kept as one of the cache's spare ones, when the region
+// allows spares and there is room; false: the caller gives it back to the region.
+bool keep_spare(span_region &r, span_cache *c, span_desc *d) noexcept {
+  if (d->units != 1 || c->spare.count >= r.spare_limit) return false;
+  d->in_full = false;
+  d->full_flag.store(false, std::memory_order_relaxed);
+  d->zeroed = false;
+  d->state.store(span_state::spare, std::memory_order_release);
+  c->spare.push_front(d);
+  return true;
 }
 
 void release_span_locked(rca_heap_t *heap, span_desc *d) noexcept {
@@ -276,6 +310,17 @@ void retire_to_full(span_cache *c, span_desc *d) noexcept {
   }
 }
 
+// A span of class cls (or one large block of `large` bytes) from the cache's spare ones, set up
+// by its owner without the region lock; null when there is none or it needs several units.
+// While it is set up its state stays spare, so a fork child that finds it so gives it back.
+span_desc *spare_take(rca_heap_t *heap, span_cache *c, unsigned cls, std::size_t large) noexcept {
+  span_desc *d = c->spare.head;
+  if (!d || units_for(heap->spans, cls, large) != 1) return nullptr;
+  c->spare.remove(d);
+  span_setup(heap, c, d, 1, cls);
+  return d;
+}
+
 // A span of class cls with room, when the cache's head span has none.
 span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
   while (span_desc *d = c->avail[cls].head) {
@@ -287,6 +332,10 @@ span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
     sweep_full(heap, c, cls);
     sweep_full(heap, c, kLargeClass);
     if (span_desc *d = c->avail[cls].head) return d;
+  }
+  if (span_desc *d = spare_take(heap, c, cls, 0)) {
+    c->avail[cls].push_front(d);
+    return d;
   }
   span_region &r = heap->spans;
   std::lock_guard<std::mutex> g(r.lock);
@@ -320,8 +369,8 @@ span_desc *large_new(rca_heap_t *heap, span_cache *c, std::size_t size) noexcept
     c->remote_pending.store(0, std::memory_order_relaxed);
     sweep_full(heap, c, kLargeClass);
   }
-  span_desc *d;
-  {
+  span_desc *d = spare_take(heap, c, kLargeClass, size);
+  if (!d) {
     std::lock_guard<std::mutex> g(heap->spans.lock);
     d = span_new_locked(heap, c, kLargeClass, size);
   }
@@ -370,8 +419,9 @@ void cache_free_local(rca_heap_t *heap, span_cache *c, span_desc *d, void *p) no
   d->local_free = b;
   const unsigned cls = d->size_class;
   if (--d->used == 0 && (cls == kLargeClass || c->avail[cls].count > (d->in_full ? 0u : 1u))) {
-    // Empty, and not the class's last span with room: back to the region.
+    // Empty, and not the class's last span with room: kept spare, or back to the region.
     (d->in_full ? c->full[cls] : c->avail[cls]).remove(d);
+    if (keep_spare(heap->spans, c, d)) return;
     std::lock_guard<std::mutex> g(heap->spans.lock);
     release_span_locked(heap, d);
     return;
@@ -400,7 +450,7 @@ span_desc *checked_block(const rca_heap_t *heap, const void *p, const char *what
   span_desc *d = &r.descs[static_cast<std::size_t>(q - r.base) >> kSpanShift];
   const span_state st = d->state.load(std::memory_order_acquire);
   if (st == span_state::tail) bad_free(heap, p, what, "an interior pointer (inside a large block)");
-  if (st == span_state::unused)
+  if (st == span_state::unused || st == span_state::spare)
     bad_free(heap, p, what, "not a block (in a free span: freed twice?)");
   if (q < d->first) bad_free(heap, p, what, "not a block (in a span header)");
   const std::uint64_t off = static_cast<std::uint64_t>(q - d->first);
@@ -568,6 +618,10 @@ void *span_count_of(const rca_heap_t *heap, const void *p) noexcept {
 void spans_abandon(rca_heap_t *heap, span_cache *c) noexcept {
   span_region &r = heap->spans;
   std::lock_guard<std::mutex> g(r.lock);
+  while (span_desc *d = c->spare.head) {
+    c->spare.remove(d);
+    release_span_locked(heap, d);
+  }
   for (unsigned cls = 0; cls <= kLargeClass; ++cls)
     for (span_list *l : {&c->avail[cls], &c->full[cls]}) {
       while (span_desc *d = l->head) {
@@ -588,9 +642,14 @@ void spans_abandon_after_fork(rca_heap_t *heap, span_cache *c) noexcept {
   std::lock_guard<std::mutex> g(r.lock);
   for (std::size_t u = 0; u < r.next_fresh; ++u) {
     span_desc *d = &r.descs[u];
-    if (d->state.load(std::memory_order_relaxed) != span_state::owned ||
+    const span_state st = d->state.load(std::memory_order_relaxed);
+    if ((st != span_state::owned && st != span_state::spare) ||
         d->owner.load(std::memory_order_relaxed) != c)
       continue;
+    if (st == span_state::spare) {  // empty (or being set up from empty): back to the region
+      release_span_locked(heap, d);
+      continue;
+    }
     // The lists are the truth: `used` may be a step behind them. A walk is bounded by the
     // capacity, so a list torn mid-push ends where the push had got to.
     // Blocks on thread_free still count as used until collect_abandoned_locked takes them.
@@ -611,6 +670,7 @@ void spans_abandon_after_fork(rca_heap_t *heap, span_cache *c) noexcept {
     c->avail[cls] = span_list{};
     c->full[cls] = span_list{};
   }
+  c->spare = span_list{};
   c->remote_pending.store(0, std::memory_order_relaxed);
 }
 

@@ -144,6 +144,7 @@ inline constexpr std::size_t kGranule = std::size_t(1) << RCA_GRANULE_SHIFT;
 inline constexpr std::size_t kSmallBlockMax = 8192;    // larger blocks get a span of their own
 inline constexpr unsigned kSizeClasses = 32;           // 16..128 by 16, then 4 per doubling
 inline constexpr unsigned kLargeClass = kSizeClasses;  // spans of one large block
+inline constexpr std::size_t kCommitUnits = 32;        // fresh units committed at a time (2 MiB)
 
 // A free block's first word: the next free block of its span.
 struct free_block_link {
@@ -155,6 +156,7 @@ enum class span_state : std::uint8_t {
   owned,      // first unit of a span owned by a thread's span cache
   abandoned,  // its thread exited with live blocks; waits in the region for adoption
   tail,       // a later unit of a multi-unit span (first unit: `head` says where)
+  spare,      // an emptied one-unit span its cache keeps for its next span (span_cache::spare)
 };
 
 struct span_cache;
@@ -206,6 +208,10 @@ struct span_cache {
   span_list avail[kSizeClasses + 1];  // spans with a free or never-used block (+ large: unused)
   span_list full[kSizeClasses + 1];   // spans with none, and large spans in use
   std::atomic<std::uint64_t> remote_pending{0};  // frees into full spans since the last look
+  // Emptied one-unit spans kept for the next span of any class (region.spare_limit at most):
+  // a thread that frees and allocates blocks of 8-64 KiB in turn, one span each, or empties and
+  // refills a class, then takes neither the region lock nor a page fault.
+  span_list spare;
 };
 
 struct span_region {
@@ -220,17 +226,20 @@ struct span_region {
   // Blocks have a count (or, for raw blocks, a marker) in the count windows. Off for rca malloc
   // without checks: no window is reserved and no count store is paid on the hot path.
   bool counted = true;
+  // Empty one-unit spans each cache may keep (span_cache::spare); 0 for rca_heap_new's heaps.
+  std::uint32_t spare_limit = 0;
   char *counts = nullptr;  // count windows: unit u's at counts + u * window_bytes
   std::size_t counts_reserved = 0;
   std::size_t window_bytes = 0;     // (kSpanBytes / kGranule) * slot_width
   std::uintptr_t granule_bias = 0;  // count = bias + (obj >> 4) * slot_width
   span_desc *descs = nullptr;       // one per unit, separate mapping
   std::size_t descs_bytes = 0;
-  unsigned slot_width = 4;       // count width (also the free marker's width)
-  bool granule = false;          // counts by granule (else by span index)
-  std::size_t retain_units = 0;  // free units kept committed before decommitting
-  std::mutex lock;               // guards everything below
-  std::size_t next_fresh = 0;    // units [0, next_fresh) have been committed once
+  unsigned slot_width = 4;          // count width (also the free marker's width)
+  bool granule = false;             // counts by granule (else by span index)
+  std::size_t retain_units = 0;     // free units kept committed before decommitting
+  std::mutex lock;                  // guards everything below
+  std::size_t next_fresh = 0;       // units [0, next_fresh) have been handed out once
+  std::size_t committed_units = 0;  // units [0, committed_units) have been committed
   // Free units, linked through their (unused) descriptors, not in vectors: rca malloc runs this
   // code as the process's malloc, so nothing here may allocate. A run's first descriptor holds
   // its length in `units`.

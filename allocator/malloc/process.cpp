@@ -123,6 +123,7 @@ void make_heap() noexcept {
   heap->has_spans = true;
   heap->spans.header_bytes = 0;
   heap->spans.counted = g_options.checks;  // the marker words are the checks
+  heap->spans.spare_limit = g_options.checks ? 0 : kSpareSpans;
   if (spans_init(heap->spans, g_options.region_bytes, false, 4, g_options.retain_pages) != 0)
     fatal("rca malloc: cannot make the process heap: %s", rca_last_error());
   g_region = {reinterpret_cast<std::uintptr_t>(heap->spans.base),

@@ -47,12 +47,14 @@ void print_stats() noexcept {
   rca_heap_t *heap = process_heap();
   span_region &r = heap->spans;
   class_totals cls[kSizeClasses + 1];
-  std::size_t units_in_use, units_peak, spans_in_use, committed_free, next_fresh, abandoned = 0;
+  std::size_t units_in_use, units_peak, spans_in_use, committed_free, next_fresh, abandoned = 0,
+                                                                                  spare = 0;
   {
     std::lock_guard<std::mutex> g(r.lock);
     for (std::size_t u = 0; u < r.next_fresh; ++u) {
       const span_desc &d = r.descs[u];
       const span_state st = d.state.load(std::memory_order_relaxed);
+      spare += st == span_state::spare;
       if (st != span_state::owned && st != span_state::abandoned) continue;
       abandoned += st == span_state::abandoned;
       class_totals &t = cls[d.size_class];
@@ -74,7 +76,7 @@ void print_stats() noexcept {
   w.num(next_fresh).str("), ").num(committed_free).str(" free units kept committed (limit ");
   w.num(r.retain_units).str(")\n");
   w.str("  spans       ").num(spans_in_use).str(" in use, ").num(abandoned);
-  w.str(" abandoned by exited threads\n");
+  w.str(" abandoned by exited threads, ").num(spare).str(" kept spare by threads\n");
   w.str("  class     size  spans   blocks in use / capacity\n");
   for (unsigned c = 0; c <= kSizeClasses; ++c) {
     if (!cls[c].spans) continue;

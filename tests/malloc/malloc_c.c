@@ -23,14 +23,14 @@
 void *pvalloc(size_t size); /* glibc declares it only for some feature sets */
 
 static int failures = 0;
-#define CHECK(cond, ...)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                        \
-      fputc('\n', stderr);                                                 \
-      ++failures;                                                          \
-    }                                                                      \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                     \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+      ++failures;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 static int aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
@@ -58,9 +58,9 @@ static void check_served_by_rca(const char *how) {
 }
 
 static void check_malloc_free(void) {
-  static const size_t sizes[] = {0,    1,    8,     15,    16,    17,      100,      128,
-                                 129,  1000, 4096,  8191,  8192,  8193,    65536,    100000,
-                                 1u << 20, 5u << 20, 33u << 20};
+  static const size_t sizes[] = {0,     1,      8,        15,       16,       17,   100,
+                                 128,   129,    1000,     4096,     8191,     8192, 8193,
+                                 65536, 100000, 1u << 20, 5u << 20, 33u << 20};
   void *blocks[sizeof sizes / sizeof sizes[0]];
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i) {
     blocks[i] = malloc(sizes[i]);

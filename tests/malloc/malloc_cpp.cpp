@@ -21,15 +21,17 @@
 namespace {
 
 int failures = 0;
-#define CHECK(cond, what)                                                                    \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: %s\n", __FILE__, __LINE__, #cond, what); \
-      ++failures;                                                                            \
-    }                                                                                        \
+#define CHECK(cond, what)                                                                          \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: %s\n", __FILE__, __LINE__, #cond, what);      \
+      ++failures;                                                                                  \
+    }                                                                                              \
   } while (0)
 
-bool aligned(const void *p, std::size_t a) { return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0; }
+bool aligned(const void *p, std::size_t a) {
+  return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0;
+}
 
 template <std::size_t A>
 struct alignas(A) over_aligned {
@@ -142,10 +144,12 @@ void check_threads() {
   std::vector<std::vector<std::string>> kept(8);
   for (int t = 0; t < 8; ++t)
     ts.emplace_back([t, &kept] {
-      for (int k = 0; k < 2000; ++k) kept[t].push_back(std::string(static_cast<std::size_t>(k % 300), 'y'));
+      for (int k = 0; k < 2000; ++k)
+        kept[t].push_back(std::string(static_cast<std::size_t>(k % 300), 'y'));
     });
   for (auto &t : ts) t.join();
-  for (auto &v : kept) CHECK(v.size() == 2000 && v[299].size() == 299, "strings of an exited thread");
+  for (auto &v : kept)
+    CHECK(v.size() == 2000 && v[299].size() == 299, "strings of an exited thread");
 }
 
 }  // namespace
@@ -160,9 +164,11 @@ int main(int argc, char **argv) {
   CHECK(dladdr(reinterpret_cast<void *>(newp), &info) != 0, "dladdr(operator new)");
   const std::string file = info.dli_fname ? info.dli_fname : "";
   if (std::strcmp(argv[1], "preload") == 0)
-    CHECK(file.find("librca_malloc.so") != std::string::npos, ("operator new from " + file).c_str());
+    CHECK(file.find("librca_malloc.so") != std::string::npos,
+          ("operator new from " + file).c_str());
   else
-    CHECK(file.find("libstdc++") == std::string::npos && file.find("librca_malloc.so") == std::string::npos,
+    CHECK(file.find("libstdc++") == std::string::npos &&
+              file.find("librca_malloc.so") == std::string::npos,
           ("operator new from " + file).c_str());
   check_operators();
   check_threads();

@@ -161,7 +161,8 @@ TEST(MallocInternals, ExitedThreadsSpansAreReleasedWhenEmpty) {
   for (int t = 0; t < 4; ++t)
     ts.emplace_back([&] {
       std::vector<void *> mine;
-      for (int i = 0; i < 3000; ++i) mine.push_back(ml::alloc(static_cast<std::size_t>(i % 900) + 1));
+      for (int i = 0; i < 3000; ++i)
+        mine.push_back(ml::alloc(static_cast<std::size_t>(i % 900) + 1));
       std::lock_guard<std::mutex> g(m);
       left.insert(left.end(), mine.begin(), mine.end());
     });
