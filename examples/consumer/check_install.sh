@@ -44,6 +44,31 @@ cc -std=c11 -Wall -Wextra -pedantic -Werror "$src" -o "$scratch/consumer-pc-stat
 is_static "$scratch/consumer-pc-static"
 run "$scratch/consumer-pc-static"
 
+# rca malloc: linked through find_package (rca::rca_malloc, rca::rca_malloc_static) and
+# pkg-config rca-malloc (shared, and --static), and preloaded into a system program.
+if [[ -e "$scratch/cmake-build/malloc_consumer" ]]; then
+  LD_LIBRARY_PATH=$libdirs "$scratch/cmake-build/malloc_consumer" >/dev/null
+  "$scratch/cmake-build/malloc_consumer_static" >/dev/null
+  malloc_src=$here/malloc_consumer.c
+  # shellcheck disable=SC2046
+  cc -std=c11 -Wall -Wextra -Werror "$malloc_src" -o "$scratch/malloc-pc" \
+    $(pkg-config --cflags --libs rca-malloc) -ldl
+  LD_LIBRARY_PATH=$libdirs "$scratch/malloc-pc" >/dev/null
+  malloc_static=$(pkg-config --static --libs rca-malloc)
+  malloc_static=${malloc_static/-lrca_malloc /-Wl,-Bstatic -lrca_malloc -Wl,-Bdynamic }
+  # shellcheck disable=SC2086
+  cc -std=c11 -Wall -Wextra -Werror "$malloc_src" -o "$scratch/malloc-pc-static" $malloc_static -ldl
+  if readelf -d "$scratch/malloc-pc-static" | grep -q 'NEEDED.*librca_malloc'; then
+    echo "check_install: malloc-pc-static needs librca_malloc.so" >&2; exit 1
+  fi
+  "$scratch/malloc-pc-static" >/dev/null
+  lib=$(find "$prefix" -name librca_malloc.so | head -1)
+  LD_PRELOAD=$lib ls "$prefix" >/dev/null
+  malloc_note=", rca malloc four ways and preloaded"
+else
+  malloc_note=" (no rca malloc in this build)"
+fi
+
 # The installed demo finds librca.so by itself (RUNPATH $ORIGIN/../lib...).
 demo=$prefix/bin/rca-demo
 if ! env -u LD_LIBRARY_PATH "$demo" 2000 >/dev/null; then
@@ -51,4 +76,4 @@ if ! env -u LD_LIBRARY_PATH "$demo" 2000 >/dev/null; then
   readelf -d "$demo" | grep -E 'RUNPATH|RPATH' >&2 || echo "  (no RUNPATH)" >&2
   exit 1
 fi
-echo "install check: find_package(rca) rca::rca and rca::rca_static, pkg-config shared and --static, installed rca-demo: all ran"
+echo "install check: find_package(rca) rca::rca and rca::rca_static, pkg-config shared and --static, installed rca-demo${malloc_note}: all ran"
