@@ -60,7 +60,8 @@ rca_heap_t *process_heap() noexcept;
 thread_cache *thread_cache_of() noexcept;
 /// Options as read from the environment at the first call.
 struct malloc_options {
-  std::size_t region_bytes = kDefaultRegion;       // RCA_OBJECT_LIMIT
+  std::size_t region_bytes = kDefaultRegion;  // RCA_OBJECT_LIMIT (or less: see make_heap)
+  bool region_set = false;                    // RCA_OBJECT_LIMIT was given
   std::size_t retain_pages = kDefaultRetainPages;  // RCA_RETAIN_PAGES
   bool checks = false;      // RCA_CHECKS: a marker word per block; every double free found
   bool show_stats = false;  // RCA_SHOW_STATS
@@ -134,8 +135,11 @@ void print_stats() noexcept;
     if (d->owner.load(std::memory_order_relaxed) == &tc->spans.spans) [[likely]] {
       const std::uint64_t in_span = static_cast<std::uint64_t>(static_cast<char *>(p) - d->first);
       const auto index = static_cast<std::uint32_t>((in_span * d->reciprocal) >> 32);
+      // The span must stay in its list: not full, and not emptied unless it is its class's
+      // only span with room (which the slow path would keep too).
       if (std::uint64_t(index) * d->block_size == in_span &&
-          index < d->bump.load(std::memory_order_relaxed) && d->used > 1 && !d->in_full &&
+          index < d->bump.load(std::memory_order_relaxed) && !d->in_full &&
+          (d->used > 1 || tc->spans.spans.avail[d->size_class].count == 1) &&
           d->local_free != p) [[likely]] {
         auto *b = static_cast<free_block_link *>(p);
         b->next = d->local_free;

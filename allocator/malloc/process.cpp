@@ -44,6 +44,7 @@ void read_option(const char *env, Parse parse, T *out) noexcept {
 
 void read_options(malloc_options &o) noexcept {
   read_option<std::size_t>("RCA_OBJECT_LIMIT", parse_size, &o.region_bytes);
+  o.region_set = prim::env("RCA_OBJECT_LIMIT") != nullptr;
   read_option<std::size_t>("RCA_RETAIN_PAGES", parse_size, &o.retain_pages);
   int b = o.checks;
   read_option<int>("RCA_CHECKS", parse_bool, &b);
@@ -124,8 +125,15 @@ void make_heap() noexcept {
   heap->spans.header_bytes = 0;
   heap->spans.counted = g_options.checks;  // the marker words are the checks
   heap->spans.spare_limit = g_options.checks ? 0 : kSpareSpans;
-  if (spans_init(heap->spans, g_options.region_bytes, false, 4, g_options.retain_pages) != 0)
-    fatal("rca malloc: cannot make the process heap: %s", rca_last_error());
+  // The default region is address space only, but a process may have less (ulimit -v, or
+  // valgrind's own limit): halve it down to 256 MiB before giving up. A size the user asked for
+  // is made or refused.
+  while (spans_init(heap->spans, g_options.region_bytes, false, 4, g_options.retain_pages) != 0) {
+    if (g_options.region_set || g_options.region_bytes <= (std::size_t(256) << 20))
+      fatal("rca malloc: cannot make the process heap: %s", rca_last_error());
+    g_options.region_bytes /= 2;
+  }
+  heap->config.object_limit = g_options.region_bytes;
   g_region = {reinterpret_cast<std::uintptr_t>(heap->spans.base),
               heap->spans.units_limit << kSpanShift, heap->spans.descs};
   g_heap = heap;
