@@ -11,12 +11,10 @@ namespace rca::detail::malloc_layer {
 namespace {
 
 inline bool in_region(const void *p) noexcept {
-  return reinterpret_cast<std::uintptr_t>(p) - g_region.base < g_region.bytes;
+  return g_region.contains_offset(g_region.offset(p));
 }
 
-inline span_desc *desc_of(const void *p) noexcept {
-  return &g_region.descs[(reinterpret_cast<std::uintptr_t>(p) - g_region.base) >> kSpanShift];
-}
+inline span_desc *desc_of(const void *p) noexcept { return g_region.desc_at(g_region.offset(p)); }
 
 // A block from the span region, or null when it is exhausted.
 inline void *region_alloc(std::size_t size) noexcept {

@@ -14,6 +14,7 @@
 
 #include "../spans.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -41,11 +42,22 @@ struct thread_cache {
   bool active = false;       // a live thread uses it
 };
 
-// What the hot paths read: written once by the first call, read-only after.
+// What the hot paths read: written once by the first call, read-only after. Relaxed atomics (plain
+// loads): a free of null or of a foreign pointer may race with the first call in another thread,
+// and reads either the old zeros (slow path) or the final values.
 struct region_view {
-  std::uintptr_t base;   // spans.base
-  std::uintptr_t bytes;  // units_limit << kSpanShift (0 before the first call)
-  span_desc *descs;
+  std::atomic<std::uintptr_t> base;   // spans.base
+  std::atomic<std::uintptr_t> bytes;  // units_limit << kSpanShift (0 before the first call)
+  std::atomic<span_desc *> descs;
+  std::uintptr_t offset(const void *p) const noexcept {
+    return reinterpret_cast<std::uintptr_t>(p) - base.load(std::memory_order_relaxed);
+  }
+  bool contains_offset(std::uintptr_t off) const noexcept {
+    return off < bytes.load(std::memory_order_relaxed);
+  }
+  span_desc *desc_at(std::uintptr_t off) const noexcept {
+    return descs.load(std::memory_order_relaxed) + (off >> kSpanShift);
+  }
 };
 extern constinit region_view g_region;
 
@@ -60,8 +72,8 @@ rca_heap_t *process_heap() noexcept;
 thread_cache *thread_cache_of() noexcept;
 /// Options as read from the environment at the first call.
 struct malloc_options {
-  std::size_t region_bytes = kDefaultRegion;  // RCA_OBJECT_LIMIT (or less: see make_heap)
-  bool region_set = false;                    // RCA_OBJECT_LIMIT was given
+  std::size_t region_bytes = kDefaultRegion;       // RCA_OBJECT_LIMIT (or less: see make_heap)
+  bool region_set = false;                         // RCA_OBJECT_LIMIT was given
   std::size_t retain_pages = kDefaultRetainPages;  // RCA_RETAIN_PAGES
   bool checks = false;      // RCA_CHECKS: a marker word per block; every double free found
   bool show_stats = false;  // RCA_SHOW_STATS
@@ -129,9 +141,9 @@ void print_stats() noexcept;
 /// not the block freed last (the cheap part of double-free detection; RCA_CHECKS has the rest).
 [[gnu::always_inline]] inline void dealloc(void *p) noexcept {
   thread_cache *tc = t_fast;
-  const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(p) - g_region.base;
-  if (tc && off < g_region.bytes) [[likely]] {
-    span_desc *d = &g_region.descs[off >> kSpanShift];
+  const std::uintptr_t off = g_region.offset(p);
+  if (tc && g_region.contains_offset(off)) [[likely]] {
+    span_desc *d = g_region.desc_at(off);
     if (d->owner.load(std::memory_order_relaxed) == &tc->spans.spans) [[likely]] {
       const std::uint64_t in_span = static_cast<std::uint64_t>(static_cast<char *>(p) - d->first);
       const auto index = static_cast<std::uint32_t>((in_span * d->reciprocal) >> 32);
@@ -139,8 +151,8 @@ void print_stats() noexcept;
       // only span with room (which the slow path would keep too).
       if (std::uint64_t(index) * d->block_size == in_span &&
           index < d->bump.load(std::memory_order_relaxed) && !d->in_full &&
-          (d->used > 1 || tc->spans.spans.avail[d->size_class].count == 1) &&
-          d->local_free != p) [[likely]] {
+          (d->used > 1 || tc->spans.spans.avail[d->size_class].count == 1) && d->local_free != p)
+          [[likely]] {
         auto *b = static_cast<free_block_link *>(p);
         b->next = d->local_free;
         d->local_free = b;

@@ -10,7 +10,7 @@
 
 namespace rca::detail::malloc_layer {
 
-constinit region_view g_region = {0, 0, nullptr};
+constinit region_view g_region = {{0}, {0}, {nullptr}};
 constinit thread_local thread_cache *t_fast __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
@@ -134,8 +134,10 @@ void make_heap() noexcept {
     g_options.region_bytes /= 2;
   }
   heap->config.object_limit = g_options.region_bytes;
-  g_region = {reinterpret_cast<std::uintptr_t>(heap->spans.base),
-              heap->spans.units_limit << kSpanShift, heap->spans.descs};
+  g_region.base.store(reinterpret_cast<std::uintptr_t>(heap->spans.base),
+                      std::memory_order_relaxed);
+  g_region.descs.store(heap->spans.descs, std::memory_order_relaxed);
+  g_region.bytes.store(heap->spans.units_limit << kSpanShift, std::memory_order_relaxed);
   g_heap = heap;
 }
 
