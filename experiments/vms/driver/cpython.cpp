@@ -146,6 +146,13 @@ std::vector<interpreter> interpreters() {
       it.why = "configured but not built: " + it.path + " is missing (target cpython-" + v + ")";
     out.push_back(it);
   }
+  // RCALAB_VM_PYTHONS=stock,inline,...: only these (a run that adds builds to an earlier one).
+  if (const char *only = std::getenv("RCALAB_VM_PYTHONS")) {
+    const std::vector<std::string> keep = split(only, ',');
+    std::erase_if(out, [&](const interpreter &it) {
+      return std::find(keep.begin(), keep.end(), it.name) == keep.end();
+    });
+  }
   for (auto &it : out) {
     if (!it.available()) continue;
     command_output o =
