@@ -26,8 +26,13 @@
 #define RCA_REFCOUNT_H
 
 #include <stdint.h>
-#ifndef __cplusplus
-#include <stdbool.h>
+
+/* C uses _Bool, not <stdbool.h>: CPython's public headers include this one, and extensions that
+ * define their own bool must still compile (bpo-46748). */
+#ifdef __cplusplus
+#define RCA__RC_BOOL bool
+#else
+#define RCA__RC_BOOL _Bool
 #endif
 
 #ifdef __cplusplus
@@ -71,7 +76,9 @@ void rca_rc_fail(int op, const void *slot);
     if (flags & RCA_RC_ATOMIC) __atomic_store_n(s, v, __ATOMIC_RELAXED);                           \
     else *s = v;                                                                                   \
   }                                                                                                \
-  RCA__RC_INLINE bool rca_rc##W##_is_frozen(T c) { return (c & RCA_RC_FROZEN_BIT##W) != 0; }       \
+  RCA__RC_INLINE RCA__RC_BOOL rca_rc##W##_is_frozen(T c) {                                         \
+    return (c & RCA_RC_FROZEN_BIT##W) != 0;                                                        \
+  }                                                                                                \
   RCA__RC_INLINE void rca_rc##W##_init(T *s, unsigned flags) { rca_rc##W##_store(s, 1, flags); }   \
   RCA__RC_INLINE void rca_rc##W##_freeze(T *s, unsigned flags) {                                   \
     rca_rc##W##_store(s, RCA_RC_FROZEN##W, flags);                                                 \
@@ -92,11 +99,11 @@ void rca_rc_fail(int op, const void *slot);
     else *s = (T)(*s + 1);                                                                         \
   }                                                                                                \
   /* Returns true when the count reached zero: the caller destroys the object. */                  \
-  RCA__RC_INLINE bool rca_rc##W##_decref(T *s, unsigned flags) {                                   \
+  RCA__RC_INLINE RCA__RC_BOOL rca_rc##W##_decref(T *s, unsigned flags) {                           \
     T old;                                                                                         \
     if (flags & RCA_RC_FREEZE_CHECK) {                                                             \
       old = rca_rc##W##_load(s, flags);                                                            \
-      if (RCA__RC_IS_FROZEN(old, RCA_RC_FROZEN_BIT##W, flags)) return false;                       \
+      if (RCA__RC_IS_FROZEN(old, RCA_RC_FROZEN_BIT##W, flags)) return 0;                           \
     }                                                                                              \
     if (flags & RCA_RC_ATOMIC) {                                                                   \
       old = __atomic_fetch_sub(s, 1, __ATOMIC_ACQ_REL);                                            \
