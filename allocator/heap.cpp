@@ -365,6 +365,12 @@ RCA_API void *rca_slot_base(const rca_heap_t *heap) {
   return heap->counts_in_spans ? heap->spans.counts : heap->arena.base;
 }
 
+RCA_API void rca_heap_object_range(const rca_heap_t *heap, void **lo, void **hi) {
+  check_heap(heap, "rca_heap_object_range");
+  *lo = heap->has_spans ? heap->spans.base : nullptr;
+  *hi = heap->has_spans ? heap->spans.base + (heap->spans.units_limit << kSpanShift) : nullptr;
+}
+
 RCA_API uintptr_t rca_computed_bias(const rca_heap_t *heap) {
   check_heap(heap, "rca_computed_bias");
   return heap->counts_in_spans && heap->spans.granule ? heap->spans.granule_bias : 0;

@@ -234,6 +234,10 @@ RCA_API void rca_heap_visit_pages(rca_heap_t *heap, rca_page_visitor_t *visit, v
 /* The refcount arena's address range [*lo, *hi): every slot of the heap lies inside it
  * (embedded slots excepted). */
 RCA_API void rca_heap_arena_range(const rca_heap_t *heap, void **lo, void **hi);
+/* The address range [*lo, *hi) of rca's span allocator (computed placement, backend rca): every
+ * object and raw block of the heap lies inside it. {NULL, NULL} for other backends. A VM with
+ * statically allocated objects tells them from span objects with it (one compare). */
+RCA_API void rca_heap_object_range(const rca_heap_t *heap, void **lo, void **hi);
 
 /* --------------------------------------------------------------------------------------------
  * Side bitmaps: per-object flags that a VM's collector changes on every object it visits (mark

@@ -316,6 +316,53 @@ TEST_P(ComputedTest, RawMemoryAndRealloc) {
   EXPECT_EQ(heap.stats().object_bytes, 0u);
 }
 
+// What a VM with headers of its own before the object (CPython's GC header) and statically
+// allocated objects relies on: the object range holds every block, and the span function maps
+// any address inside a block to that block's count.
+TEST_P(ComputedTest, ObjectRangeHoldsEveryBlockAndTheSpanFunctionTakesInteriorAddresses) {
+  rca::heap heap(computed_config(GetParam()));
+  rca_heap_t *h = heap.get();
+  void *lo = nullptr, *hi = nullptr;
+  rca_heap_object_range(h, &lo, &hi);
+  ASSERT_NE(lo, nullptr);
+  ASSERT_LT(lo, hi);
+  static int outside = 0;
+  EXPECT_FALSE(&outside >= lo && &outside < hi) << "a static object is outside";
+  std::vector<void *> blocks;
+  for (std::size_t size : every_size()) {
+    for (int i = 0; i < 3; ++i) {
+      char *o = static_cast<char *>(i == 2 ? rca_malloc(h, size) : heap.alloc(size));
+      ASSERT_NE(o, nullptr);
+      EXPECT_TRUE(o >= lo && o + size <= hi) << size;
+      if (GetParam().address == RCA_ADDRESS_SPAN && i < 2) {
+        const unsigned sb = GetParam().slot_bits / 8;
+        const std::size_t usable = rca_usable_size(h, o);
+        for (std::size_t off : {std::size_t(16), std::size_t(32), usable / 2, usable - 1}) {
+          if (off < usable && size <= 8192) {
+            EXPECT_EQ(rca_computed_span_count(o + off, sb), heap.slot_of(o))
+                << "size " << size << ", " << off << " bytes in";
+          }
+        }
+      }
+      blocks.push_back(o);
+    }
+  }
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (i % 3 == 2) rca_free(h, blocks[i]);
+    else heap.free(blocks[i]);
+  }
+}
+
+TEST(ObjectRange, EmptyWithoutSpans) {
+  rca::config cfg;
+  cfg.placement(RCA_PLACEMENT_SHARED).backend(RCA_BACKEND_SYSTEM);
+  rca::heap heap(cfg);
+  void *lo = &lo, *hi = &hi;
+  rca_heap_object_range(heap.get(), &lo, &hi);
+  EXPECT_EQ(lo, nullptr);
+  EXPECT_EQ(hi, nullptr);
+}
+
 using ComputedDeathTest = ComputedTest;
 
 TEST_P(ComputedDeathTest, BadFreesAbortWithOneLine) {

@@ -49,7 +49,9 @@ RCA__CP_INLINE void *rca_computed_granule_count(uintptr_t bias, const void *obj,
   return (void *)(bias + ((uintptr_t)obj >> RCA_GRANULE_SHIFT) * slot_bytes);
 }
 
-/* span: the count of the object at `obj` (the object's own address, never an interior one). */
+/* span: the count of the block that holds `obj`: the block's address or any address inside a
+ * block of a span (the reciprocal's error stays below one block for spans of 64 KiB), e.g. an
+ * object that follows a header of the caller's in the same block. */
 RCA__CP_INLINE void *rca_computed_span_count(const void *obj, unsigned slot_bytes) {
   const rca_span_header_t *h =
       (const rca_span_header_t *)((uintptr_t)obj & ~(uintptr_t)(RCA_SPAN_BYTES - 1));
