@@ -446,13 +446,12 @@ int part_py5(context &ctx) {
   const std::string records = opt.objects.empty()
                                   ? (opt.quick ? "30000" : "150000")
                                   : std::to_string(std::max<std::size_t>(1, opt.objects[0] / 7));
-  const std::string sweeps = std::to_string(std::max(1, opt.reps));
   progress bar("vm C5 cpython", its.size());
   for (const interpreter *it : its) {
     for (int freeze : {0, 1}) {
       const std::string cmd = it->command() + " " + RCA_VMS_PYBENCH_DIR + "/prefork.py " + lib +
                               " " + std::to_string(workers) + " " + records + " 1 " +
-                              std::to_string(freeze) + " " + sweeps;
+                              std::to_string(freeze);
       command_output o = run_command(cmd);
       const auto setup = key_value_lines(o.out, "cpython setup ");
       const auto ws = key_value_lines(o.out, "cpython worker ");
@@ -536,17 +535,16 @@ int part_py5(context &ctx) {
         r.set("stat", "unavailable").set("metric", "pss_kb_sum").na("value");
         ctx.out.write("vm", r);
       }
-      // The setup's own times: building, gc.freeze(), and the refcount-page sweep (repeated
-      // `sweeps` times, thawed between; ms per million counts frozen).
+      // The setup's own times: building, gc.freeze(), and the refcount-page sweep (ms per million
+      // counts frozen; once per process: prefork.py says why a sweep is never undone).
       {
         row r = base("setup_wall_clock");
         emit_series(ctx.out, "vm", r, "build_ms", "ms", {sample{num(s, "build_ms"), {}}});
         if (freeze)
           emit_series(ctx.out, "vm", r, "gc_freeze_ms", "ms", {sample{num(s, "gc_freeze_ms"), {}}});
         if (counts_frozen) {
-          std::vector<sample> per_million;
-          for (const auto &t : split(s.at("rca_freeze_ms_list"), ','))
-            per_million.push_back(sample{std::atof(t.c_str()) * 1e6 / num(s, "counts_frozen"), {}});
+          const std::vector<sample> per_million{
+              sample{num(s, "rca_freeze_ms") * 1e6 / num(s, "counts_frozen"), {}}};
           r.param("counts_frozen", num(s, "counts_frozen"));
           const summary f =
               emit_series(ctx.out, "vm", r, "freeze_ms_per_million_counts", "ms", per_million);

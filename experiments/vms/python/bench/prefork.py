@@ -1,16 +1,20 @@
 """C5 in CPython: K forked workers that only read a data set of more than a million objects.
 
-Usage: python prefork.py LIBRARY WORKERS RECORDS TASKS FREEZE SWEEPS
+Usage: python prefork.py LIBRARY WORKERS RECORDS TASKS FREEZE
   LIBRARY  librca_vm_prefork.so (python/prefork_lib.cpp): forks the workers, probes the pages
            each makes private (pagemap), reads every process's smaps_rollup, prints the lines
   FREEZE   1: gc.freeze() and, on an rca build with the freeze check, _rca.freeze() (the
            refcount-page sweep) before the fork; 0: neither
-  SWEEPS   how many times the sweep is timed (thawed between; the last one stays frozen)
+The sweep is timed once per process and never undone: a thaw puts back the counts of freeze
+time, but a frozen count drops the increments and decrements made while frozen, so any reference
+taken or dropped in between (the call of `_rca.thaw` itself holds one on the function object,
+which lives in the frozen module dict) leaves the count wrong after the thaw, and the object is
+freed while still referenced. Repeated sweep times come from repeated processes.
 The setup builds RECORDS records of 7 objects each (a dict, a list, a tuple, two strings, an int
 beyond the small ints, a float), held by one list; the collector is off from then on (its
 passes write every tracked object's header whatever the count placement). Each worker walks
 every record and object TASKS times, reading only, and checks the sums. Prints
-  cpython setup objects=N records=R build_ms=.. gc_freeze_ms=.. rca_freeze_ms_list=a,b,..
+  cpython setup objects=N records=R build_ms=.. gc_freeze_ms=.. rca_freeze_ms=..
                 counts_frozen=.. refcount_lo=.. refcount_hi=.. variant=..
 then the library's worker and memory lines (prefix "cpython"). On rca builds the refcount
 pages are rca's arena (_rca.stats()'s arena_lo..arena_hi); elsewhere there are none.
@@ -66,9 +70,9 @@ def arena_range():
 
 
 def main():
-    if len(sys.argv) != 7 or not all(a.isdigit() for a in sys.argv[2:]):
+    if len(sys.argv) != 6 or not all(a.isdigit() for a in sys.argv[2:]):
         sys.exit(__doc__)
-    lib_path, workers, n, tasks, freeze, sweeps = sys.argv[1], *map(int, sys.argv[2:])
+    lib_path, workers, n, tasks, freeze = sys.argv[1], *map(int, sys.argv[2:])
     lib = ctypes.CDLL(lib_path)
     task_type = ctypes.CFUNCTYPE(ctypes.c_int)
     lib.rca_vm_prefork.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_size_t,
@@ -79,8 +83,7 @@ def main():
     t1 = time.perf_counter_ns()
     gc.collect()
     gc.disable()
-    gc_ms = frozen = None
-    sweep_ms = []
+    gc_ms = frozen = sweep_ms = None
     if freeze:
         t2 = time.perf_counter_ns()
         gc.freeze()
@@ -89,12 +92,9 @@ def main():
         try:
             import _rca
             if _rca.freeze_check:
-                for i in range(max(1, sweeps)):
-                    if i:
-                        _rca.thaw()
-                    t4 = time.perf_counter_ns()
-                    frozen = _rca.freeze()
-                    sweep_ms.append((time.perf_counter_ns() - t4) / 1e6)
+                t4 = time.perf_counter_ns()
+                frozen = _rca.freeze()
+                sweep_ms = (time.perf_counter_ns() - t4) / 1e6
         except ImportError:
             pass
     lo, hi, variant = arena_range()
@@ -115,15 +115,13 @@ def main():
     print(f"cpython setup objects={n * OBJECTS_PER_RECORD + 1} records={n} "
           f"build_ms={(t1 - t0) / 1e6:.3f} "
           f"gc_freeze_ms={na if gc_ms is None else f'{gc_ms:.3f}'} "
-          f"rca_freeze_ms_list={','.join(f'{t:.3f}' for t in sweep_ms) or na} "
+          f"rca_freeze_ms={na if sweep_ms is None else f'{sweep_ms:.3f}'} "
           f"counts_frozen={na if frozen is None else frozen} "
           f"refcount_lo={lo} refcount_hi={hi} variant={variant}", flush=True)
     failed = lib.rca_vm_prefork(b"cpython", workers, tasks, lo, hi, callback)
-    if freeze and frozen:
-        _rca.thaw()
     if failed != 0:
         sys.exit(f"prefork: {failed} worker(s) failed")
-    if walk(data) != want:  # the parent's data survived the workers (and the thaw)
+    if walk(data) != want:  # the parent's data survived the workers
         sys.exit("prefork: the parent's data changed")
 
 
