@@ -25,9 +25,9 @@ foreach(entry IN LISTS _pythons)
                          ENVIRONMENT "RCA_PLACEMENT=shared"
                          PASS_REGULAR_EXPRESSION "bench program=${_prog} .* ok=1")
   endforeach()
-  # 20000 records (140001 objects), 2 workers, frozen, 1 sweep: every worker reads the right sums.
+  # 20000 records (140001 objects), 2 workers, frozen: every worker reads the right sums.
   add_test(NAME cpython_prefork_${_name}
-           COMMAND ${_python} -E -s ${_bench}/prefork.py $<TARGET_FILE:rca_vm_prefork> 2 20000 1 1 1)
+           COMMAND ${_python} -E -s ${_bench}/prefork.py $<TARGET_FILE:rca_vm_prefork> 2 20000 1 1)
   set_tests_properties(cpython_prefork_${_name} PROPERTIES LABELS cpython TIMEOUT 300
                        ENVIRONMENT "RCA_PLACEMENT=shared"
                        PASS_REGULAR_EXPRESSION "cpython prefork_memory workers=2")
