@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds one CPython variant out of tree (experiments/vms/python/README.md):
 #   build_cpython.sh VARIANT TARBALL PATCH OUTDIR RCA_SOURCE_DIR LIBRCA JOBS
-# VARIANT: inline (the tarball unpatched) or <idx|ptr>-<freeze|nofreeze> (the tarball with PATCH).
+# VARIANT (names in experiments/vms/README.md): inline (the tarball unpatched), or the tarball with
+# PATCH: <idx|ptr>-<freeze|nofreeze> (pymalloc), <idx|ptr>-<freeze|nofreeze>-rcamem (object
+# memory from the rca heap), computed-<freeze|nofreeze> (object memory from rca's spans).
 # OUTDIR/src is the extracted (and patched) source, redone when the tarball or the patch changed;
 # OUTDIR/build the build, reconfigured when the tarball or the flags changed; the interpreter
 # relinks when LIBRCA is newer.
@@ -13,18 +15,22 @@ if (($# != 7)); then
   exit 2
 fi
 variant=$1 tarball=$2 patch=$3 out=$4 rca=$5 librca=$6 jobs=$7
-mode="" freeze=""
-case $variant in
-  inline) cppflags="" libs="" ;;
-  idx-freeze) mode=2 freeze=1 ;;
-  idx-nofreeze) mode=2 freeze=0 ;;
-  ptr-freeze) mode=1 freeze=1 ;;
-  ptr-nofreeze) mode=1 freeze=0 ;;
-  *) echo "build_cpython: unknown variant '$variant' (inline, idx-freeze, idx-nofreeze," \
-          "ptr-freeze, ptr-nofreeze)" >&2; exit 2 ;;
-esac
+mode="" freeze="" objmem=""
+cppflags="" libs=""
+if [[ $variant =~ ^(idx|ptr)-(freeze|nofreeze)(-rcamem)?$ ]]; then
+  mode=$([[ ${BASH_REMATCH[1]} == ptr ]] && echo 1 || echo 2)
+  objmem=$([[ -n ${BASH_REMATCH[3]} ]] && echo 1 || echo 0)
+elif [[ $variant =~ ^computed-(freeze|nofreeze)$ ]]; then
+  mode=3 objmem=1
+elif [[ $variant != inline ]]; then
+  echo "build_cpython: unknown variant '$variant' (inline, <idx|ptr>-<freeze|nofreeze>[-rcamem]," \
+       "computed-<freeze|nofreeze>)" >&2
+  exit 2
+fi
+[[ $variant == *-freeze* ]] && freeze=1 || freeze=0
 if [[ $variant != inline ]]; then
-  cppflags="-DPy_RCA_MODE=$mode -DPy_RCA_FREEZE=$freeze -I$rca/include -I$rca/refcount/include"
+  cppflags="-DPy_RCA_MODE=$mode -DPy_RCA_FREEZE=$freeze -DPy_RCA_OBJMEM=$objmem"
+  cppflags+=" -I$rca/include -I$rca/refcount/include"
   # rca is C++: the interpreter links its static library and the C++ runtime.
   libs="$librca -lstdc++ -lm -ldl -lpthread"
 fi
@@ -75,8 +81,9 @@ fi
 # recompiling for it.
 if [[ $variant != inline ]] && ! grep -q '^#define Py_RCA_MODE' pyconfig.h; then
   touch -r pyconfig.h "$out/pyconfig.time"
-  printf '\n/* rca variant %s (build_cpython.sh) */\n#define Py_RCA_MODE %s\n#define Py_RCA_FREEZE %s\n' \
-    "$variant" "$mode" "$freeze" >>pyconfig.h
+  printf '\n/* rca variant %s (build_cpython.sh) */\n' "$variant" >>pyconfig.h
+  printf '#define Py_RCA_MODE %s\n#define Py_RCA_FREEZE %s\n#define Py_RCA_OBJMEM %s\n' \
+    "$mode" "$freeze" "$objmem" >>pyconfig.h
   touch -r "$out/pyconfig.time" pyconfig.h
 fi
 if [[ $variant != inline && -f python && $librca -nt python ]]; then
