@@ -17,6 +17,7 @@ namespace {
 
 constinit thread_local thread_cache *t_cache __attribute__((tls_model("initial-exec"))) = nullptr;
 constinit thread_local bool t_exited __attribute__((tls_model("initial-exec"))) = false;
+constinit thread_local bool t_making_heap __attribute__((tls_model("initial-exec"))) = false;
 
 alignas(rca_heap_s) unsigned char heap_storage[sizeof(rca_heap_s)];
 rca_heap_t *g_heap = nullptr;
@@ -79,6 +80,10 @@ void thread_exited(void *value) noexcept {
 // Locks in one order: caches, then the heap's pool lock (shared_spans), the region, huge blocks.
 // The forking thread holds them across fork, so no other thread holds one in the child.
 void fork_prepare() {
+  // First a heap that another thread is still making (its hooks are in place, it is not
+  // published): a child forked in between would inherit g_init_lock held and hang on its first
+  // allocation.
+  g_init_lock.lock();
   g_caches_lock.lock();
   g_heap->pool_lock.lock();
   g_heap->spans.lock.lock();
@@ -89,6 +94,7 @@ void fork_parent() {
   g_heap->spans.lock.unlock();
   g_heap->pool_lock.unlock();
   g_caches_lock.unlock();
+  g_init_lock.unlock();
 }
 // Only the forking thread lives on: every other thread's spans are abandoned (found by
 // descriptor: the thread may have stopped inside a list operation) and its cache recycled.
@@ -141,7 +147,9 @@ void make_heap() noexcept {
   g_heap = heap;
 }
 
-// After the heap exists (a hook that allocates finds it made): thread exit, fork, stats.
+// After the heap is made, before it is published (a hook that allocates finds it through
+// t_making_heap): thread exit first (a cache made by a hook's allocation files itself under the
+// key), then fork, stats.
 void install_hooks() noexcept {
   if (int e = prim::thread_exit_key(&g_exit_key, thread_exited))
     fatal("rca malloc: no thread-exit key (error %d)", e);
@@ -167,18 +175,28 @@ std::size_t thread_caches_made() noexcept {
 rca_heap_t *process_heap() noexcept {
   if (g_ready.load(std::memory_order_acquire)) [[likely]]
     return g_heap;
-  bool made = false;
-  {
-    std::lock_guard<spin_lock> g(g_init_lock);
-    if (!g_ready.load(std::memory_order_relaxed)) {
-      make_heap();
-      g_ready.store(1, std::memory_order_release);
-      made = true;
-    }
+  // The hooks' own allocations (pthread_atfork keeps its handlers in malloc'd memory) come back
+  // here on the thread that is making the heap: it is made, only not published yet.
+  if (t_making_heap) return g_heap;
+  std::lock_guard<spin_lock> g(g_init_lock);
+  if (!g_ready.load(std::memory_order_relaxed)) {
+    // Published only with its hooks in place: a thread that forked, or got a cache, between the
+    // two would fork with no handler holding the locks (a child deadlocked on a lock another
+    // thread held) or file its cache under a thread-exit key not yet made.
+    t_making_heap = true;
+    make_heap();
+    install_hooks();
+    t_making_heap = false;
+    g_ready.store(1, std::memory_order_release);
   }
-  if (made) install_hooks();
   return g_heap;
 }
+
+// The heap is also made at load time, while the process is almost surely one thread: a fork
+// handler exists only once the heap does, so a heap first made by a thread racing another
+// thread's fork could leave the child a half-made heap (a fork before the handlers are
+// registered runs none). The lazy path above still serves calls made before constructors run.
+[[gnu::constructor]] static void make_at_load() { process_heap(); }
 
 thread_cache *thread_cache_of() noexcept {
   if (t_cache) [[likely]]
