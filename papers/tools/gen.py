@@ -1288,11 +1288,11 @@ def rules_table(o):
         for rr in o.engine[claim]["rules"]:
             r = rr["rule"]
             brk = lambda x: tex(x).replace("\\_", "\\_\\allowbreak{}")  # noqa: E731
-            rows.append([claim, tex(r["id"]) + ("" if r["decides"] else "$^*$"), tex(V.rule_text(r)) + f" (source: {tex(r['source'])})",
+            rows.append([claim, brk(r["id"]) + ("" if r["decides"] else "$^*$"), tex(V.rule_text(r)) + f" (source: {tex(r['source'])})",
                          brk(", ".join(r["deterministic"]) or "--"), brk(", ".join(r["time"]) or "--"),
                          tex(rr["verdict"]), tex(rr["proportion"])])
     rr_ = ">{\\raggedright\\arraybackslash}"
-    o.table("tab-rules", "\\begin{tabular}{@{}ll" + rr_ + "p{4.1cm}" + rr_ + "p{1.9cm}" + rr_ + "p{1.7cm}" + rr_ + "p{1.55cm}" + rr_ +
+    o.table("tab-rules", "\\begin{tabular}{@{}l" + rr_ + "p{1.5cm}" + rr_ + "p{3.6cm}" + rr_ + "p{1.9cm}" + rr_ + "p{1.7cm}" + rr_ + "p{1.55cm}" + rr_ +
             "p{2.9cm}@{}}\n\\toprule\nclaim & rule & compares, limit & decides by & time beside & verdict & proportion \\\\\n"
             "\\midrule\n" + "\\\\\n".join(" & ".join(x) for x in rows) + "\\\\\n\\bottomrule\n\\end{tabular}\n")
     src = []
