@@ -120,6 +120,8 @@ inline constexpr std::uint64_t kRawMark32 = 0xFEEDFACEu, kRawMark64 = 0xFEEDFACE
 int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned slot_width,
                std::size_t retain_pages) noexcept;
 void spans_destroy(span_region &r) noexcept;
+/// Free units the region keeps committed at most now (its retention policy); region lock held.
+std::size_t spans_retain_limit(const span_region &r) noexcept;
 /// A block of at least `size` bytes whose count holds `initial` (or the raw mark), or null with
 /// errno = ENOMEM and a message when the region is exhausted.
 void *span_alloc(rca_heap_t *heap, pool *mine, std::size_t size, bool raw) noexcept;
@@ -129,6 +131,10 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
 /// realloc for a raw block: p itself when size still fits and wastes less than half the block,
 /// else a new block with the contents and p freed; null (p untouched) when memory is exhausted.
 void *span_realloc(rca_heap_t *heap, pool *mine, void *p, std::size_t size) noexcept;
+/// Resizes large block p (a span of its own) in place to `size` bytes (more than a small block):
+/// it gives its tail units back, or grows into the free or fresh units after it. False, nothing
+/// changed, when p is a small block or the units after it are taken.
+bool span_resize_large(rca_heap_t *heap, void *p, std::size_t size) noexcept;
 /// The block's usable size (p a live block).
 std::size_t span_usable_size(const rca_heap_t *heap, const void *p) noexcept;
 /// The count of the block at p, by the heap's address function.

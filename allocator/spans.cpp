@@ -31,98 +31,176 @@ inline bool has_room(const span_desc *d) noexcept {
 }
 
 // ---- units (region lock held) ---------------------------------------------------------------
+//
+// Free units form runs, each as long as it can be among runs of its kind: a committed run (whose
+// pages may still hold data) never merges with a decommitted one, so a run is either all
+// committed or all reading zero, and taking one needs no walk over its units. A span is taken
+// from the committed run that fits best, then from a decommitted one, then from fresh units: a
+// program that frees and allocates large blocks in turn reuses pages it has faulted in already
+// (large_mix faulted every page of every buffer while only 4 MiB of free units stayed
+// committed). How many free units stay committed is retain_limit's policy.
 
 void decommit_units(span_region &r, std::size_t u, std::size_t n) noexcept {
   prim::decommit(unit_address(r, u), n << kSpanShift);
   if (r.counted) prim::decommit(window_of(r, u), n * r.window_bytes);
 }
 
-void mark_taken(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
-  for (std::uint32_t i = 0; i < n; ++i)
-    if (r.descs[u + i].committed_free) {
-      r.descs[u + i].committed_free = false;
-      r.descs[u].zeroed = false;  // its old contents are still there
-      --r.committed_free_units;
+inline unsigned run_bin(std::size_t units) noexcept {
+  if (units <= 8) return static_cast<unsigned>(units) - 1;
+  const unsigned b = 63u - static_cast<unsigned>(__builtin_clzll(units - 1));
+  const unsigned bin =
+      8 + (b - 3) * 4 + static_cast<unsigned>((units - 1 - (std::size_t(1) << b)) >> (b - 2));
+  return bin < kRunBins ? bin : kRunBins - 1;
+}
+
+span_list &bin_of(span_region &r, const span_desc *run) noexcept {
+  return r.free_runs[run->committed_free][run_bin(run->units)];
+}
+
+// Files the free run [u, u+n) as it is (its descriptors are unused already).
+void run_insert(span_region &r, std::size_t u, std::size_t n, bool committed) noexcept {
+  span_desc *run = &r.descs[u];
+  run->units = static_cast<std::uint32_t>(n);
+  run->committed_free = committed;
+  r.descs[u + n - 1].head = static_cast<std::uint32_t>(u);
+  bin_of(r, run).push_front(run);
+}
+
+// Files the free run [u, u+n), merged with the free neighbours of its kind.
+void run_free(span_region &r, std::size_t u, std::size_t n, bool committed) noexcept {
+  if (u > 0 && r.descs[u - 1].state.load(std::memory_order_relaxed) == span_state::unused) {
+    span_desc *left = &r.descs[r.descs[u - 1].head];
+    if (left->committed_free == committed) {
+      bin_of(r, left).remove(left);
+      u = unit_of(r, left);
+      n += left->units;
     }
+  }
+  if (u + n < r.next_fresh &&
+      r.descs[u + n].state.load(std::memory_order_relaxed) == span_state::unused) {
+    span_desc *right = &r.descs[u + n];
+    if (right->committed_free == committed) {
+      bin_of(r, right).remove(right);
+      n += right->units;
+    }
+  }
+  run_insert(r, u, n, committed);
 }
 
-// Puts the free run [u, u+n) on its list (its descriptors are unused already).
-void push_free_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
-  span_desc *d = &r.descs[u];
-  d->units = n;
-  if (n == 1) r.free_units.push_front(d);
-  else r.free_runs.push_front(d);
+// The run of the kind that fits n units best (the shortest of n's bin that holds n, else the
+// most recent of the next bin that has one), or null.
+span_desc *best_fit(span_list *bins, std::size_t n) noexcept {
+  unsigned b = run_bin(n);
+  span_desc *best = nullptr;
+  for (span_desc *run = bins[b].head; run; run = run->next)
+    if (run->units >= n && (!best || run->units < best->units)) best = run;
+  while (!best && ++b < kRunBins) best = bins[b].head;
+  return best;
 }
 
-// Merges adjacent free units and runs (when a large span found no run long enough): a walk over
-// the descriptors in address order, which allocates nothing.
+// Takes n units from the front of free run `run`; the rest stays a run of its kind.
+std::uint32_t run_take(span_region &r, span_desc *run, std::size_t n) noexcept {
+  const std::size_t u = unit_of(r, run), m = run->units;
+  const bool committed = run->committed_free;
+  bin_of(r, run).remove(run);
+  if (m > n) run_insert(r, u + n, m - n, committed);
+  if (committed) r.committed_free_units -= n;
+  run->committed_free = false;
+  run->zeroed = !committed;  // a committed run's old contents are still there
+  return static_cast<std::uint32_t>(u);
+}
+
+// Free units kept committed now: retain_units at least; with retain_percent, up to that share of
+// the units in use, but only as far as the peak in use (retained units then raise no peak RSS
+// that live blocks did not reach already).
+std::size_t retain_limit(const span_region &r) noexcept {
+  if (r.retain_percent == 0) return r.retain_units;
+  const std::size_t scaled =
+      std::min(r.units_peak - r.units_in_use, r.units_in_use / 100 * r.retain_percent +
+                                                  r.units_in_use % 100 * r.retain_percent / 100);
+  return std::max(r.retain_units, scaled);
+}
+
+// Decommits free units beyond retain_limit: the shortest committed runs first (the least likely
+// to serve a later span), the last one from its end.
+void trim_locked(span_region &r) noexcept {
+  const std::size_t limit = retain_limit(r);
+  unsigned b = 0;
+  while (r.committed_free_units > limit) {
+    while (b < kRunBins && !r.free_runs[1][b].head) ++b;
+    if (b == kRunBins)
+      fatal("internal error: %zu free units counted committed, none found", r.committed_free_units);
+    span_desc *run = r.free_runs[1][b].head;
+    const std::size_t u = unit_of(r, run), m = run->units;
+    const std::size_t excess = std::min(m, r.committed_free_units - limit);
+    r.free_runs[1][b].remove(run);
+    if (m > excess) run_insert(r, u, m - excess, true);
+    decommit_units(r, u + m - excess, excess);
+    r.committed_free_units -= excess;
+    run_free(r, u + m - excess, excess, false);
+  }
+}
+
+// Merges every free unit into decommitted runs, when no run and no fresh unit is left for a
+// span: a walk over the descriptors in address order, which allocates nothing.
 void coalesce_locked(span_region &r) noexcept {
-  r.free_units = span_list{};
-  r.free_runs = span_list{};
+  for (auto &kind : r.free_runs)
+    for (span_list &bin : kind) bin = span_list{};
   for (std::size_t u = 0; u < r.next_fresh;) {
     if (r.descs[u].state.load(std::memory_order_relaxed) != span_state::unused) {
       ++u;
       continue;
     }
-    std::size_t end = u + 1;
+    std::size_t end = u;
     while (end < r.next_fresh &&
-           r.descs[end].state.load(std::memory_order_relaxed) == span_state::unused)
-      ++end;
-    push_free_locked(r, static_cast<std::uint32_t>(u), static_cast<std::uint32_t>(end - u));
+           r.descs[end].state.load(std::memory_order_relaxed) == span_state::unused) {
+      span_desc &run = r.descs[end];
+      if (run.committed_free) decommit_units(r, end, run.units);
+      run.committed_free = false;
+      end += run.units;
+    }
+    run_insert(r, u, end - u, false);
     u = end;
   }
+  r.committed_free_units = 0;
 }
 
-bool take_from_runs(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
-  for (span_desc *run = r.free_runs.head; run; run = run->next) {
-    if (run->units < n) continue;
-    const auto first = static_cast<std::uint32_t>(unit_of(r, run));
-    const std::uint32_t rest = run->units - n;
-    r.free_runs.remove(run);
-    if (rest > 0) push_free_locked(r, first + n, rest);
-    *out = first;
+// Fresh units [next_fresh, next_fresh+n), committed here (objects and count windows), or false.
+bool take_fresh_locked(span_region &r, std::size_t n) noexcept {
+  const std::size_t u = r.next_fresh;
+  if (u + n > r.units_limit) return false;
+  if (u + n > r.committed_units) {
+    // Commit ahead, kCommitUnits at a time: one system call per unit made a program of many
+    // 8-64 KiB blocks (a unit each) spend its time in mprotect. Pages still fault in lazily.
+    const std::size_t end =
+        std::min(r.units_limit, std::max(u + n, r.committed_units + kCommitUnits));
+    const std::size_t from = r.committed_units;
+    if (prim::commit(unit_address(r, from), (end - from) << kSpanShift) ||
+        (r.counted && prim::commit(window_of(r, from), (end - from) * r.window_bytes)))
+      return false;
+    r.committed_units = end;
+  }
+  r.next_fresh += n;
+  return true;
+}
+
+// n units for one span, or false.
+bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
+  if (span_desc *run = best_fit(r.free_runs[1], n)) {
+    *out = run_take(r, run, n);
     return true;
   }
-  return false;
-}
-
-// n units for one span, or false. Fresh units are committed here (objects and count windows).
-bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
-  if (n == 1 && r.free_units.head) {
-    span_desc *d = r.free_units.head;
-    r.free_units.remove(d);
-    *out = static_cast<std::uint32_t>(unit_of(r, d));
-  } else if (take_from_runs(r, n, out)) {
-  } else if (r.next_fresh + n <= r.units_limit) {
-    const std::size_t u = r.next_fresh;
-    if (u + n > r.committed_units) {
-      // Commit ahead, kCommitUnits at a time: one system call per unit made a program of many
-      // 8-64 KiB blocks (a unit each) spend its time in mprotect. Pages still fault in lazily.
-      const std::size_t end =
-          std::min(r.units_limit, std::max(u + n, r.committed_units + kCommitUnits));
-      const std::size_t from = r.committed_units;
-      if (prim::commit(unit_address(r, from), (end - from) << kSpanShift) ||
-          (r.counted && prim::commit(window_of(r, from), (end - from) * r.window_bytes)))
-        return false;
-      r.committed_units = end;
-    }
-    r.next_fresh += n;
+  if (span_desc *run = best_fit(r.free_runs[0], n)) {
+    *out = run_take(r, run, n);
+  } else if (const std::size_t u = r.next_fresh; take_fresh_locked(r, n)) {
     *out = static_cast<std::uint32_t>(u);
     r.descs[u].zeroed = true;
-    return true;
   } else {
     coalesce_locked(r);
-    if (n == 1 && r.free_units.head) {
-      span_desc *d = r.free_units.head;
-      r.free_units.remove(d);
-      *out = static_cast<std::uint32_t>(unit_of(r, d));
-    } else if (!take_from_runs(r, n, out)) {
-      return false;
-    }
+    span_desc *merged = best_fit(r.free_runs[0], n);
+    if (!merged) return false;
+    *out = run_take(r, merged, n);
   }
-  // Zero only when no unit of the run was left committed (decommitted units read as zero).
-  r.descs[*out].zeroed = true;
-  mark_taken(r, *out, n);
   return true;
 }
 
@@ -135,26 +213,25 @@ std::size_t count_pages_of(const span_region &r, const span_desc *d) noexcept {
   return static_cast<std::size_t>(last - d->counts) / kPageSize + 1;
 }
 
-void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
-  r.count_pages_in_use -= count_pages_of(r, &r.descs[u]);
-  for (std::uint32_t i = 0; i < n; ++i) {
+// Units [u, u+n) back to the free runs (units_in_use already lowered), committed, then trimmed to
+// the retain limit.
+void free_units_locked(span_region &r, std::size_t u, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
     span_desc &d = r.descs[u + i];
     d.owner.store(nullptr, std::memory_order_relaxed);
     d.state.store(span_state::unused, std::memory_order_release);
   }
-  // Keep up to retain_units free units committed (faulting a span in again costs more than the
-  // allocations it serves); what falls beyond goes back to the OS now.
-  if (r.committed_free_units + n <= r.retain_units) {
-    r.committed_free_units += n;
-    for (std::uint32_t i = 0; i < n; ++i) r.descs[u + i].committed_free = true;
-  } else {
-    decommit_units(r, u, n);
-  }
-  push_free_locked(r, u, n);
-  r.units_in_use -= n;
-  --r.spans_in_use;
+  r.committed_free_units += n;
+  run_free(r, u, n, true);
+  trim_locked(r);
 }
 
+void give_units_locked(span_region &r, std::uint32_t u, std::uint32_t n) noexcept {
+  r.count_pages_in_use -= count_pages_of(r, &r.descs[u]);
+  r.units_in_use -= n;
+  --r.spans_in_use;
+  free_units_locked(r, u, n);
+}
 // A span set up for class cls (or one large block of `large` bytes), owned by c; region lock
 // held. Every field is written here, under the lock, so that a fork child never finds an owned
 // span with stale fields.
@@ -222,6 +299,9 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   r.count_pages_in_use += count_pages_of(r, d);
   if (r.count_pages_in_use > r.count_pages_peak) r.count_pages_peak = r.count_pages_in_use;
   ++r.spans_in_use;
+  // Memory that reads zero came in (no committed run fitted): what is kept may now exceed the
+  // limit, or be runs too short to serve spans like this one.
+  if (d->zeroed) trim_locked(r);
   return d;
 }
 
@@ -511,6 +591,8 @@ int spans_init(span_region &r, std::size_t object_limit, bool granule, unsigned 
   return 0;
 }
 
+std::size_t spans_retain_limit(const span_region &r) noexcept { return retain_limit(r); }
+
 void spans_destroy(span_region &r) noexcept {
   if (r.reservation) prim::release(r.reservation, r.reservation_bytes);
   if (r.counts) prim::release(r.counts, r.counts_reserved);
@@ -585,6 +667,53 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
       o->remote_pending.fetch_add(1, std::memory_order_release);
   }
   return bytes;
+}
+
+bool span_resize_large(rca_heap_t *heap, void *p, std::size_t size) noexcept {
+  span_region &r = heap->spans;
+  std::uint32_t index;
+  span_desc *d = checked_block(heap, p, "realloc", &index);
+  if (d->size_class != kLargeClass || size <= kSmallBlockMax ||
+      size > std::min<std::size_t>(r.units_limit << kSpanShift, UINT32_MAX - kSpanBytes))
+    return false;
+  const std::uint32_t n = units_for(r, kLargeClass, size);
+  std::lock_guard<std::mutex> g(r.lock);
+  const std::uint32_t u = static_cast<std::uint32_t>(unit_of(r, d)), old = d->units;
+  if (n < old) {
+    r.units_in_use -= old - n;
+    free_units_locked(r, u + n, old - n);
+  } else if (n > old) {
+    // The units after the block: a free run long enough, or fresh ones.
+    const std::uint32_t next = u + old, extra = n - old;
+    bool zeroed = true;
+    if (next == r.next_fresh) {
+      if (!take_fresh_locked(r, extra)) return false;
+    } else if (next < r.next_fresh &&
+               r.descs[next].state.load(std::memory_order_relaxed) == span_state::unused &&
+               r.descs[next].units >= extra) {
+      zeroed = !r.descs[next].committed_free;
+      run_take(r, &r.descs[next], extra);
+    } else {
+      return false;
+    }
+    for (std::uint32_t i = old; i < n; ++i) {
+      r.descs[u + i].head = u;
+      r.descs[u + i].state.store(span_state::tail, std::memory_order_relaxed);
+    }
+    r.units_in_use += extra;
+    if (r.units_in_use > r.units_peak) r.units_peak = r.units_in_use;
+    if (zeroed) trim_locked(r);
+  }
+  const auto bytes = static_cast<std::uint32_t>((std::size_t(n) << kSpanShift) - r.header_bytes);
+  d->units = n;
+  d->block_size = bytes;
+  d->reciprocal = reciprocal_of(bytes);
+  if (r.header_bytes != 0) {
+    auto *h = reinterpret_cast<rca_span_header_t *>(unit_address(r, u));
+    h->block_size = bytes;
+    h->reciprocal = d->reciprocal;
+  }
+  return true;
 }
 
 void *span_realloc(rca_heap_t *heap, pool *mine, void *p, std::size_t size) noexcept {

@@ -175,8 +175,8 @@ struct span_desc {
   std::uint32_t head;                          // tail units: index of the span's first unit
   std::uint8_t size_class;                     // kLargeClass for large spans
   bool in_full;                                // in the cache's full list (owner only)
-  bool committed_free;                         // free unit whose memory is still committed
-  bool zeroed;  // large span whose memory has never been written (calloc skips the memset)
+  bool committed_free;  // first unit of a free run: the run's memory is still committed
+  bool zeroed;          // large span whose memory has never been written (calloc skips the memset)
   std::atomic<bool> full_flag;  // same, for remote freers (see span_free)
   std::atomic<span_state> state;
   std::atomic<span_cache *> owner;  // null while unused or abandoned
@@ -214,6 +214,9 @@ struct span_cache {
   span_list spare;
 };
 
+// Bins of free unit runs by length: one per length up to 8 units, then four per doubling.
+inline constexpr unsigned kRunBins = 124;
+
 struct span_region {
   void *reservation = nullptr;  // the object reservation as mapped (base aligns inside it)
   std::size_t reservation_bytes = 0;
@@ -234,17 +237,21 @@ struct span_region {
   std::uintptr_t granule_bias = 0;  // count = bias + (obj >> 4) * slot_width
   span_desc *descs = nullptr;       // one per unit, separate mapping
   std::size_t descs_bytes = 0;
-  unsigned slot_width = 4;          // count width (also the free marker's width)
-  bool granule = false;             // counts by granule (else by span index)
-  std::size_t retain_units = 0;     // free units kept committed before decommitting
+  unsigned slot_width = 4;  // count width (also the free marker's width)
+  bool granule = false;     // counts by granule (else by span index)
+  // Free units kept committed: at least retain_units, and up to retain_percent of the units in
+  // use as long as that stays below the peak in use (spans.cpp, retain_limit).
+  std::size_t retain_units = 0;
+  unsigned retain_percent = 0;
   std::mutex lock;                  // guards everything below
   std::size_t next_fresh = 0;       // units [0, next_fresh) have been handed out once
   std::size_t committed_units = 0;  // units [0, committed_units) have been committed
-  // Free units, linked through their (unused) descriptors, not in vectors: rca malloc runs this
-  // code as the process's malloc, so nothing here may allocate. A run's first descriptor holds
-  // its length in `units`.
-  span_list free_units;  // free single units, most recent first
-  span_list free_runs;   // free runs of several units
+  // Free runs of units, linked through their (unused) descriptors, not in vectors: rca malloc
+  // runs this code as the process's malloc, so nothing here may allocate. A run's first
+  // descriptor holds its length in `units` and `committed_free`; its last one holds the first's
+  // index in `head`. Binned by length, committed runs apart from decommitted ones; neighbours of
+  // the same kind are merged when a span is freed (spans.cpp).
+  span_list free_runs[2][kRunBins];  // [committed][run_bin(length)], most recent first
   span_list abandoned[kSizeClasses + 1];
   std::size_t units_in_use = 0, units_peak = 0, spans_in_use = 0;
   std::size_t count_pages_in_use = 0;  // refcount pages of live spans' counts (all blocks')

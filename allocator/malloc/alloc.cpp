@@ -100,6 +100,11 @@ void *realloc_block(void *p, std::size_t size) noexcept {
   std::size_t old;
   if (in_region(p)) {
     old = usable_size(p);
+    // A large block stays a large one in place while the units after it are free: it grows into
+    // them, or gives its tail back (no copy).
+    if (old > kSmallBlockMax && size > kSmallBlockMax && size < kHugeMin &&
+        span_resize_large(process_heap(), p, size))
+      return p;
     // In place while the block fits and wastes less than half of itself (the size class stays,
     // or the next smaller one would do no better).
     if (size <= old && size > old / 2) return p;

@@ -33,6 +33,13 @@ inline constexpr std::size_t kDefaultRegion = std::size_t(64) << 30;
 // windows' accounting assumes a span keeps its class while it holds the unit).
 inline constexpr std::uint32_t kSpareSpans = 8;
 
+// Free units kept committed beyond RCA_RETAIN_PAGES, in percent of the units in use (never past
+// the peak in use: span_region::retain_percent). Faulting a large block's pages in again cost
+// more than the block's own work (large_mix: every 4 KiB page of every buffer faulted), while a
+// share of what is in use kept committed costs no peak RSS that the live blocks did not reach.
+inline constexpr std::size_t kDefaultRetainPercent = 100;
+inline constexpr std::size_t kMaxRetainPercent = 1000;
+
 // One thread's span cache. Recycled when its thread exits (its spans are abandoned first).
 struct thread_cache {
   pool spans;                // span_cache at spans.spans (pool: what spans.cpp takes)
@@ -72,9 +79,10 @@ rca_heap_t *process_heap() noexcept;
 thread_cache *thread_cache_of() noexcept;
 /// Options as read from the environment at the first call.
 struct malloc_options {
-  std::size_t region_bytes = kDefaultRegion;       // RCA_OBJECT_LIMIT (or less: see make_heap)
-  bool region_set = false;                         // RCA_OBJECT_LIMIT was given
-  std::size_t retain_pages = kDefaultRetainPages;  // RCA_RETAIN_PAGES
+  std::size_t region_bytes = kDefaultRegion;           // RCA_OBJECT_LIMIT (or less: see make_heap)
+  bool region_set = false;                             // RCA_OBJECT_LIMIT was given
+  std::size_t retain_pages = kDefaultRetainPages;      // RCA_RETAIN_PAGES
+  std::size_t retain_percent = kDefaultRetainPercent;  // RCA_RETAIN_PERCENT
   bool checks = false;      // RCA_CHECKS: a marker word per block; every double free found
   bool show_stats = false;  // RCA_SHOW_STATS
 };

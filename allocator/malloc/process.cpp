@@ -47,12 +47,15 @@ void read_options(malloc_options &o) noexcept {
   read_option<std::size_t>("RCA_OBJECT_LIMIT", parse_size, &o.region_bytes);
   o.region_set = prim::env("RCA_OBJECT_LIMIT") != nullptr;
   read_option<std::size_t>("RCA_RETAIN_PAGES", parse_size, &o.retain_pages);
+  read_option<std::size_t>("RCA_RETAIN_PERCENT", parse_size, &o.retain_percent);
   int b = o.checks;
   read_option<int>("RCA_CHECKS", parse_bool, &b);
   o.checks = b;
   b = o.show_stats;
   read_option<int>("RCA_SHOW_STATS", parse_bool, &b);
   o.show_stats = b;
+  if (o.retain_percent > kMaxRetainPercent)
+    fatal("rca malloc: RCA_RETAIN_PERCENT %zu is above %zu", o.retain_percent, kMaxRetainPercent);
   if (o.region_bytes < kSpanBytes)
     fatal("rca malloc: RCA_OBJECT_LIMIT %zu is below one span (%zu bytes)", o.region_bytes,
           kSpanBytes);
@@ -131,6 +134,7 @@ void make_heap() noexcept {
   heap->spans.header_bytes = 0;
   heap->spans.counted = g_options.checks;  // the marker words are the checks
   heap->spans.spare_limit = g_options.checks ? 0 : kSpareSpans;
+  heap->spans.retain_percent = static_cast<unsigned>(g_options.retain_percent);
   // The default region is address space only, but a process may have less (ulimit -v, or
   // valgrind's own limit): halve it down to 256 MiB before giving up. A size the user asked for
   // is made or refused.

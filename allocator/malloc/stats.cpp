@@ -47,8 +47,8 @@ void print_stats() noexcept {
   rca_heap_t *heap = process_heap();
   span_region &r = heap->spans;
   class_totals cls[kSizeClasses + 1];
-  std::size_t units_in_use, units_peak, spans_in_use, committed_free, next_fresh, abandoned = 0,
-                                                                                  spare = 0;
+  std::size_t units_in_use, units_peak, spans_in_use, committed_free, retain_limit, next_fresh,
+      abandoned = 0, spare = 0;
   {
     std::lock_guard<std::mutex> g(r.lock);
     for (std::size_t u = 0; u < r.next_fresh; ++u) {
@@ -66,6 +66,7 @@ void print_stats() noexcept {
     units_peak = r.units_peak;
     spans_in_use = r.spans_in_use;
     committed_free = r.committed_free_units;
+    retain_limit = spans_retain_limit(r);
     next_fresh = r.next_fresh;
   }
   const huge_totals huge = huge_stats();
@@ -74,7 +75,7 @@ void print_stats() noexcept {
   w.str("  region      ").num(r.units_limit << kSpanShift).str(" bytes reserved, ");
   w.num(units_in_use).str(" units of 64 KiB in use (peak ").num(units_peak).str(", ever touched ");
   w.num(next_fresh).str("), ").num(committed_free).str(" free units kept committed (limit ");
-  w.num(r.retain_units).str(")\n");
+  w.num(retain_limit).str(")\n");
   w.str("  spans       ").num(spans_in_use).str(" in use, ").num(abandoned);
   w.str(" abandoned by exited threads, ").num(spare).str(" kept spare by threads\n");
   w.str("  class     size  spans   blocks in use / capacity\n");

@@ -15,10 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace ml = rca::detail::malloc_layer;
+using rca::detail::kSpanBytes;
+using rca::detail::span_region;
 using rca::detail::span_state;
 
 namespace {
@@ -111,6 +114,97 @@ TEST(MallocInternals, ReallocKeepsContentsAcrossClasses) {
   void *same = ml::realloc_block(p, 12);  // still class 16
   EXPECT_EQ(same, p);
   EXPECT_EQ(ml::realloc_block(same, 0), nullptr);
+}
+
+// 4 KiB pages of [p, p+bytes) resident in memory (mincore).
+std::size_t resident_pages(const void *p, std::size_t bytes) {
+  std::vector<unsigned char> v(bytes / 4096);
+  if (mincore(const_cast<void *>(p), bytes, v.data()) != 0) return SIZE_MAX;
+  std::size_t n = 0;
+  for (unsigned char c : v) n += c & 1;
+  return n;
+}
+
+template <class Fn>
+auto locked(Fn fn) {
+  span_region &r = ml::process_heap()->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  return fn(r);
+}
+
+TEST(MallocInternals, ReallocOfALargeBlockShrinksAndGrowsInPlace) {
+  auto *p = static_cast<unsigned char *>(ml::alloc(8 * kSpanBytes));
+  ASSERT_NE(p, nullptr);
+  for (std::size_t i = 0; i < 8 * kSpanBytes; i += 4096) p[i] = static_cast<unsigned char>(i >> 12);
+  const std::size_t in_use = locked([](span_region &r) { return r.units_in_use; });
+  // Shrinking gives the tail units back.
+  EXPECT_EQ(ml::realloc_block(p, 2 * kSpanBytes), p);
+  EXPECT_EQ(ml::usable_size(p), 2 * kSpanBytes);
+  EXPECT_EQ(locked([](span_region &r) { return r.units_in_use; }), in_use - 6);
+  // Those units are free: growing takes them back, and the block keeps its address and contents.
+  EXPECT_EQ(ml::realloc_block(p, 5 * kSpanBytes - 100), p);
+  EXPECT_EQ(ml::usable_size(p), 5 * kSpanBytes);
+  EXPECT_EQ(locked([](span_region &r) { return r.units_in_use; }), in_use - 3);
+  for (std::size_t i = 0; i < 2 * kSpanBytes; i += 4096)
+    ASSERT_EQ(p[i], static_cast<unsigned char>(i >> 12)) << i;
+  locked([p](span_region &r) {
+    const std::size_t u = static_cast<std::size_t>(reinterpret_cast<char *>(p) - r.base) >> 16;
+    EXPECT_EQ(r.descs[u].units, 5u);
+    EXPECT_EQ(r.descs[u + 4].state.load(), span_state::tail);
+    EXPECT_EQ(r.descs[u + 5].state.load(), span_state::unused);
+    return 0;
+  });
+  std::memset(p, 7, 5 * kSpanBytes - 100);  // all of it is the block's
+  // Below a large block's size it moves to a size class.
+  auto *q = static_cast<unsigned char *>(ml::realloc_block(p, 1000));
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q[999], 7);
+  ml::dealloc(q);
+}
+
+// The retention policy's two sides, with the process heap's limit set for the test: a freed
+// block's units stay committed (resident) up to the limit and serve the next large block, which
+// then does not read zero (calloc clears it); beyond the limit they go back to the OS.
+TEST(MallocInternals, FreedUnitsStayCommittedUpToTheRetainLimit) {
+  const auto policy =
+      locked([](span_region &r) { return std::make_pair(r.retain_units, r.retain_percent); });
+  EXPECT_EQ(policy.second, ml::options().retain_percent);
+  EXPECT_LE(locked([](span_region &r) { return r.committed_free_units; }),
+            locked([](span_region &r) { return rca::detail::spans_retain_limit(r); }));
+  constexpr std::size_t kBytes = 16 * kSpanBytes;
+  locked([](span_region &r) {
+    r.retain_units = r.committed_free_units + 1000;
+    r.retain_percent = 0;
+    return 0;
+  });
+  void *a = ml::alloc(kBytes);
+  ASSERT_NE(a, nullptr);
+  const std::size_t kept = locked([](span_region &r) { return r.committed_free_units; });
+  std::memset(a, 0xAB, kBytes);
+  ml::dealloc(a);
+  EXPECT_EQ(locked([](span_region &r) { return r.committed_free_units; }), kept + 16);
+  EXPECT_EQ(resident_pages(a, kBytes), kBytes / 4096);
+  // The next block of that size takes committed units, not fresh ones.
+  const std::size_t fresh = locked([](span_region &r) { return r.next_fresh; });
+  void *b = ml::alloc(kBytes);
+  EXPECT_EQ(locked([](span_region &r) { return r.committed_free_units; }), kept);
+  EXPECT_EQ(locked([](span_region &r) { return r.next_fresh; }), fresh);
+  EXPECT_FALSE(locked(
+      [b](span_region &r) { return r.descs[(static_cast<char *>(b) - r.base) >> 16].zeroed; }));
+  ml::dealloc(b);
+  auto *c = static_cast<unsigned char *>(ml::calloc_block(1, kBytes));
+  ASSERT_NE(c, nullptr);
+  for (std::size_t i = 0; i < kBytes; ++i) ASSERT_EQ(c[i], 0) << i;
+  // With no units to keep, a freed block's pages go back at once, and every other committed run.
+  locked([](span_region &r) { return r.retain_units = 0; });
+  ml::dealloc(c);
+  EXPECT_EQ(locked([](span_region &r) { return r.committed_free_units; }), 0u);
+  EXPECT_EQ(resident_pages(c, kBytes), 0u);
+  locked([policy](span_region &r) {
+    r.retain_units = policy.first;
+    r.retain_percent = policy.second;
+    return 0;
+  });
 }
 
 TEST(MallocInternals, CallocZeroesReusedMemoryAndRefusesOverflow) {
