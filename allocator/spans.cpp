@@ -184,12 +184,55 @@ bool take_fresh_locked(span_region &r, std::size_t n) noexcept {
   return true;
 }
 
+// n units around a committed run too short for them, with the decommitted run (or fresh units)
+// after or before it: the longest committed run that can be so extended, or false. Runs of the
+// two kinds do not merge, so without this a block freed beside a decommitted run was faulted in
+// afresh elsewhere whenever a longer block came next.
+bool take_extended(span_region &r, std::size_t n, std::uint32_t *out) noexcept {
+  for (unsigned b = run_bin(n) + 1; b-- > 0;)
+    for (span_desc *run = r.free_runs[1][b].head; run; run = run->next) {
+      const std::size_t u = unit_of(r, run), m = run->units, need = n - m;
+      if (m >= n) continue;
+      const std::size_t end = u + m;
+      span_desc *after = end < r.next_fresh ? &r.descs[end] : nullptr;
+      if (after && after->state.load(std::memory_order_relaxed) == span_state::unused &&
+          after->units >= need) {
+        run_take(r, after, need);
+      } else if (end == r.next_fresh && take_fresh_locked(r, need)) {
+      } else if (u >= need &&
+                 r.descs[u - 1].state.load(std::memory_order_relaxed) == span_state::unused &&
+                 r.descs[u - 1].head + need <= u) {
+        // The tail of the run before it.
+        span_desc *before = &r.descs[r.descs[u - 1].head];
+        const std::size_t start = unit_of(r, before);
+        bin_of(r, before).remove(before);
+        if (u - need > start) run_insert(r, start, u - need - start, false);
+        bin_of(r, run).remove(run);
+        r.committed_free_units -= m;
+        r.descs[u - need].zeroed = false;
+        r.descs[u - need].committed_free = false;
+        *out = static_cast<std::uint32_t>(u - need);
+        return true;
+      } else {
+        continue;
+      }
+      bin_of(r, run).remove(run);
+      r.committed_free_units -= m;
+      run->committed_free = false;
+      run->zeroed = false;
+      *out = static_cast<std::uint32_t>(u);
+      return true;
+    }
+  return false;
+}
+
 // n units for one span, or false.
 bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noexcept {
   if (span_desc *run = best_fit(r.free_runs[1], n)) {
     *out = run_take(r, run, n);
     return true;
   }
+  if (take_extended(r, n, out)) return true;
   if (span_desc *run = best_fit(r.free_runs[0], n)) {
     *out = run_take(r, run, n);
   } else if (const std::size_t u = r.next_fresh; take_fresh_locked(r, n)) {

@@ -15,6 +15,6 @@ expect=$(dirname "$0")/expect_output.sh
   env LD_PRELOAD="$lib" RCA_CHECKS=1 "$prog" misuse double_free_later
 "$expect" abort "rca: rca malloc: option RCA_RETAIN_PAGES: 'lots' is not a size" \
   env LD_PRELOAD="$lib" RCA_RETAIN_PAGES=lots "$prog" preload
-"$expect" abort "rca: rca malloc: RCA_RETAIN_PERCENT 5000 is above 1000" \
-  env LD_PRELOAD="$lib" RCA_RETAIN_PERCENT=5000 "$prog" preload
+"$expect" abort "rca: rca malloc: RCA_RETAIN_PERCENT 200000 is above 100000" \
+  env LD_PRELOAD="$lib" RCA_RETAIN_PERCENT=200000 "$prog" preload
 "$expect" abort 'rca: free: 0x[0-9a-f]+ is a block freed twice' "$static_prog" misuse double_free
