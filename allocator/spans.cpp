@@ -87,13 +87,16 @@ void run_free(span_region &r, std::size_t u, std::size_t n, bool committed) noex
   run_insert(r, u, n, committed);
 }
 
-// The run of the kind that fits n units best (the shortest of n's bin that holds n, else the
-// most recent of the next bin that has one), or null.
+// The run of the kind that fits n units best (the shortest of n's bin that holds n, among its
+// 32 most recent, else the most recent of the next bin that has one), or null.
 span_desc *best_fit(span_list *bins, std::size_t n) noexcept {
-  unsigned b = run_bin(n);
+  unsigned b = run_bin(n), tries = 32;
   span_desc *best = nullptr;
-  for (span_desc *run = bins[b].head; run; run = run->next)
-    if (run->units >= n && (!best || run->units < best->units)) best = run;
+  for (span_desc *run = bins[b].head; run && tries-- > 0; run = run->next)
+    if (run->units >= n && (!best || run->units < best->units)) {
+      best = run;
+      if (run->units == n) break;
+    }
   while (!best && ++b < kRunBins) best = bins[b].head;
   return best;
 }
@@ -188,11 +191,16 @@ bool take_fresh_locked(span_region &r, std::size_t n) noexcept {
 // after or before it: the longest committed run that can be so extended, or false. Runs of the
 // two kinds do not merge, so without this a block freed beside a decommitted run was faulted in
 // afresh elsewhere whenever a longer block came next.
+// Looks at kExtendTries runs at most, the longest first: a region of many short committed runs
+// (one-unit spans freed) would otherwise cost a long walk per large block.
 bool take_extended(span_region &r, std::size_t n, std::uint32_t *out) noexcept {
+  constexpr unsigned kExtendTries = 32;
+  unsigned tries = 0;
   for (unsigned b = run_bin(n) + 1; b-- > 0;)
-    for (span_desc *run = r.free_runs[1][b].head; run; run = run->next) {
+    for (span_desc *run = r.free_runs[1][b].head; run && tries < kExtendTries; run = run->next) {
       const std::size_t u = unit_of(r, run), m = run->units, need = n - m;
       if (m >= n) continue;
+      ++tries;
       const std::size_t end = u + m;
       span_desc *after = end < r.next_fresh ? &r.descs[end] : nullptr;
       if (after && after->state.load(std::memory_order_relaxed) == span_state::unused &&
@@ -240,7 +248,10 @@ bool take_units_locked(span_region &r, std::uint32_t n, std::uint32_t *out) noex
     r.descs[u].zeroed = true;
   } else {
     coalesce_locked(r);
-    span_desc *merged = best_fit(r.free_runs[0], n);
+    span_desc *merged = nullptr;  // any run that holds n: the region is full
+    for (unsigned b = run_bin(n); b < kRunBins && !merged; ++b)
+      for (span_desc *run = r.free_runs[0][b].head; run && !merged; run = run->next)
+        if (run->units >= n) merged = run;
     if (!merged) return false;
     *out = run_take(r, merged, n);
   }
