@@ -207,6 +207,40 @@ TEST(MallocInternals, FreedUnitsStayCommittedUpToTheRetainLimit) {
   });
 }
 
+// A block longer than every committed run takes the committed run together with the fresh (or
+// decommitted) units after it, instead of faulting in all of its pages elsewhere.
+TEST(MallocInternals, ALongerBlockExtendsACommittedRun) {
+  const auto policy =
+      locked([](span_region &r) { return std::make_pair(r.retain_units, r.retain_percent); });
+  locked([](span_region &r) { return r.retain_percent = r.retain_units = 0; });
+  ml::dealloc(ml::alloc(2 * kSpanBytes));  // a free trims every committed run
+  ASSERT_EQ(locked([](span_region &r) { return r.committed_free_units; }), 0u);
+  locked([](span_region &r) { return r.retain_units = 100000; });
+  // 200 units: longer than any free run the tests before left, so fresh ones at the region's top.
+  auto *p = static_cast<unsigned char *>(ml::alloc(200 * kSpanBytes));
+  ASSERT_NE(p, nullptr);
+  const std::size_t top = locked([](span_region &r) { return r.next_fresh; });
+  ASSERT_EQ(locked([p](span_region &r) { return (reinterpret_cast<char *>(p) - r.base) >> 16; }),
+            top - 200);
+  std::memset(p, 0x5A, 200 * kSpanBytes);
+  ASSERT_EQ(ml::realloc_block(p, 2 * kSpanBytes), p);  // units 2..199 free and committed
+  EXPECT_EQ(locked([](span_region &r) { return r.committed_free_units; }), 198u);
+  auto *q = static_cast<unsigned char *>(ml::alloc(300 * kSpanBytes));
+  EXPECT_EQ(q, p + 2 * kSpanBytes);
+  EXPECT_EQ(locked([](span_region &r) { return r.next_fresh; }), top + 102);
+  EXPECT_EQ(locked([](span_region &r) { return r.committed_free_units; }), 0u);
+  EXPECT_FALSE(locked([q](span_region &r) {
+    return r.descs[(reinterpret_cast<char *>(q) - r.base) >> 16].zeroed;
+  }));
+  ml::dealloc(q);
+  ml::dealloc(p);
+  locked([policy](span_region &r) {
+    r.retain_units = policy.first;
+    r.retain_percent = policy.second;
+    return 0;
+  });
+}
+
 TEST(MallocInternals, CallocZeroesReusedMemoryAndRefusesOverflow) {
   for (std::size_t n : {std::size_t(48), std::size_t(5000), std::size_t(100000)}) {
     void *p = ml::alloc(n);
