@@ -353,9 +353,10 @@ span_desc *span_new_locked(rca_heap_t *heap, span_cache *c, unsigned cls,
   r.count_pages_in_use += count_pages_of(r, d);
   if (r.count_pages_in_use > r.count_pages_peak) r.count_pages_peak = r.count_pages_in_use;
   ++r.spans_in_use;
-  // Memory that reads zero came in (no committed run fitted): what is kept may now exceed the
-  // limit, or be runs too short to serve spans like this one.
-  if (d->zeroed) trim_locked(r);
+  // Units that were not committed free came in (no committed run fitted): what is kept may now
+  // exceed the limit (the peak RSS would then pass the peak in use), or be runs too short to
+  // serve spans like this one. After a committed run, the limit holds as it did.
+  trim_locked(r);
   return d;
 }
 
