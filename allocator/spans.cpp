@@ -114,14 +114,15 @@ std::uint32_t run_take(span_region &r, span_desc *run, std::size_t n) noexcept {
 }
 
 // Free units kept committed now: retain_units at least; with retain_percent, up to that share of
-// the units in use, but only as far as the peak in use (retained units then raise no peak RSS
-// that live blocks did not reach already).
+// the units in use, as far as retain_above_peak percent past the peak in use (the footprint of
+// blocks and kept units then stays within that much of what live blocks reached).
 std::size_t retain_limit(const span_region &r) noexcept {
   if (r.retain_percent == 0) return r.retain_units;
-  const std::size_t scaled =
-      std::min(r.units_peak - r.units_in_use, r.units_in_use / 100 * r.retain_percent +
-                                                  r.units_in_use % 100 * r.retain_percent / 100);
-  return std::max(r.retain_units, scaled);
+  const std::size_t cap = r.units_peak + r.units_peak / 100 * r.retain_above_peak +
+                          r.units_peak % 100 * r.retain_above_peak / 100;
+  const std::size_t share =
+      r.units_in_use / 100 * r.retain_percent + r.units_in_use % 100 * r.retain_percent / 100;
+  return std::max(r.retain_units, std::min(cap - r.units_in_use, share));
 }
 
 // Decommits free units beyond retain_limit: the shortest committed runs first (the least likely

@@ -240,9 +240,11 @@ struct span_region {
   unsigned slot_width = 4;  // count width (also the free marker's width)
   bool granule = false;     // counts by granule (else by span index)
   // Free units kept committed: at least retain_units, and up to retain_percent of the units in
-  // use as long as that stays below the peak in use (spans.cpp, retain_limit).
+  // use while units in use and kept stay within retain_above_peak percent past the peak in use
+  // (spans.cpp, retain_limit).
   std::size_t retain_units = 0;
   unsigned retain_percent = 0;
+  unsigned retain_above_peak = 0;
   std::mutex lock;                  // guards everything below
   std::size_t next_fresh = 0;       // units [0, next_fresh) have been handed out once
   std::size_t committed_units = 0;  // units [0, committed_units) have been committed

@@ -33,12 +33,16 @@ inline constexpr std::size_t kDefaultRegion = std::size_t(64) << 30;
 // windows' accounting assumes a span keeps its class while it holds the unit).
 inline constexpr std::uint32_t kSpareSpans = 8;
 
-// Free units kept committed beyond RCA_RETAIN_PAGES, in percent of the units in use, and never
-// past the peak in use (span_region::retain_percent): kept units then add nothing to the peak
-// RSS that live blocks did not reach already. Faulting a large block's pages in again cost more
-// than the block's own work (large_mix, 1 thread, scale 0.1: every page of every buffer faulted,
-// 126k faults; 62k with 100 %, 31k with 500 %, 20k with 1000 %, at the same peak RSS).
-inline constexpr std::size_t kDefaultRetainPercent = 1000;
+// Free units kept committed beyond RCA_RETAIN_PAGES, in percent of the units in use, while the
+// units in use and kept stay within kRetainAbovePeak percent past the peak in use
+// (span_region::retain_limit). Faulting a large block's pages in again cost more than the
+// block's own work: large_mix at scale 1, 1 thread, faulted 1.17M times with 64 units kept;
+// 69k kept up to the peak and 10x the units in use (the share bound when all 8 buffers happened
+// to be small); 38k with 50x; 21k with 50x and 25 % past the peak (peak RSS 78 -> 87 MB,
+// mimalloc's 100 MB and 24k faults). A program whose use falls below a fiftieth of its peak
+// gives the rest back as it frees.
+inline constexpr std::size_t kDefaultRetainPercent = 5000;
+inline constexpr unsigned kRetainAbovePeak = 25;
 inline constexpr std::size_t kMaxRetainPercent = 100000;
 
 // One thread's span cache. Recycled when its thread exits (its spans are abandoned first).

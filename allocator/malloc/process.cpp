@@ -135,6 +135,7 @@ void make_heap() noexcept {
   heap->spans.counted = g_options.checks;  // the marker words are the checks
   heap->spans.spare_limit = g_options.checks ? 0 : kSpareSpans;
   heap->spans.retain_percent = static_cast<unsigned>(g_options.retain_percent);
+  heap->spans.retain_above_peak = kRetainAbovePeak;
   // The default region is address space only, but a process may have less (ulimit -v, or
   // valgrind's own limit): halve it down to 256 MiB before giving up. A size the user asked for
   // is made or refused.
