@@ -169,8 +169,15 @@ TEST(MallocInternals, FreedUnitsStayCommittedUpToTheRetainLimit) {
   const auto policy =
       locked([](span_region &r) { return std::make_pair(r.retain_units, r.retain_percent); });
   EXPECT_EQ(policy.second, ml::options().retain_percent);
-  EXPECT_LE(locked([](span_region &r) { return r.committed_free_units; }),
-            locked([](span_region &r) { return rca::detail::spans_retain_limit(r); }));
+  locked([](span_region &r) {
+    // Units in use and kept stay within kRetainAbovePeak percent past the peak in use.
+    EXPECT_EQ(r.retain_above_peak, ml::kRetainAbovePeak);
+    const std::size_t limit = rca::detail::spans_retain_limit(r);
+    EXPECT_LE(r.committed_free_units, limit);
+    if (limit > r.retain_units)
+      EXPECT_LE((r.units_in_use + limit) * 100, r.units_peak * (100 + ml::kRetainAbovePeak));
+    return 0;
+  });
   constexpr std::size_t kBytes = 16 * kSpanBytes;
   locked([](span_region &r) {
     r.retain_units = r.committed_free_units + 1000;
