@@ -248,6 +248,64 @@ TEST(MallocInternals, ALongerBlockExtendsACommittedRun) {
   });
 }
 
+// Threads that grow, shrink, allocate and free large blocks at once, some freed by the other
+// thread: the region's runs, retention and in-place resizing under its lock (TSan checks the
+// protocol); every block keeps its contents.
+TEST(MallocInternals, LargeBlocksResizedByThreadsAtOnce) {
+  std::mutex handoff_lock;
+  std::vector<unsigned char *> handoff;
+  auto work = [&](unsigned seed) {
+    std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    auto next = [&x] {
+      x ^= x >> 12;
+      x ^= x << 25;
+      x ^= x >> 27;
+      return x * 0x2545F4914F6CDD1Dull;
+    };
+    struct block {
+      unsigned char *p = nullptr;
+      std::size_t n = 0;
+    } live[6];
+    for (int step = 0; step < 400; ++step) {
+      block &b = live[next() % 6];
+      const std::size_t n = 9000 + next() % (3 * kSpanBytes);
+      if (!b.p) {
+        b.p = static_cast<unsigned char *>(ml::alloc(n));
+      } else {
+        for (std::size_t i = 0; i < b.n; i += 997) ASSERT_EQ(b.p[i], static_cast<unsigned char>(i));
+        if (next() % 4 == 0) {
+          std::lock_guard<std::mutex> g(handoff_lock);
+          handoff.push_back(b.p);  // the other thread (or this one) frees it
+          b.p = static_cast<unsigned char *>(ml::alloc(n));
+        } else {
+          b.p = static_cast<unsigned char *>(ml::realloc_block(b.p, n));
+        }
+      }
+      ASSERT_NE(b.p, nullptr);
+      for (std::size_t i = 0; i < n; i += 997) b.p[i] = static_cast<unsigned char>(i);
+      b.n = n;
+      unsigned char *other = nullptr;
+      {
+        std::lock_guard<std::mutex> g(handoff_lock);
+        if (!handoff.empty()) {
+          other = handoff.back();
+          handoff.pop_back();
+        }
+      }
+      ml::dealloc(other);
+    }
+    for (block &b : live) ml::dealloc(b.p);
+  };
+  std::thread a(work, 1), b(work, 2);
+  a.join();
+  b.join();
+  for (unsigned char *p : handoff) ml::dealloc(p);
+  locked([](span_region &r) {
+    EXPECT_LE(r.committed_free_units, rca::detail::spans_retain_limit(r));
+    return 0;
+  });
+}
+
 TEST(MallocInternals, CallocZeroesReusedMemoryAndRefusesOverflow) {
   for (std::size_t n : {std::size_t(48), std::size_t(5000), std::size_t(100000)}) {
     void *p = ml::alloc(n);
