@@ -418,6 +418,15 @@ void collect_abandoned_locked(rca_heap_t *heap, span_desc *d) noexcept {
   }
 }
 
+inline std::uint64_t pending_bit(unsigned cls) noexcept { return std::uint64_t(1) << cls; }
+
+// Whether full spans of class cls got frees by other threads since the last look (and forgets it).
+inline bool take_pending(span_cache *c, unsigned cls) noexcept {
+  if (!(c->remote_pending.load(std::memory_order_relaxed) & pending_bit(cls))) return false;
+  return c->remote_pending.fetch_and(~pending_bit(cls), std::memory_order_acquire) &
+         pending_bit(cls);
+}
+
 // A full span's blocks freed by others: back to avail, or the span back to the region.
 void sweep_full(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
   for (span_desc *d = c->full[cls].head, *next; d; d = next) {
@@ -464,9 +473,10 @@ span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
     retire_to_full(c, d);
     if (c->avail[cls].head == d) return d;  // collected while retiring
   }
-  if (c->remote_pending.exchange(0, std::memory_order_acquire) != 0) {
+  // Large blocks freed by other threads go back too, for a thread that no longer makes any.
+  if (take_pending(c, kLargeClass)) sweep_full(heap, c, kLargeClass);
+  if (take_pending(c, cls)) {
     sweep_full(heap, c, cls);
-    sweep_full(heap, c, kLargeClass);
     if (span_desc *d = c->avail[cls].head) return d;
   }
   if (span_desc *d = spare_take(heap, c, cls, 0)) {
@@ -501,10 +511,7 @@ span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
 }
 
 span_desc *large_new(rca_heap_t *heap, span_cache *c, std::size_t size) noexcept {
-  if (c->remote_pending.load(std::memory_order_relaxed) != 0) {
-    c->remote_pending.store(0, std::memory_order_relaxed);
-    sweep_full(heap, c, kLargeClass);
-  }
+  if (take_pending(c, kLargeClass)) sweep_full(heap, c, kLargeClass);
   span_desc *d = spare_take(heap, c, kLargeClass, size);
   if (!d) {
     std::lock_guard<std::mutex> g(heap->spans.lock);
@@ -720,7 +727,7 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
     collect_abandoned_locked(heap, d);
   } else if (d->full_flag.load(std::memory_order_seq_cst)) {
     if (span_cache *o = d->owner.load(std::memory_order_acquire))
-      o->remote_pending.fetch_add(1, std::memory_order_release);
+      o->remote_pending.fetch_or(pending_bit(d->size_class), std::memory_order_release);
   }
   return bytes;
 }

@@ -207,7 +207,9 @@ struct span_list {
 struct span_cache {
   span_list avail[kSizeClasses + 1];  // spans with a free or never-used block (+ large: unused)
   span_list full[kSizeClasses + 1];   // spans with none, and large spans in use
-  std::atomic<std::uint64_t> remote_pending{0};  // frees into full spans since the last look
+  // Classes (bit cls; kLargeClass's too) whose full spans got a free by another thread since
+  // their owner last swept them: one bit each, so that sweeping one class forgets no other's.
+  std::atomic<std::uint64_t> remote_pending{0};
   // Emptied one-unit spans kept for the next span of any class (region.spare_limit at most):
   // a thread that frees and allocates blocks of 8-64 KiB in turn, one span each, or empties and
   // refills a class, then takes neither the region lock nor a page fault.
