@@ -9,9 +9,10 @@
 //     never-used blocks by bump, without a lock or an atomic. A block freed by another thread is
 //     pushed on the span's thread_free list (one CAS) and collected by the owner when its span
 //     runs dry (mimalloc's thread-free list). A full span that receives such a free tells its
-//     owner through remote_pending.
+//     owner through remote_pending (a bit per class), and the owner sweeps that class's full
+//     spans when the class runs dry.
 //   - The spans of an exited thread are abandoned to the region and adopted by the next thread
-//     that needs a span of that class; a free into an abandoned span collects it there.
+//     that needs a span of that class, or that frees a block into one (which collects it).
 //   - Free units are kept committed up to the retain limit; beyond it a span's object and count
 //     memory go back to the OS when it is freed.
 //   - A block's count doubles as its state: a free block's count holds kFreeMark, so freeing a
@@ -427,13 +428,36 @@ inline bool take_pending(span_cache *c, unsigned cls) noexcept {
          pending_bit(cls);
 }
 
-// A full span's blocks freed by others: back to avail, or the span back to the region.
+// Full span d (flagged already) back to avail when a free raced with its flagging: the Dekker
+// pair with span_free's remote path (flag, then thread_free; thread_free, then flag) makes sure
+// one side sees the other, so no free is left on a full span that nobody sweeps.
+void recheck_full(span_cache *c, span_desc *d) noexcept {
+  if (d->in_full && d->thread_free.load(std::memory_order_seq_cst) && collect(d) > 0) {
+    c->full[d->size_class].remove(d);
+    list_add(c, d);
+  }
+}
+
+// Under the region lock: abandoned span d (of a small class) becomes c's, with the blocks freed
+// into it meanwhile.
+void adopt_locked(rca_heap_t *heap, span_cache *c, span_desc *d) noexcept {
+  heap->spans.abandoned[d->size_class].remove(d);
+  d->owner.store(c, std::memory_order_seq_cst);
+  d->state.store(span_state::owned, std::memory_order_seq_cst);
+  collect(d);
+  list_add(c, d);
+  recheck_full(c, d);
+}
+
+// A full span's blocks freed by others: back to avail, or the emptied span kept spare or back to
+// the region.
 void sweep_full(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
   for (span_desc *d = c->full[cls].head, *next; d; d = next) {
     next = d->next;
     if (!d->thread_free.load(std::memory_order_relaxed) || collect(d) == 0) continue;
     c->full[cls].remove(d);
     if (d->used == 0 && (cls == kLargeClass || c->avail[cls].count > 0)) {
+      if (keep_spare(heap->spans, c, d)) continue;
       std::lock_guard<std::mutex> g(heap->spans.lock);
       release_span_locked(heap, d);
     } else {
@@ -442,17 +466,13 @@ void sweep_full(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
   }
 }
 
-// Moves the exhausted head span to the full list; the Dekker pair with span_free's remote path
-// (flag, then thread_free; thread_free, then flag) makes sure a free that raced is not missed.
+// Moves the exhausted head span to the full list (a free that raced is not missed: recheck_full).
 void retire_to_full(span_cache *c, span_desc *d) noexcept {
   c->avail[d->size_class].remove(d);
   d->in_full = true;
   d->full_flag.store(true, std::memory_order_seq_cst);
   c->full[d->size_class].push_front(d);
-  if (d->thread_free.load(std::memory_order_seq_cst) && collect(d) > 0) {
-    c->full[d->size_class].remove(d);
-    list_add(c, d);
-  }
+  recheck_full(c, d);
 }
 
 // A span of class cls (or one large block of `large` bytes) from the cache's spare ones, set up
@@ -486,11 +506,7 @@ span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
   span_region &r = heap->spans;
   std::lock_guard<std::mutex> g(r.lock);
   while (span_desc *d = r.abandoned[cls].head) {
-    r.abandoned[cls].remove(d);
-    d->owner.store(c, std::memory_order_seq_cst);
-    d->state.store(span_state::owned, std::memory_order_seq_cst);
-    collect(d);
-    list_add(c, d);
+    adopt_locked(heap, c, d);
     if (!d->in_full) return d;
   }
   span_desc *d = span_new_locked(heap, c, cls, 0);
@@ -722,9 +738,13 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
                                                  std::memory_order_relaxed));
   if (d->state.load(std::memory_order_seq_cst) == span_state::abandoned) {
     // Nobody would collect it: do it here (abandoning marks the span before collecting, so one
-    // of the two sides sees this block).
+    // of the two sides sees this block). A thread with a cache takes the span over, as
+    // mimalloc's reclaim on free does: a successor thread freeing what an exited one made (a
+    // server's worker pool) then takes the region lock once per span, not once per block.
     std::lock_guard<std::mutex> g(r.lock);
     collect_abandoned_locked(heap, d);
+    if (mine && d->state.load(std::memory_order_relaxed) == span_state::abandoned)
+      adopt_locked(heap, &mine->spans, d);
   } else if (d->full_flag.load(std::memory_order_seq_cst)) {
     if (span_cache *o = d->owner.load(std::memory_order_acquire))
       o->remote_pending.fetch_or(pending_bit(d->size_class), std::memory_order_release);

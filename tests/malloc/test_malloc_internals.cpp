@@ -344,8 +344,85 @@ TEST(MallocInternals, FreesFromAnotherThread) {
   consumer.join();
 }
 
+rca::detail::span_desc *span_of(const void *p) {
+  return ml::g_region.desc_at(ml::g_region.offset(p));
+}
+
+// Allocates blocks of `size` on the calling thread until its span runs dry and the next block
+// comes from another span: the dry span is then on the thread's full list. Returns its blocks.
+std::vector<void *> fill_one_span(std::size_t size) {
+  std::vector<void *> blocks{ml::alloc(size)};
+  rca::detail::span_desc *d = span_of(blocks[0]);
+  for (;;) {
+    void *p = ml::alloc(size);
+    if (span_of(p) != d) {
+      ml::dealloc(p);
+      return blocks;
+    }
+    blocks.push_back(p);
+  }
+}
+
+// How many allocations of `size` until one lands in span d (0: none within `limit`).
+std::size_t allocations_until_reused(std::size_t size, rca::detail::span_desc *d, std::size_t limit,
+                                     std::vector<void *> &made) {
+  for (std::size_t i = 1; i <= limit; ++i) {
+    made.push_back(ml::alloc(size));
+    if (span_of(made.back()) == d) return i;
+  }
+  return 0;
+}
+
+// Blocks freed by another thread into full spans of two classes are both reused by the owner
+// once its current span of each class runs dry: the sweep of one class's full spans does not
+// forget that the other's got frees too (one pending bit per class).
+TEST(MallocInternals, RemoteFreesIntoFullSpansOfEveryClassAreReused) {
+  std::thread owner([] {
+    constexpr std::size_t kX = 1536, kY = 3072;  // 42 and 21 blocks a span
+    std::vector<void *> xs = fill_one_span(kX), ys = fill_one_span(kY);
+    rca::detail::span_desc *dx = span_of(xs[0]), *dy = span_of(ys[0]);
+    ASSERT_TRUE(dx->in_full);
+    ASSERT_TRUE(dy->in_full);
+    std::thread([&] {
+      for (void *p : xs) ml::dealloc(p);
+      for (void *p : ys) ml::dealloc(p);
+    }).join();
+    // The current span of each class has at most a span's capacity of room left.
+    std::vector<void *> made;
+    EXPECT_NE(allocations_until_reused(kX, dx, dx->capacity + 1, made), 0u);
+    EXPECT_NE(allocations_until_reused(kY, dy, dy->capacity + 1, made), 0u);
+    for (void *p : made) ml::dealloc(p);
+  });
+  owner.join();
+}
+
+// A thread that frees a block of an exited thread's span takes the span over: its later frees
+// into it are local ones (no region lock per block), and its allocations may use the span.
+TEST(MallocInternals, FreeIntoAnAbandonedSpanAdoptsIt) {
+  std::vector<void *> blocks;
+  std::thread([&] {
+    for (int i = 0; i < 100; ++i) blocks.push_back(ml::alloc(2000));
+  }).join();
+  rca::detail::span_desc *d = span_of(blocks[0]);
+  ASSERT_EQ(d->state.load(), span_state::abandoned);
+  std::uint32_t in_d = 0;
+  for (void *p : blocks) in_d += span_of(p) == d;
+  std::thread([&] {
+    ml::dealloc(blocks[0]);
+    EXPECT_EQ(d->state.load(), span_state::owned);
+    EXPECT_EQ(d->owner.load(), &ml::thread_cache_of()->spans.spans);
+    EXPECT_EQ(d->used, in_d - 1);
+    for (std::size_t i = 1; i < blocks.size(); ++i)
+      if (span_of(blocks[i]) == d) ml::dealloc(blocks[i]);
+    EXPECT_EQ(d->used, 0u);
+    for (std::size_t i = 1; i < blocks.size(); ++i)
+      if (span_of(blocks[i]) != d) ml::dealloc(blocks[i]);
+  }).join();
+}
+
 // Threads that exit with live blocks abandon their spans; freeing the blocks afterwards releases
-// them, and a span that still holds a block stays abandoned until then.
+// them or hands them to the freeing thread, and a span that still holds a block stays abandoned
+// until then.
 TEST(MallocInternals, ExitedThreadsSpansAreReleasedWhenEmpty) {
   const std::size_t before = abandoned_spans();
   std::vector<void *> left;
