@@ -144,6 +144,9 @@ void spans_abandon(rca_heap_t *heap, span_cache *c) noexcept;
 /// The same in a fork child for a thread that did not survive the fork: spans are found by
 /// descriptor and their used counts recomputed from the lists (see pool_abandon_after_fork).
 void spans_abandon_after_fork(rca_heap_t *heap, span_cache *c) noexcept;
+/// Gives the cache's spare spans back to the region, then decommits its free units beyond
+/// `keep_units` (malloc_trim). Returns the units decommitted.
+std::size_t spans_trim(rca_heap_t *heap, span_cache *c, std::size_t keep_units) noexcept;
 /// Calls fn(count) for every live counted block (not free, not raw; quiescent heap only).
 void spans_for_each_count(rca_heap_t *heap, void (*fn)(void *count, void *arg), void *arg);
 /// Refcount pages the live spans' counts occupy (rca_heap_stats), and their peak.

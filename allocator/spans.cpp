@@ -126,10 +126,9 @@ std::size_t retain_limit(const span_region &r) noexcept {
   return std::max(r.retain_units, std::min(cap - r.units_in_use, share));
 }
 
-// Decommits free units beyond retain_limit: the shortest committed runs first (the least likely
-// to serve a later span), the last one from its end.
-void trim_locked(span_region &r) noexcept {
-  const std::size_t limit = retain_limit(r);
+// Decommits free units beyond `limit`: the shortest committed runs first (the least likely to
+// serve a later span), the last one from its end.
+void trim_to_locked(span_region &r, std::size_t limit) noexcept {
   unsigned b = 0;
   while (r.committed_free_units > limit) {
     while (b < kRunBins && !r.free_runs[1][b].head) ++b;
@@ -145,6 +144,8 @@ void trim_locked(span_region &r) noexcept {
     run_free(r, u + m - excess, excess, false);
   }
 }
+
+void trim_locked(span_region &r) noexcept { trim_to_locked(r, retain_limit(r)); }
 
 // Merges every free unit into decommitted runs, when no run and no fresh unit is left for a
 // span: a walk over the descriptors in address order, which allocates nothing.
@@ -407,6 +408,13 @@ bool keep_spare(span_region &r, span_cache *c, span_desc *d) noexcept {
 
 void release_span_locked(rca_heap_t *heap, span_desc *d) noexcept {
   give_units_locked(heap->spans, static_cast<std::uint32_t>(unit_of(heap->spans, d)), d->units);
+}
+
+void release_spares_locked(rca_heap_t *heap, span_cache *c) noexcept {
+  while (span_desc *d = c->spare.head) {
+    c->spare.remove(d);
+    release_span_locked(heap, d);
+  }
 }
 
 // Under the region lock: an abandoned span whose blocks may all be free now.
@@ -830,10 +838,7 @@ void *span_count_of(const rca_heap_t *heap, const void *p) noexcept {
 void spans_abandon(rca_heap_t *heap, span_cache *c) noexcept {
   span_region &r = heap->spans;
   std::lock_guard<std::mutex> g(r.lock);
-  while (span_desc *d = c->spare.head) {
-    c->spare.remove(d);
-    release_span_locked(heap, d);
-  }
+  release_spares_locked(heap, c);
   for (unsigned cls = 0; cls <= kLargeClass; ++cls)
     for (span_list *l : {&c->avail[cls], &c->full[cls]}) {
       while (span_desc *d = l->head) {
@@ -884,6 +889,15 @@ void spans_abandon_after_fork(rca_heap_t *heap, span_cache *c) noexcept {
   }
   c->spare = span_list{};
   c->remote_pending.store(0, std::memory_order_relaxed);
+}
+
+std::size_t spans_trim(rca_heap_t *heap, span_cache *c, std::size_t keep_units) noexcept {
+  span_region &r = heap->spans;
+  std::lock_guard<std::mutex> g(r.lock);
+  if (c) release_spares_locked(heap, c);
+  const std::size_t before = r.committed_free_units;
+  if (before > keep_units) trim_to_locked(r, keep_units);
+  return before - r.committed_free_units;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include "malloc.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <malloc.h>
 
@@ -89,3 +90,66 @@ RCA_MALLOC_API void free_sized(void *p, std::size_t) noexcept;
 RCA_MALLOC_API void free_sized(void *p, std::size_t) noexcept { dealloc(p); }
 RCA_MALLOC_API void free_aligned_sized(void *p, std::size_t, std::size_t) noexcept;
 RCA_MALLOC_API void free_aligned_sized(void *p, std::size_t, std::size_t) noexcept { dealloc(p); }
+
+// ---- glibc's malloc.h extras: a program calling them under the preload must reach rca's heap,
+// not glibc's (which would report an empty heap, or trim nothing that rca holds) -------------
+
+namespace {
+// mallinfo2's figures: arena is the region's memory in spans and in free units still committed;
+// of it uordblks is in live blocks and fordblks the rest; ordblks counts free blocks of spans in
+// use; hblks and hblkhd are the blocks with mappings of their own; keepcost is what malloc_trim
+// would give back. rca has no fastbins (smblks, fsmblks 0), and usmblks is 0 in glibc too.
+struct mallinfo2 info() noexcept {
+  const heap_totals t = gather_totals();
+  struct mallinfo2 m {};
+  m.arena = (t.units_in_use + t.committed_free_units) << rca::detail::kSpanShift;
+  m.uordblks = t.live_bytes;
+  m.fordblks = m.arena - m.uordblks;
+  m.ordblks = t.free_blocks;
+  m.hblks = t.huge.blocks;
+  m.hblkhd = t.huge.bytes;
+  m.keepcost = t.committed_free_units << rca::detail::kSpanShift;
+  return m;
+}
+int saturated(std::size_t v) noexcept { return v > INT_MAX ? INT_MAX : static_cast<int>(v); }
+}  // namespace
+
+RCA_MALLOC_API struct mallinfo2 mallinfo2(void) noexcept { return info(); }
+
+// The old interface has int fields: a figure beyond INT_MAX reads INT_MAX (glibc's wraps).
+RCA_MALLOC_API struct mallinfo mallinfo(void) noexcept {
+  const struct mallinfo2 m = info();
+  struct mallinfo o {};
+  o.arena = saturated(m.arena);
+  o.ordblks = saturated(m.ordblks);
+  o.hblks = saturated(m.hblks);
+  o.hblkhd = saturated(m.hblkhd);
+  o.uordblks = saturated(m.uordblks);
+  o.fordblks = saturated(m.fordblks);
+  o.keepcost = saturated(m.keepcost);
+  return o;
+}
+
+// 1 when memory went back to the OS: the calling thread's spare spans and the region's free
+// units, all but `pad` bytes of them (glibc keeps pad bytes at the top of its heap).
+RCA_MALLOC_API int malloc_trim(std::size_t pad) noexcept { return trim(pad) ? 1 : 0; }
+
+// glibc's tuning parameters mean nothing to rca's heap: accepted (1) and ignored, so that a
+// program tuning glibc runs unchanged; any other parameter is refused (0), as mallopt(3) says.
+RCA_MALLOC_API int mallopt(int param, int) noexcept {
+  switch (param) {
+    case M_MXFAST:
+    case M_NLBLKS:
+    case M_GRAIN:
+    case M_KEEP:
+    case M_TRIM_THRESHOLD:
+    case M_TOP_PAD:
+    case M_MMAP_THRESHOLD:
+    case M_MMAP_MAX:
+    case M_CHECK_ACTION:
+    case M_PERTURB:
+    case M_ARENA_TEST:
+    case M_ARENA_MAX: return 1;
+    default: return 0;
+  }
+}

@@ -121,7 +121,28 @@ huge_totals huge_stats() noexcept;
 void huge_fork_prepare() noexcept;
 void huge_fork_release() noexcept;
 
+/// malloc_trim: the calling thread's spare spans go back to the region, and the region's free
+/// units beyond `pad` bytes go back to the OS. True when any memory went back.
+bool trim(std::size_t pad) noexcept;
+
 // ---- stats.cpp ------------------------------------------------------------------------------
+/// The process heap's figures, gathered from the region's descriptors and the huge-block table
+/// under their locks (the hot paths count nothing).
+struct heap_totals {
+  struct per_class {
+    std::uint64_t spans = 0, blocks = 0, capacity = 0;
+  } cls[kSizeClasses + 1];
+  std::size_t units_in_use = 0, units_peak = 0, spans_in_use = 0, next_fresh = 0;
+  std::size_t committed_free_units = 0;  // free units whose memory is still committed
+  std::size_t retain_limit = 0;          // how many may stay so now (spans_retain_limit)
+  std::size_t abandoned_spans = 0, spare_spans = 0;
+  // Bytes of live blocks in spans: blocks in use as their owners know it (a block freed by
+  // another thread counts until its owner collects it) times their size.
+  std::uint64_t live_bytes = 0;
+  std::uint64_t free_blocks = 0;  // blocks of spans in use that are free or never handed out
+  huge_totals huge{};
+};
+heap_totals gather_totals() noexcept;
 /// Prints the process heap's statistics to stderr (RCA_SHOW_STATS, at exit).
 void print_stats() noexcept;
 

@@ -203,6 +203,13 @@ rca_heap_t *process_heap() noexcept {
 // registered runs none). The lazy path above still serves calls made before constructors run.
 [[gnu::constructor]] static void make_at_load() { process_heap(); }
 
+bool trim(std::size_t pad) noexcept {
+  rca_heap_t *heap = process_heap();
+  thread_cache *tc = thread_cache_of();
+  const std::size_t keep_units = (pad + kSpanBytes - 1) >> kSpanShift;
+  return spans_trim(heap, tc ? &tc->spans.spans : nullptr, keep_units) != 0;
+}
+
 thread_cache *thread_cache_of() noexcept {
   if (t_cache) [[likely]]
     return t_cache;

@@ -353,6 +353,51 @@ static int brief(void) {
   return huge && kept[99] ? 0 : 1;
 }
 
+/* glibc's malloc.h extras reach rca's heap: mallinfo2 counts rca's blocks (exactly their usable
+ * sizes, and a huge block as a mapping of its own), malloc_trim gives its free units back, and
+ * mallopt accepts glibc's parameters and refuses others. */
+static void check_glibc_extras(void) {
+  enum { N = 100 };
+  void *blocks[N];
+  const struct mallinfo2 before = mallinfo2();
+  size_t usable = 0;
+  for (int i = 0; i < N; ++i) {
+    blocks[i] = malloc(1000);
+    usable += malloc_usable_size(blocks[i]);
+  }
+  void *huge = malloc(40u << 20);
+  const struct mallinfo2 during = mallinfo2();
+  CHECK(during.uordblks - before.uordblks == usable, "mallinfo2 counts %zu bytes more, not %zu",
+        during.uordblks - before.uordblks, usable);
+  CHECK(during.hblks == before.hblks + 1, "hblks %zu, not %zu", during.hblks, before.hblks + 1);
+  CHECK(during.hblkhd - before.hblkhd >= (40u << 20), "hblkhd grew by %zu",
+        during.hblkhd - before.hblkhd);
+  CHECK(during.arena >= during.uordblks && during.fordblks == during.arena - during.uordblks,
+        "arena %zu, uordblks %zu, fordblks %zu", during.arena, during.uordblks, during.fordblks);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* mallinfo: it is an entry point */
+  const struct mallinfo old = mallinfo();
+#pragma GCC diagnostic pop
+  CHECK((size_t)old.uordblks == during.uordblks, "mallinfo %d, mallinfo2 %zu", old.uordblks,
+        during.uordblks);
+  for (int i = 0; i < N; ++i) free(blocks[i]);
+  free(huge);
+  CHECK(mallinfo2().uordblks == before.uordblks, "mallinfo2 counts freed blocks");
+  /* 64 KiB blocks, a unit each: freed, their units are kept committed (keepcost) until trimmed. */
+  enum { L = 64 };
+  void *large[L];
+  for (int i = 0; i < L; ++i) memset(large[i] = malloc(60000), 1, 60000);
+  for (int i = 0; i < L; ++i) free(large[i]);
+  CHECK(mallinfo2().keepcost > 0, "no free unit is kept committed");
+  CHECK(malloc_trim(0) == 1, "malloc_trim(0) gave nothing back");
+  CHECK(mallinfo2().keepcost == 0, "keepcost %zu after malloc_trim(0)", mallinfo2().keepcost);
+  CHECK(malloc_trim(0) == 0, "a second malloc_trim(0) gave memory back");
+  CHECK(mallopt(M_ARENA_MAX, 1) == 1 && mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1 &&
+            mallopt(M_TRIM_THRESHOLD, -1) == 1,
+        "mallopt refused one of glibc's parameters");
+  CHECK(mallopt(12345, 1) == 0, "mallopt accepted an unknown parameter");
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "misuse") == 0) return misuse(argv[2]);
   if (argc >= 2 && strcmp(argv[1], "brief") == 0) return brief();
@@ -365,6 +410,7 @@ int main(int argc, char **argv) {
   check_calloc();
   check_realloc();
   check_aligned();
+  check_glibc_extras();
   check_threads();
   check_fork();
   if (failures) {

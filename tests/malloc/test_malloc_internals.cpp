@@ -442,6 +442,55 @@ TEST(MallocInternals, ExitedThreadsSpansAreReleasedWhenEmpty) {
   EXPECT_EQ(abandoned_spans(), before);
 }
 
+// The totals behind mallinfo2 and RCA_SHOW_STATS count each live block once at its class size.
+TEST(MallocInternals, TotalsCountLiveBlocks) {
+  const ml::heap_totals before = ml::gather_totals();
+  const unsigned cls = rca::detail::class_of(1000);
+  std::vector<void *> blocks;
+  for (int i = 0; i < 100; ++i) blocks.push_back(ml::alloc(1000));
+  void *huge = ml::alloc(ml::kHugeMin);
+  const ml::heap_totals during = ml::gather_totals();
+  EXPECT_EQ(during.live_bytes - before.live_bytes, 100u * rca::detail::class_size(cls));
+  EXPECT_EQ(during.cls[cls].blocks - before.cls[cls].blocks, 100u);
+  EXPECT_EQ(during.huge.blocks, before.huge.blocks + 1);
+  EXPECT_GE(during.huge.bytes - before.huge.bytes, ml::kHugeMin);
+  for (void *p : blocks) ml::dealloc(p);
+  ml::dealloc(huge);
+  const ml::heap_totals after = ml::gather_totals();
+  EXPECT_EQ(after.live_bytes, before.live_bytes);
+  EXPECT_EQ(after.huge.blocks, before.huge.blocks);
+}
+
+bool resident(const void *p) {
+  unsigned char v = 0;
+  const auto page = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(4095);
+  EXPECT_EQ(mincore(reinterpret_cast<void *>(page), 4096, &v), 0);
+  return v & 1;
+}
+
+// malloc_trim: the free units kept committed (and the calling thread's spare spans) go back to
+// the OS; their pages are no longer resident.
+TEST(MallocInternals, TrimDecommitsFreeUnits) {
+  ml::trim(0);  // earlier tests' free units: those below fit the retain limit
+  EXPECT_EQ(ml::gather_totals().committed_free_units, 0u);
+  std::vector<void *> blocks;
+  std::thread([&] {  // 60000 bytes: a unit each; the thread's spares go back when it exits
+    for (int i = 0; i < 40; ++i) blocks.push_back(std::memset(ml::alloc(60000), 1, 60000));
+    for (void *p : blocks) ml::dealloc(p);
+  })
+      .join();
+  for (int i = 0; i < 4; ++i) ml::dealloc(std::memset(ml::alloc(60000), 1, 60000));  // spares
+  EXPECT_GT(ml::gather_totals().committed_free_units, 0u);
+  std::size_t before = 0;
+  for (void *p : blocks) before += resident(p);
+  EXPECT_GT(before, 0u);
+  EXPECT_TRUE(ml::trim(0));
+  EXPECT_EQ(ml::gather_totals().committed_free_units, 0u);
+  EXPECT_EQ(ml::gather_totals().spare_spans, 0u);
+  for (void *p : blocks) EXPECT_FALSE(resident(p)) << p;
+  EXPECT_FALSE(ml::trim(0));
+}
+
 // The child of a fork made while other threads allocate can allocate and free at once.
 TEST(MallocInternals, ForkWhileOtherThreadsAllocate) {
   std::atomic<bool> stop{false};
