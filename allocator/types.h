@@ -193,6 +193,15 @@ struct span_list {
     head = s;
     ++count;
   }
+  /// Behind the head (or as the head of an empty list): the head stays the one in use.
+  void push_second(span_desc *s) noexcept {
+    if (!head) return push_front(s);
+    s->prev = head;
+    s->next = head->next;
+    if (head->next) head->next->prev = s;
+    head->next = s;
+    ++count;
+  }
   void remove(span_desc *s) noexcept {
     if (s->prev) s->prev->next = s->next;
     else head = s->next;

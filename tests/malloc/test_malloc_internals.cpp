@@ -396,6 +396,28 @@ TEST(MallocInternals, RemoteFreesIntoFullSpansOfEveryClassAreReused) {
   owner.join();
 }
 
+// A block freed into a full span by its owner puts the span back among those with room, behind
+// the span in use: the next allocations still come from that one (else each such free would
+// make the next allocation take the freed block and the one after it a slow path).
+TEST(MallocInternals, FreeIntoAFullSpanKeepsTheHeadSpan) {
+  std::thread([] {
+    std::vector<void *> full = fill_one_span(1536);
+    rca::detail::span_desc *d = span_of(full[0]);
+    void *next = ml::alloc(1536);  // from the span after the full one
+    rca::detail::span_desc *head = span_of(next);
+    ASSERT_NE(head, d);
+    ASSERT_TRUE(d->in_full);
+    ml::dealloc(full.back());
+    full.pop_back();
+    EXPECT_FALSE(d->in_full);
+    void *after = ml::alloc(1536);
+    EXPECT_EQ(span_of(after), head);
+    for (void *p : full) ml::dealloc(p);
+    ml::dealloc(next);
+    ml::dealloc(after);
+  }).join();
+}
+
 // A thread that frees a block of an exited thread's span takes the span over: its later frees
 // into it are local ones (no region lock per block), and its allocations may use the span.
 TEST(MallocInternals, FreeIntoAnAbandonedSpanAdoptsIt) {
