@@ -161,27 +161,32 @@ enum class span_state : std::uint8_t {
 
 struct span_cache;
 
-struct span_desc {
+// One cache line of what the owner's malloc and free read and write, then one of the rest: a
+// descriptor never shares a line with another span's (the spans beside it in the region may be
+// other threads', and each one's frees write here), and the hot paths touch one line.
+struct alignas(64) span_desc {
   free_block_link *local_free;                 // freed by the owner, ready for reuse
   std::atomic<free_block_link *> thread_free;  // freed by other threads (pushed atomically)
   char *first;                                 // block 0
-  char *counts;                                // block 0's count in span layout (window start)
+  std::atomic<span_cache *> owner;             // null while unused or abandoned
   std::atomic<std::uint32_t> bump;             // blocks [0, bump) have been handed out once
   std::uint32_t used;                          // blocks live, as far as the owner knows
   std::uint32_t capacity;                      // blocks in the span
   std::uint32_t block_size;                    // bytes per block
   std::uint32_t reciprocal;                    // ceil(2^32 / block_size)
-  std::uint32_t units;                         // 64 KiB units the span covers
-  std::uint32_t head;                          // tail units: index of the span's first unit
   std::uint8_t size_class;                     // kLargeClass for large spans
   bool in_full;                                // in the cache's full list (owner only)
+  std::atomic<bool> full_flag;                 // same, for remote freers (see span_free)
+  std::atomic<span_state> state;
+  // ---- second line
+  char *counts;         // block 0's count in span layout (window start)
+  std::uint32_t units;  // 64 KiB units the span covers
+  std::uint32_t head;   // tail units: index of the span's first unit
   bool committed_free;  // first unit of a free run: the run's memory is still committed
   bool zeroed;          // large span whose memory has never been written (calloc skips the memset)
-  std::atomic<bool> full_flag;  // same, for remote freers (see span_free)
-  std::atomic<span_state> state;
-  std::atomic<span_cache *> owner;  // null while unused or abandoned
-  span_desc *next, *prev;           // owner's list, or the region's abandoned list
+  span_desc *next, *prev;  // owner's list, or the region's abandoned list
 };
+static_assert(sizeof(span_desc) == 128);
 
 struct span_list {
   span_desc *head = nullptr;
