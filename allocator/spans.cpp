@@ -749,12 +749,17 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
     b->next = head;
   } while (!d->thread_free.compare_exchange_weak(head, b, std::memory_order_seq_cst,
                                                  std::memory_order_relaxed));
+  span_remote_pushed(heap, mine, d);
+  return bytes;
+}
+
+void span_remote_pushed_slow(rca_heap_t *heap, pool *mine, span_desc *d) noexcept {
   if (d->state.load(std::memory_order_seq_cst) == span_state::abandoned) {
     // Nobody would collect it: do it here (abandoning marks the span before collecting, so one
     // of the two sides sees this block). A thread with a cache takes the span over, as
     // mimalloc's reclaim on free does: a successor thread freeing what an exited one made (a
     // server's worker pool) then takes the region lock once per span, not once per block.
-    std::lock_guard<std::mutex> g(r.lock);
+    std::lock_guard<std::mutex> g(heap->spans.lock);
     collect_abandoned_locked(heap, d);
     if (mine && d->state.load(std::memory_order_relaxed) == span_state::abandoned)
       adopt_locked(heap, &mine->spans, d);
@@ -762,7 +767,6 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
     if (span_cache *o = d->owner.load(std::memory_order_acquire))
       o->remote_pending.fetch_or(pending_bit(d->size_class), std::memory_order_release);
   }
-  return bytes;
 }
 
 bool span_resize_large(rca_heap_t *heap, void *p, std::size_t size) noexcept {

@@ -123,6 +123,43 @@ slow:
   return p;
 }
 
+/// After a block was pushed on span d's thread_free list: the span's owner is told when the span
+/// is full, and an abandoned span is collected (and adopted by `mine`) here (spans.cpp).
+void span_remote_pushed_slow(rca_heap_t *heap, pool *mine, span_desc *d) noexcept;
+[[gnu::always_inline]] inline void span_remote_pushed(rca_heap_t *heap, pool *mine,
+                                                      span_desc *d) noexcept {
+  // Both loads are the Dekker half of retire_to_full and spans_abandon (seq_cst after the push).
+  if (d->state.load(std::memory_order_seq_cst) == span_state::owned &&
+      !d->full_flag.load(std::memory_order_seq_cst)) [[likely]]
+    return;
+  span_remote_pushed_slow(heap, mine, d);
+}
+
+/// span_free's common case for a thread that does not own the block's span, in a heap without
+/// counts (rca malloc): a block boundary below the bump of a span another thread owns, pushed on
+/// the span's thread_free list. False, with nothing done, for anything else (the caller then
+/// takes span_free, which checks p in full).
+[[gnu::always_inline]] inline bool span_free_remote_inline(rca_heap_t *heap, pool *mine,
+                                                           span_desc *d, void *p) noexcept {
+  span_cache *owner = d->owner.load(std::memory_order_relaxed);
+  if (!owner || owner == &mine->spans || owner == &heap->shared_spans ||
+      d->state.load(std::memory_order_acquire) != span_state::owned)
+    return false;
+  const std::uint64_t off = static_cast<std::uint64_t>(static_cast<char *>(p) - d->first);
+  const std::uint32_t index = static_cast<std::uint32_t>((off * d->reciprocal) >> 32);
+  if (off >= std::uint64_t(d->bump.load(std::memory_order_relaxed)) * d->block_size ||
+      std::uint64_t(index) * d->block_size != off)
+    return false;
+  auto *b = static_cast<free_block_link *>(p);
+  free_block_link *head = d->thread_free.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!d->thread_free.compare_exchange_weak(head, b, std::memory_order_seq_cst,
+                                                 std::memory_order_relaxed));
+  span_remote_pushed(heap, mine, d);
+  return true;
+}
+
 /// span_free's common case: a live block of a span the caller owns, which stays neither empty nor
 /// full. Every check of span_free is made (the block is handed out, not interior, not free).
 [[gnu::always_inline]] inline std::size_t span_free_inline(rca_heap_t *heap, pool *mine, void *p,

@@ -45,6 +45,10 @@ void free_slow(void *p) noexcept {
   if (!p) return;
   if (in_region(p)) [[likely]] {
     rca_heap_t *heap = process_heap();
+    // Another thread's block (t_fast: a thread with a cache and checks off): pushed on its
+    // span's list here, without span_free's full checks, when it passes the inline free's.
+    if (thread_cache *tc = t_fast; tc && span_free_remote_inline(heap, &tc->spans, desc_of(p), p))
+      return;
     thread_cache *tc = thread_cache_of();
     span_free(heap, tc ? &tc->spans : nullptr, p, "free");
     return;

@@ -333,6 +333,7 @@ TEST(MallocInternals, FreesFromAnotherThread) {
     }
   });
   std::thread consumer([&] {
+    ml::dealloc(ml::alloc(1));  // a cache of its own: its frees take the remote fast path
     for (int i = 0; i < kBlocks; ++i) {
       void *p;
       while (!(p = handoff[i].load(std::memory_order_acquire))) std::this_thread::yield();
@@ -440,6 +441,26 @@ TEST(MallocInternals, FreeIntoAnAbandonedSpanAdoptsIt) {
     for (std::size_t i = 1; i < blocks.size(); ++i)
       if (span_of(blocks[i]) != d) ml::dealloc(blocks[i]);
   }).join();
+}
+
+// A bad pointer freed by a thread that does not own its span fails the remote fast path's
+// checks and aborts in span_free with the one-line message.
+TEST(MallocInternalsDeathTest, BadRemoteFreesAbortWithOneLine) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto *p = static_cast<char *>(ml::alloc(64));
+  auto *fresh = static_cast<char *>(ml::alloc(64));  // the last handed out: fresh + 64 never was
+  auto remote_free = [](void *q) {
+    std::thread([q] {
+      ml::dealloc(ml::alloc(1));
+      ml::dealloc(q);
+    }).join();
+  };
+  EXPECT_DEATH(remote_free(p + 16), "free: 0x[0-9a-f]+ is an interior pointer");
+  if (span_of(fresh + 64) == span_of(fresh))
+    EXPECT_DEATH(remote_free(fresh + 64),
+                 "free: 0x[0-9a-f]+ is not a block \\(never handed out\\)");
+  ml::dealloc(p);
+  ml::dealloc(fresh);
 }
 
 // Threads that exit with live blocks abandon their spans; freeing the blocks afterwards releases
