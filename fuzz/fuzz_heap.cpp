@@ -31,12 +31,14 @@
 #include "internal.h"  // validation: slot_is_live, registry_contains, arena_page_of
 
 #include <algorithm>
+#include <condition_variable>
 #include <cerrno>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -195,13 +197,26 @@ struct model {
   std::size_t capacity = 0;      // slots per refcount page
   std::size_t usable_pages = 0;  // pages the arena may hand out
   std::uint64_t fbit = 0, fval = 0, max_live = 0;
-  bool helpers_ran = false;
   std::uint32_t next_tag = 1;
   std::vector<obj_m> objs;
   std::vector<slot_m> slots;
   std::vector<raw_m> raws;
   std::vector<void *> dead;              // objects this input freed (their memory may be reused)
   std::vector<rca_handle_t> dead_slots;  // bare slots this input freed (embedded: addresses)
+
+  // Ready for the next input: every field as new, the vectors emptied but their memory kept
+  // (growing them again for every input was ASan allocations and page faults: perf).
+  void reset() {
+    auto o = std::move(objs);
+    auto s = std::move(slots);
+    auto r = std::move(raws);
+    auto d = std::move(dead);
+    auto ds = std::move(dead_slots);
+    *this = model{};
+    objs = std::move(o), slots = std::move(s), raws = std::move(r), dead = std::move(d),
+    dead_slots = std::move(ds);
+    objs.clear(), slots.clear(), raws.clear(), dead.clear(), dead_slots.clear();
+  }
 
   bool frozen(std::uint64_t v) const { return (v & fbit) != 0; }
   void incref(std::uint64_t &v) const {
@@ -326,8 +341,8 @@ constexpr std::size_t kFullChecks = 64;
 // of objects a full check of each was most of an input's time).
 void check_all(const model &m) {
   check_stats(m);
-  std::vector<char *> slot_ptrs;
-  slot_ptrs.reserve(m.objs.size() + m.slots.size());
+  static std::vector<char *> slot_ptrs;  // (kept between calls: no allocation per check)
+  slot_ptrs.clear();
   const std::size_t stride = std::max<std::size_t>(1, m.objs.size() / kFullChecks);
   for (std::size_t i = 0; i < m.objs.size(); ++i) {
     const obj_m &o = m.objs[i];
@@ -344,7 +359,8 @@ void check_all(const model &m) {
   std::sort(slot_ptrs.begin(), slot_ptrs.end());
   CHECK(std::adjacent_find(slot_ptrs.begin(), slot_ptrs.end()) == slot_ptrs.end());
 
-  std::vector<page_seen> pages;
+  static std::vector<page_seen> pages;
+  pages.clear();
   rca_heap_visit_pages(m.heap, visit, &pages);
   if (!m.arena && !m.computed) {
     CHECK(pages.empty());
@@ -756,10 +772,68 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
   }
 }
 
-// A short-lived thread frees some objects (cross-thread frees: remote bitmaps, abandoned pages)
-// and allocates others that outlive it (its pool is abandoned at exit, its pages adopted later).
+// The other thread of op_thread, started once and kept: handing it work through a mutex and a
+// condition variable costs microseconds, where a thread created and joined per operation (clone,
+// ASan's thread set-up and stack mappings, the kernel's page-table work) was about a tenth of
+// the fuzzer's time (perf, every placement set).
+class helper_thread {
+ public:
+  // Runs work() on the helper and waits for it.
+  template <class F>
+  void run(F &work) {
+    std::unique_lock<std::mutex> g(lock_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    job_ = [](void *w) { (*static_cast<F *>(w))(); };
+    arg_ = &work;
+    ++posted_;
+    g.unlock();  // (woken, the helper need not wait for the lock)
+    changed_.notify_all();
+    g.lock();
+    changed_.wait(g, [&] { return done_ == posted_; });
+  }
+  // At exit, before the heaps are destroyed: the thread's pools go back to them as it exits.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      stopping_ = true;
+      changed_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> g(lock_);
+    for (;;) {
+      changed_.wait(g, [&] { return stopping_ || posted_ != done_; });
+      if (posted_ == done_) return;  // stopping, nothing left
+      g.unlock();
+      job_(arg_);
+      g.lock();
+      ++done_;
+      g.unlock();
+      changed_.notify_all();
+      g.lock();
+    }
+  }
+  std::mutex lock_;
+  std::condition_variable changed_;
+  std::thread thread_;
+  void (*job_)(void *) = nullptr;
+  void *arg_ = nullptr;
+  std::uint64_t posted_ = 0, done_ = 0;
+  bool stopping_ = false;
+};
+helper_thread g_helper;
+
+// Another thread frees some objects (cross-thread frees: remote bitmaps, abandoned pages) and
+// allocates others that outlive the operation. In the thread placement, and elsewhere when bit 6
+// of `nalloc` says so, it is a new thread that exits at once (its pool abandoned at exit, its
+// pages or spans adopted later); otherwise the long-lived helper. (A live helper keeps its thread
+// pages, so in the thread placement the main thread's exhaustion check would not hold.)
 void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
-  std::vector<void *> to_free;
+  static std::vector<void *> to_free, made;  // (kept: no allocation per operation)
+  to_free.clear(), made.clear();
   for (unsigned k = 0; k < nfree % 64u && !m.objs.empty(); ++k) {
     const std::size_t i = (k * 7919u + nfree) % m.objs.size();
     to_free.push_back(m.objs[i].p);
@@ -767,11 +841,10 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
   }
   const std::size_t want = std::min<std::size_t>((nalloc & 63u) * 2u, kMaxObjects - m.objs.size());
   const std::size_t live_after_frees = m.arena_slots();
-  std::vector<void *> made;
   int alloc_errno = 0;
   std::size_t live_at_failure = 0;
   const std::size_t size = rca_header_size(m.heap) + 8;
-  std::thread t([&] {
+  auto work = [&] {
     for (void *p : to_free) rca_obj_free(m.heap, p);
     for (std::size_t k = 0; k < want; ++k) {
       errno = 0;
@@ -783,9 +856,13 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
       }
       made.push_back(p);
     }
-  });
-  t.join();
-  m.helpers_ran = true;
+  };
+  if (m.cfg.placement == RCA_PLACEMENT_THREAD || (nalloc & 64)) {
+    std::thread t(work);
+    t.join();
+  } else {
+    g_helper.run(work);
+  }
   if (alloc_errno) {
     CHECK(alloc_errno == ENOMEM && (m.arena || m.computed));
     // A thread pool sees only its own pages, abandoned ones and fresh ones: in the thread
@@ -813,6 +890,7 @@ bool g_helpers_ever[RCA_PLACEMENT_COUNT][256];  // a helper thread ever used the
 // It reads /proc/self/maps once per root region, and with a few hundred live heaps that took
 // seconds past -max_total_time.
 void destroy_heaps() {
+  g_helper.stop();
   for (auto &row : g_heaps)
     for (rca_heap_t *&h : row) {
       rca_heap_destroy(h);
@@ -884,7 +962,8 @@ void run_one(const std::uint8_t *data, std::size_t size) {
     std::atexit(destroy_heaps);
   }
   reader in{data, size};
-  model m;
+  static model m;  // one for every input: its vectors keep their memory
+  m.reset();
   make_heap(m, in);
   unsigned threads = 0;
   rca_stats_t start;  // a long-lived heap starts every input empty
