@@ -827,8 +827,8 @@ class helper_thread {
 helper_thread g_helper;
 
 // Another thread frees some objects (cross-thread frees: remote bitmaps, abandoned pages) and
-// allocates others that outlive the operation. In the thread placement, and elsewhere when bit 6
-// of `nalloc` says so, it is a new thread that exits at once (its pool abandoned at exit, its
+// allocates others that outlive the operation. In the thread placement, and elsewhere when bits 6
+// and 7 of `nalloc` say so, it is a new thread that exits at once (its pool abandoned at exit, its
 // pages or spans adopted later); otherwise the long-lived helper. (A live helper keeps its thread
 // pages, so in the thread placement the main thread's exhaustion check would not hold.)
 void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
@@ -857,7 +857,7 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
       made.push_back(p);
     }
   };
-  if (m.cfg.placement == RCA_PLACEMENT_THREAD || (nalloc & 64)) {
+  if (m.cfg.placement == RCA_PLACEMENT_THREAD || (nalloc & 0xc0) == 0xc0) {
     std::thread t(work);
     t.join();
   } else {

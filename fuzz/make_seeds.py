@@ -23,8 +23,8 @@ def ops(*seq):
 
 # MANY and FREEMANY: (a & 15) * 8 + 8 objects (b & 1: bare slots instead); DEC: b & 1 releases;
 # SRC: b & 1 increfs; RAW: a & 3 = 0 malloc, 1 realloc, 2 free, 3 realloc to 0, b the size / 3;
-# THREAD: a objects freed by the other thread, (b & 63) * 2 allocated, b & 64: by a new thread
-# (always in the thread placement; else the long-lived helper); DONE: misuse done, a % 4 =
+# THREAD: a objects freed by the other thread, (b & 63) * 2 allocated, by a new thread when
+# b & 192 = 192 (always in the thread placement; else by the long-lived helper); DONE: misuse done, a % 4 =
 # freed object's generic ops (b % 3), double free, foreign free, bare slot not live (b % 4).
 basic = ops(
     [ALLOC, 4], [ALLOC, 20], [ALLOC, 40], [INC, 0], [INC, 1], [INC, 0], [DEC, 0], [DEC, 2, 1],
@@ -32,7 +32,7 @@ basic = ops(
     [DEC, 0], [SRC, 0], [THAW], [DEC, 1], [OVF, 0, 2], [FREEZE], [THAW], [DEC, 0],
     [RAW, 0, 9], [RAW, 1, 40], [RAW, 0, 3], [RAW, 2], [SFREE, 0], [FREE, 0], [MISUSE, 0])
 threads = ops(
-    [MANY, 1], [THREAD, 30, 20], [INC, 5], [FREEMANY, 0, 4], [THREAD, 10, 2 | 64], [ALLOC, 8],
+    [MANY, 1], [THREAD, 30, 20], [INC, 5], [FREEMANY, 0, 4], [THREAD, 10, 2 | 192], [ALLOC, 8],
     [MANY, 0, 1], [FREEZE], [THREAD, 63, 1], [THAW], [MISUSE, 7])
 exhaust = ops(
     *([[MANY, 15]] * 9), [ALLOC, 1], [SALLOC], [FREE, 3], [ALLOC, 1], [FREEMANY, 4], [MANY, 7],
