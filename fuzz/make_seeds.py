@@ -24,8 +24,9 @@ def ops(*seq):
 # MANY and FREEMANY: (a & 15) * 8 + 8 objects (b & 1: bare slots instead); DEC: b & 1 releases;
 # SRC: b & 1 increfs; RAW: a & 3 = 0 malloc, 1 realloc, 2 free, 3 realloc to 0, b the size / 3;
 # THREAD: a objects freed by the other thread, (b & 63) * 2 allocated, by a new thread when
-# b & 192 = 192 (always in the thread placement; else by the long-lived helper); DONE: misuse done, a % 4 =
-# freed object's generic ops (b % 3), double free, foreign free, bare slot not live (b % 4).
+# b & 192 = 192 (always in the thread placement; else by the long-lived helper); DONE: misuse
+# done, a % 4 = freed object's generic ops (b % 3), double free, foreign free, bare slot not live
+# (b % 4).
 basic = ops(
     [ALLOC, 4], [ALLOC, 20], [ALLOC, 40], [INC, 0], [INC, 1], [INC, 0], [DEC, 0], [DEC, 2, 1],
     [MISUSE, 1], [SALLOC], [SALLOC], [SRC, 0, 1], [SRC, 1], [FREEZE], [INC, 1],
