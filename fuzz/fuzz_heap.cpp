@@ -3,19 +3,19 @@
 //
 // An input is a heap configuration (2 bytes) followed by operations of 3 bytes each (op, a, b):
 // alloc / free / incref / decref / release / freeze / thaw / bare slots / count overflow / raw
-// memory / frees and allocations from a short-lived second thread / cross-heap misuse, asked
-// about / misuse done. The configuration picks one of the process's heaps, made on first use
-// and never destroyed (making and destroying a heap per input cost most of the time: mmap and
-// munmap of the arena, descriptors and tags); each input frees everything it made, so every
-// input starts from an empty heap. Misuse done (a double or foreign free, the generic operations
-// on a freed object, an embedded bare slot that is not live) must abort with rca's message: the
-// target sets the library's fatal_hook, which jumps back here, and then checks that the heap
-// is still exactly the model (every check runs before anything changes). It is done only where
-// rca promises to catch it and where touching the pointer is itself defined here: a freed
-// object's header is read only when the heap tracks its objects (the registry answers first) or
-// when its memory is jemalloc's (ASan does not watch it, and jemalloc leaves freed bytes alone).
-// Asked-about misuse: the heap's validation (the registry, the arena's page descriptors, the
-// arena range) must not take a foreign or dead pointer for its own.
+// memory / frees and allocations from another thread (a long-lived helper, or a new thread that
+// exits at once) / cross-heap misuse, asked about / misuse done. The configuration picks one of
+// the process's heaps, made on first use and never destroyed (making and destroying a heap per
+// input cost most of the time: mmap and munmap of the arena, descriptors and tags); each input
+// frees everything it made, so every input starts from an empty heap. Misuse done (a double or
+// foreign free, the generic operations on a freed object, an embedded bare slot that is not live)
+// must abort with rca's message: the target sets the library's fatal_hook, which jumps back here,
+// and then checks that the heap is still exactly the model (every check runs before anything
+// changes). It is done only where rca promises to catch it and where touching the pointer is itself
+// defined here: a freed object's header is read only when the heap tracks its objects (the registry
+// answers first) or when its memory is jemalloc's (ASan does not watch it, and jemalloc leaves
+// freed bytes alone). Asked-about misuse: the heap's validation (the registry, the arena's page
+// descriptors, the arena range) must not take a foreign or dead pointer for its own.
 //
 // The model holds every live object, bare slot and raw block with its exact count value, and
 // after each step the heap must agree with it: counts, stats (live objects, live slots, object

@@ -46,15 +46,25 @@ for set in "${sets[@]}"; do
   # destroyed. libFuzzer's own per-input leak check (-detect_leaks) is off: with heaps that
   # outlive inputs it re-ran inputs and scanned memory for nothing. No corpus reload (-reload):
   # one process per set. -rss_limit_mb bounds a runaway input.
+  # CPU time too (user+sys, /usr/bin/time where there is one): on a shared machine executions per
+  # CPU-second say what an idle one would give, executions per second do not.
+  timer=()
+  [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f '%U %S' -o "$build/cpu-$set")
   start=$(date +%s)
-  if RCA_FUZZ_PLACEMENTS=$set "$build/fuzz_heap" "$corpus" \
+  if RCA_FUZZ_PLACEMENTS=$set "${timer[@]}" "$build/fuzz_heap" "$corpus" \
       -dict="$here/heap.dict" -max_total_time="$secs" -max_len=4096 -len_control=20 \
       -rss_limit_mb=2048 -timeout=30 -detect_leaks=0 -reload=0 -print_final_stats=1 \
       -artifact_prefix="$crashes/" ${RCA_FUZZ_ARGS:-} >"$log" 2>&1; then
     # The last status line (execs, cov, ft, corpus) and the final counters.
     grep -aE '^#[0-9]+' "$log" | tail -n 1
     grep -aE 'stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
-    echo "  $(($(date +%s) - start)) s, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    cpu=unavailable
+    if [[ -s $build/cpu-$set ]]; then
+      execs=$(grep -aoE 'number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)
+      cpu=$(awk -v n="${execs:-0}" '{ c = $1 + $2; printf "%.1f s (%.0f executions per CPU-s)",
+        c, c > 0 ? n / c : 0 }' "$build/cpu-$set")
+    fi
+    echo "  $(($(date +%s) - start)) s, CPU $cpu, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   else
     fail=1
     echo "!! placement set '$set' failed; last lines of $log:"
