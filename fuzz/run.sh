@@ -61,8 +61,8 @@ for set in "${sets[@]}"; do
     cpu=unavailable
     if [[ -s $build/cpu-$set ]]; then
       execs=$(grep -aoE 'number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)
-      cpu=$(awk -v n="${execs:-0}" '{ c = $1 + $2; printf "%.1f s (%.0f executions per CPU-s)",
-        c, c > 0 ? n / c : 0 }' "$build/cpu-$set")
+      cpu=$(awk -v n="${execs:-0}" '{ c = $1 + $2
+        printf "%.1f s (%.0f executions per CPU-s)", c, (c > 0 ? n / c : 0) }' "$build/cpu-$set")
     fi
     echo "  $(($(date +%s) - start)) s, CPU $cpu, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   else
