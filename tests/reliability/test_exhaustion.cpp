@@ -259,4 +259,46 @@ TEST(ExhaustionThreadPlacement, ALiveThreadKeepsAtMostOneEmptyPage) {
   rca_heap_destroy(h);
 }
 
+// Not only an empty page: every page a live thread holds (partly used too) is its own, so another
+// thread runs out while that page still has free slots; they come back when the thread exits.
+TEST(ExhaustionThreadPlacement, ALiveThreadsPartlyUsedPageIsItsOwn) {
+  RCA_SKIP_WITHOUT_EVENT_COUNTERS();
+  const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32};
+  rca_heap_t *h = make(p, 2 * 4096);
+  ASSERT_NE(h, nullptr);
+  std::mutex m;
+  std::condition_variable cv;
+  bool holding = false, release = false;
+  std::thread keeper([&] {
+    void *o = rca_obj_alloc(h, 24);  // takes a page and keeps one slot of it live
+    std::unique_lock<std::mutex> l(m);
+    holding = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+    l.unlock();
+    rca_obj_free(h, o);
+  });
+  {
+    std::unique_lock<std::mutex> l(m);
+    cv.wait(l, [&] { return holding; });
+  }
+  std::vector<void *> mine = fill(h);
+  EXPECT_EQ(mine.size(), per_page(p)) << "the keeper's page has free slots, but not for us";
+  rca_stats_t st;
+  rca_heap_stats(h, &st);
+  EXPECT_EQ(st.refcount_pages, 2u);
+  EXPECT_EQ(st.live_slots, per_page(p) + 1);
+  {
+    std::lock_guard<std::mutex> l(m);
+    release = true;
+  }
+  cv.notify_all();
+  keeper.join();  // its pool is abandoned at exit: its page, now empty, goes back to the arena
+  std::vector<void *> more = fill(h);
+  EXPECT_EQ(more.size(), per_page(p)) << "the exited thread's page";
+  for (void *o : mine) rca_obj_free(h, o);
+  for (void *o : more) rca_obj_free(h, o);
+  rca_heap_destroy(h);
+}
+
 }  // namespace
