@@ -743,13 +743,7 @@ std::size_t span_free(rca_heap_t *heap, pool *mine, void *p, const char *what) n
     }
   }
   // Another thread's span, or an abandoned one: push on its thread_free list.
-  auto *b = static_cast<free_block_link *>(p);
-  free_block_link *head = d->thread_free.load(std::memory_order_relaxed);
-  do {
-    b->next = head;
-  } while (!d->thread_free.compare_exchange_weak(head, b, std::memory_order_seq_cst,
-                                                 std::memory_order_relaxed));
-  span_remote_pushed(heap, mine, d);
+  span_push_remote(heap, mine, d, p);
   return bytes;
 }
 

@@ -135,6 +135,18 @@ void span_remote_pushed_slow(rca_heap_t *heap, pool *mine, span_desc *d) noexcep
   span_remote_pushed_slow(heap, mine, d);
 }
 
+/// Block p of span d (another thread's, or abandoned) pushed on the span's thread_free list.
+[[gnu::always_inline]] inline void span_push_remote(rca_heap_t *heap, pool *mine, span_desc *d,
+                                                    void *p) noexcept {
+  auto *b = static_cast<free_block_link *>(p);
+  free_block_link *head = d->thread_free.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!d->thread_free.compare_exchange_weak(head, b, std::memory_order_seq_cst,
+                                                 std::memory_order_relaxed));
+  span_remote_pushed(heap, mine, d);
+}
+
 /// span_free's common case for a thread that does not own the block's span, in a heap without
 /// counts (rca malloc): a block boundary below the bump of a span another thread owns, pushed on
 /// the span's thread_free list. False, with nothing done, for anything else (the caller then
@@ -150,13 +162,7 @@ void span_remote_pushed_slow(rca_heap_t *heap, pool *mine, span_desc *d) noexcep
   if (off >= std::uint64_t(d->bump.load(std::memory_order_relaxed)) * d->block_size ||
       std::uint64_t(index) * d->block_size != off)
     return false;
-  auto *b = static_cast<free_block_link *>(p);
-  free_block_link *head = d->thread_free.load(std::memory_order_relaxed);
-  do {
-    b->next = head;
-  } while (!d->thread_free.compare_exchange_weak(head, b, std::memory_order_seq_cst,
-                                                 std::memory_order_relaxed));
-  span_remote_pushed(heap, mine, d);
+  span_push_remote(heap, mine, d, p);
   return true;
 }
 
