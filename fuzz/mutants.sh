@@ -56,6 +56,9 @@ EOF
   esac
 }
 
+# As fuzz/run.sh: 5 frames per allocation in ASan's records; the caller's options win.
+export ASAN_OPTIONS=malloc_context_size=5${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+
 fail=0
 for defect in "${defects[@]}"; do
   dir=$top/$defect
