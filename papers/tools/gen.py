@@ -1096,6 +1096,7 @@ def c7(d, o):
     o.v("c7.method", tex(meds[0]["method"]) if meds else "--")
     o.v("c7.metric", tex(time_metric))
     c7_sim(o, c7r)
+    c7_cpython_sim(o, [r for r in allr if r.get("claim") == "C7" and R.get(r, "vm") == "cpython"])
     keys = ("idx", "idxfreeze", "freeze", "ptr", "thread", "padded", "baseline", "programs", "beyond", "worst",
             "worstprog", "best", "bestprog", "verdictcounts", "verdictfreeze")
     if not meds:
@@ -1245,6 +1246,55 @@ def c7_sim(o, c7r):
         x = R.one(sim, variant="idx-nofreeze", placement="shared", metric=k + "_vs_inline")
         o.v("c7sim." + k, ratio_txt(x.value) if x else "--")
     o.v("c7sim.method", tex(sim[0]["method"]))
+
+
+def c7_cpython_sim(o, rows):
+    """CPython's C7s (rcalab vm py7s): each program's instructions net of its size-0 run, per build
+    over the unpatched build's (cpython-inline), and the geomean. Builds without rows are left
+    out; a result set without py7s rows (the quick CI sample) says so."""
+    raw = [r for r in rows if r.get("stat") == "raw" and r.get("metric") == "instructions"
+           and R.get(r, "method").startswith("cachegrind")]
+    net = {}
+    programs, builds = [], []
+    for r in raw:
+        p = R.get(r, "program").replace(".py", "")
+        b = r["variant"].replace("cpython-", "")
+        net[(b, p)] = R.num(r["value"])
+        if p not in programs:
+            programs.append(p)
+        if b not in builds:
+            builds.append(b)
+    keys = ("idx", "idxfreeze", "ptr", "ptrfreeze", "stock", "freezecheck")
+    if "inline" not in builds:
+        o.table("tab-c7py", no_data_table("rcalab vm py7s (CPython under cachegrind)"))
+        for k in keys:
+            o.v("c7py." + k, "--")
+        return
+    order = ["idx-nofreeze", "idx-freeze", "ptr-nofreeze", "ptr-freeze", "stock"]
+    builds = [b for b in order if b in builds] + [b for b in builds if b not in order and b != "inline"]
+    geo = {}
+    table_rows = []
+    for b in builds:
+        rs = [net[(b, p)] / net[("inline", p)] for p in programs
+              if (b, p) in net and ("inline", p) in net and net[("inline", p)] > 0 and net[(b, p)] > 0]
+        geo[b] = math.exp(statistics.fmean(math.log(x) for x in rs)) if rs else float("nan")
+        table_rows.append([tex(b)] + [ratio_txt(net[(b, p)] / net[("inline", p)])
+                                      if (b, p) in net and ("inline", p) in net else "--"
+                                      for p in programs] + [ratio_txt(geo[b])])
+    header = ["build"] + [tex(p) for p in programs] + ["geomean"]
+    o.table("tab-c7py", tabular("l" + "r" * (len(header) - 1), header, table_rows,
+                                "Instructions of each program net of the same program at size 0 "
+                                "(interpreter start and imports), over the unpatched build's "
+                                "(inline), one cachegrind run each. idx/ptr: index or pointer "
+                                "handle in ob\\_refcnt's place; freeze: the frozen-count check "
+                                "compiled in; stock: Debian's python3.11 (PGO and LTO)."))
+    o.v("c7py.idx", ratio_txt(geo.get("idx-nofreeze", float("nan"))))
+    o.v("c7py.idxfreeze", ratio_txt(geo.get("idx-freeze", float("nan"))))
+    o.v("c7py.ptr", ratio_txt(geo.get("ptr-nofreeze", float("nan"))))
+    o.v("c7py.ptrfreeze", ratio_txt(geo.get("ptr-freeze", float("nan"))))
+    o.v("c7py.stock", ratio_txt(geo.get("stock", float("nan"))))
+    f, n = geo.get("idx-freeze", float("nan")), geo.get("idx-nofreeze", float("nan"))
+    o.v("c7py.freezecheck", pct_txt(100 * (f / n - 1)) if not R.isna(f) and not R.isna(n) else "--")
 
 
 # ---- alloc and micro (context) -----------------------------------------------------------------
