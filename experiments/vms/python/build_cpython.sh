@@ -91,4 +91,14 @@ if [[ $variant != inline && -f python && $librca -nt python ]]; then
 fi
 t1=$(date +%s)
 nice -n 10 make -j"$jobs" >make.log 2>&1 || { grep -B2 -A8 -E 'error:|Error [0-9]' make.log | head -60 >&2; exit 1; }
+# setup.py reports an extension module it could not build, or built but could not import (a
+# symbol the core does not export), and still succeeds: tests would then run the pure-Python
+# fallbacks (datetime) or skip. Every module the unpatched build makes must be there.
+if grep -q -E 'Failed to build these modules|removed because they could not be imported' make.log; then
+  grep -A4 -E 'Failed to build these modules|removed because they could not be imported|undefined symbol' \
+    make.log | head -20 >&2
+  rm -f python
+  echo "build_cpython: $variant: extension modules failed (make.log above; python removed)" >&2
+  exit 1
+fi
 echo "build_cpython: $variant built in $(($(date +%s) - t1)) s ($build/python)" >&2
