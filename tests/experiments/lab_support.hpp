@@ -18,6 +18,14 @@
 
 namespace rca::lab::test {
 
+/// The index of column `name` in a CSV header; throws (the test fails with the name) when it is
+/// missing, instead of an index one past the end.
+inline std::size_t column_of(const std::vector<std::string> &header, const std::string &name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return i;
+  throw std::out_of_range("csv: no column '" + name + "'");
+}
+
 /// RFC 4180 records (quoted fields may hold commas, quotes and newlines). Throws on malformed
 /// input.
 inline std::vector<std::vector<std::string>> parse_csv(const std::string &text) {

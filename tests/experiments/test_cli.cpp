@@ -82,9 +82,7 @@ void check_rows(const std::string &sub, const std::vector<std::vector<std::strin
   ASSERT_GE(rows.size(), 2u) << "no rows";
   ASSERT_EQ(rows[0], schema_columns());
   const auto &cols = rows[0];
-  auto idx = [&](const std::string &c) {
-    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin());
-  };
+  auto idx = [&](const std::string &c) { return test::column_of(cols, c); };
   std::size_t medians = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const auto &r = rows[i];
@@ -153,9 +151,7 @@ TEST(LabCli, SimulatedRowsUnderCallgrind) {
   const auto rows = test::parse_csv(r.out);
   ASSERT_GE(rows.size(), 2u);
   const auto &cols = rows[0];
-  auto idx = [&](const std::string &c) {
-    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin());
-  };
+  auto idx = [&](const std::string &c) { return test::column_of(cols, c); };
   std::map<std::string, int> seen;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const std::string &metric = rows[i][idx("metric")];
@@ -190,9 +186,7 @@ TEST(LabCli, AllocChecksCostRows) {
   const auto rows = test::parse_csv(r.out);
   ASSERT_GE(rows.size(), 2u);
   const auto &cols = rows[0];
-  auto idx = [&](const std::string &c) {
-    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin());
-  };
+  auto idx = [&](const std::string &c) { return test::column_of(cols, c); };
   std::map<std::string, double> instructions;  // placement|variant -> per alloc+free
   int unavailable = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {

@@ -68,9 +68,7 @@ TEST(LabCounters, UnavailableCountersAreNAInRowsNotZero) {
   auto rows = test::parse_csv(csv.str());
   ASSERT_EQ(rows.size(), 1u + 4u);  // header, 3 raw, 1 median
   const auto &cols = rows[0];
-  auto col = [&](const char *name) {
-    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
-  };
+  auto col = [&](const char *name) { return test::column_of(cols, name); };
   for (std::size_t r = 1; r < rows.size(); ++r) {
     EXPECT_EQ(rows[r][col("instructions")], "") << "row " << r;
     EXPECT_EQ(rows[r][col("task_clock_ns")], "100") << "row " << r;

@@ -23,10 +23,7 @@ const std::string kRun = kBin +
 
 struct table {
   std::vector<std::vector<std::string>> rows;
-  std::size_t col(const std::string &c) const {
-    const auto &h = rows.at(0);
-    return static_cast<std::size_t>(std::find(h.begin(), h.end(), c) - h.begin());
-  }
+  std::size_t col(const std::string &c) const { return test::column_of(rows.at(0), c); }
   const std::string &at(std::size_t i, const std::string &c) const { return rows[i][col(c)]; }
 };
 

@@ -47,9 +47,7 @@ TEST(LabRows, CsvAndJsonRoundTripWithEveryEnvironmentField) {
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], schema_columns());
   const auto &cols = rows[0];
-  auto at = [&](const std::string &c) {
-    return rows[1][static_cast<std::size_t>(std::find(cols.begin(), cols.end(), c) - cols.begin())];
-  };
+  auto at = [&](const std::string &c) { return rows[1][test::column_of(cols, c)]; };
   ASSERT_EQ(rows[1].size(), cols.size());
   EXPECT_EQ(at("variant"), "a,b \"quoted\"\nnext");
   EXPECT_EQ(at("value"), "2.5");

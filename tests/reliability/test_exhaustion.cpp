@@ -217,6 +217,42 @@ TEST(ExhaustionEnv, PlacementsWithoutPagesIgnoreTheCap) {
   }
 }
 
+// A thread that does `hold` on the heap and then stays alive until release() runs `let_go` in it
+// and joins it (its pool is abandoned at exit: its pages go back to the arena).
+class keeper_thread {
+ public:
+  template <class Hold, class LetGo>
+  keeper_thread(Hold hold, LetGo let_go)
+      : t_([this, hold, let_go] {
+          hold();
+          std::unique_lock<std::mutex> l(m_);
+          held_ = true;
+          cv_.notify_all();
+          cv_.wait(l, [&] { return released_; });
+          l.unlock();
+          let_go();
+        }) {
+    std::unique_lock<std::mutex> l(m_);
+    cv_.wait(l, [&] { return held_; });
+  }
+  ~keeper_thread() { release(); }
+  void release() {
+    if (!t_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      released_ = true;
+    }
+    cv_.notify_all();
+    t_.join();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool held_ = false, released_ = false;
+  std::thread t_;  // last: started once the fields above exist
+};
+
 // Issue 10, defect 8, narrowed (RELIABILITY.md guarantee 7): in the thread placement a live thread
 // keeps its last empty page (its lists are its own, unlocked: no other thread can take a page
 // from them), so another thread can get ENOMEM while that page's slots are free. At most one
@@ -226,32 +262,15 @@ TEST(ExhaustionThreadPlacement, ALiveThreadKeepsAtMostOneEmptyPage) {
   const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32};
   rca_heap_t *h = make(p, 2 * 4096);
   ASSERT_NE(h, nullptr);
-  std::mutex m;
-  std::condition_variable cv;
-  bool emptied = false, release = false;
-  std::thread keeper([&] {
-    rca_obj_free(h, rca_obj_alloc(h, 24));  // takes a page, leaves it empty, keeps it
-    std::unique_lock<std::mutex> l(m);
-    emptied = true;
-    cv.notify_all();
-    cv.wait(l, [&] { return release; });
-  });
-  {
-    std::unique_lock<std::mutex> l(m);
-    cv.wait(l, [&] { return emptied; });
-  }
+  // Takes a page, leaves it empty, keeps it.
+  keeper_thread keeper([&] { rca_obj_free(h, rca_obj_alloc(h, 24)); }, [] {});
   std::vector<void *> mine = fill(h);
   EXPECT_EQ(mine.size(), per_page(p)) << "one page: the keeper's empty one is not ours to take";
   rca_stats_t st;
   rca_heap_stats(h, &st);
   EXPECT_EQ(st.refcount_pages, 2u);
   EXPECT_EQ(st.live_slots, per_page(p));
-  {
-    std::lock_guard<std::mutex> l(m);
-    release = true;
-  }
-  cv.notify_all();
-  keeper.join();  // its pool is abandoned at exit: the empty page goes back to the arena
+  keeper.release();  // the empty page goes back to the arena
   std::vector<void *> more = fill(h);
   EXPECT_EQ(more.size(), per_page(p)) << "the exited thread's page";
   for (void *o : mine) rca_obj_free(h, o);
@@ -266,34 +285,15 @@ TEST(ExhaustionThreadPlacement, ALiveThreadsPartlyUsedPageIsItsOwn) {
   const exhaustion_config p{RCA_PLACEMENT_THREAD, RCA_HANDLE_KIND_POINTER, 32};
   rca_heap_t *h = make(p, 2 * 4096);
   ASSERT_NE(h, nullptr);
-  std::mutex m;
-  std::condition_variable cv;
-  bool holding = false, release = false;
-  std::thread keeper([&] {
-    void *o = rca_obj_alloc(h, 24);  // takes a page and keeps one slot of it live
-    std::unique_lock<std::mutex> l(m);
-    holding = true;
-    cv.notify_all();
-    cv.wait(l, [&] { return release; });
-    l.unlock();
-    rca_obj_free(h, o);
-  });
-  {
-    std::unique_lock<std::mutex> l(m);
-    cv.wait(l, [&] { return holding; });
-  }
+  void *held = nullptr;  // one live slot of the keeper's page
+  keeper_thread keeper([&] { held = rca_obj_alloc(h, 24); }, [&] { rca_obj_free(h, held); });
   std::vector<void *> mine = fill(h);
   EXPECT_EQ(mine.size(), per_page(p)) << "the keeper's page has free slots, but not for us";
   rca_stats_t st;
   rca_heap_stats(h, &st);
   EXPECT_EQ(st.refcount_pages, 2u);
   EXPECT_EQ(st.live_slots, per_page(p) + 1);
-  {
-    std::lock_guard<std::mutex> l(m);
-    release = true;
-  }
-  cv.notify_all();
-  keeper.join();  // its pool is abandoned at exit: its page, now empty, goes back to the arena
+  keeper.release();  // frees its object, exits: its page, now empty, goes back to the arena
   std::vector<void *> more = fill(h);
   EXPECT_EQ(more.size(), per_page(p)) << "the exited thread's page";
   for (void *o : mine) rca_obj_free(h, o);
