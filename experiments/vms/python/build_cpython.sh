@@ -3,7 +3,9 @@
 #   build_cpython.sh VARIANT TARBALL PATCH OUTDIR RCA_SOURCE_DIR LIBRCA JOBS
 # VARIANT (names in experiments/vms/README.md): inline (the tarball unpatched), or the tarball with
 # PATCH: <idx|ptr>-<freeze|nofreeze> (pymalloc), <idx|ptr>-<freeze|nofreeze>-rcamem (object
-# memory from the rca heap), computed-<freeze|nofreeze> (object memory from rca's spans).
+# memory from the rca heap), computed-<freeze|nofreeze> (object memory from rca's spans),
+# idx-<freeze|nofreeze>-legacy (the index handle in the word's upper half, legacy code's
+# references in its lower half: Py_RCA_LEGACY, claim C8).
 # OUTDIR/src is the extracted (and patched) source, redone when the tarball or the patch changed;
 # OUTDIR/build the build, reconfigured when the tarball or the flags changed; the interpreter
 # relinks when LIBRCA is newer.
@@ -15,21 +17,25 @@ if (($# != 7)); then
   exit 2
 fi
 variant=$1 tarball=$2 patch=$3 out=$4 rca=$5 librca=$6 jobs=$7
-mode="" freeze="" objmem=""
+mode="" freeze="" objmem="" legacy=0
 cppflags="" libs=""
 if [[ $variant =~ ^(idx|ptr)-(freeze|nofreeze)(-rcamem)?$ ]]; then
   mode=$([[ ${BASH_REMATCH[1]} == ptr ]] && echo 1 || echo 2)
   objmem=$([[ -n ${BASH_REMATCH[3]} ]] && echo 1 || echo 0)
+elif [[ $variant =~ ^idx-(freeze|nofreeze)-legacy$ ]]; then
+  mode=2 objmem=0 legacy=1
 elif [[ $variant =~ ^computed-(freeze|nofreeze)$ ]]; then
   mode=3 objmem=1
 elif [[ $variant != inline ]]; then
   echo "build_cpython: unknown variant '$variant' (inline, <idx|ptr>-<freeze|nofreeze>[-rcamem]," \
-       "computed-<freeze|nofreeze>)" >&2
+       "computed-<freeze|nofreeze>, idx-<freeze|nofreeze>-legacy)" >&2
   exit 2
 fi
 [[ $variant == *-freeze* ]] && freeze=1 || freeze=0
 if [[ $variant != inline ]]; then
   cppflags="-DPy_RCA_MODE=$mode -DPy_RCA_FREEZE=$freeze -DPy_RCA_OBJMEM=$objmem"
+  # Only the legacy builds name it (0 is the headers' default): the others keep their flags.
+  ((legacy)) && cppflags+=" -DPy_RCA_LEGACY=1"
   cppflags+=" -I$rca/include -I$rca/refcount/include"
   # rca is C++: the interpreter links its static library and the C++ runtime.
   libs="$librca -lstdc++ -lm -ldl -lpthread"
@@ -84,6 +90,7 @@ if [[ $variant != inline ]] && ! grep -q '^#define Py_RCA_MODE' pyconfig.h; then
   printf '\n/* rca variant %s (build_cpython.sh) */\n' "$variant" >>pyconfig.h
   printf '#define Py_RCA_MODE %s\n#define Py_RCA_FREEZE %s\n#define Py_RCA_OBJMEM %s\n' \
     "$mode" "$freeze" "$objmem" >>pyconfig.h
+  ((legacy)) && printf '#define Py_RCA_LEGACY 1\n' >>pyconfig.h
   touch -r "$out/pyconfig.time" pyconfig.h
 fi
 if [[ $variant != inline && -f python && $librca -nt python ]]; then

@@ -12,12 +12,14 @@ endif()
 # tarball unpatched (the baseline, pymalloc); idx|ptr keep a handle to a slot in the object,
 # computed finds the count from the object's address; -freeze|-nofreeze: the frozen-count check
 # compiled in or not; object memory is pymalloc, as in stock CPython, unless -rcamem (the rca
-# heap that holds the counts; computed: always rca's spans). Each built variant's interpreter is
-# <build>/cpython/<variant>/build/python; <build>/cpython/variants.txt lists them.
+# heap that holds the counts; computed: always rca's spans); -legacy: the index handle in the
+# word's upper half and legacy code's references in its lower half (claim C8). Each built
+# variant's interpreter is <build>/cpython/<variant>/build/python; <build>/cpython/variants.txt
+# lists them.
 set(RCA_CPYTHON_ALL_VARIANTS inline
     idx-freeze idx-nofreeze ptr-freeze ptr-nofreeze
     idx-freeze-rcamem idx-nofreeze-rcamem ptr-freeze-rcamem ptr-nofreeze-rcamem
-    computed-freeze computed-nofreeze)
+    computed-freeze computed-nofreeze idx-freeze-legacy idx-nofreeze-legacy)
 set(RCA_CPYTHON_DEFAULT_VARIANTS inline idx-freeze idx-nofreeze ptr-nofreeze idx-freeze-rcamem
     computed-freeze)
 set(RCA_CPYTHON_VARIANTS "${RCA_CPYTHON_DEFAULT_VARIANTS}" CACHE STRING
