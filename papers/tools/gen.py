@@ -1264,13 +1264,13 @@ def c7_cpython_sim(o, rows):
             programs.append(p)
         if b not in builds:
             builds.append(b)
-    keys = ("idx", "idxfreeze", "ptr", "ptrfreeze", "stock", "freezecheck")
+    keys = ("idx", "idxfreeze", "ptr", "ptrfreeze", "stock", "freezecheck", "legacy", "legacycost")
     if "inline" not in builds:
         o.table("tab-c7py", no_data_table("rcalab vm py7s (CPython under cachegrind)"))
         for k in keys:
             o.v("c7py." + k, "--")
         return
-    order = ["idx-nofreeze", "idx-freeze", "ptr-nofreeze", "ptr-freeze", "stock"]
+    order = ["idx-nofreeze", "idx-freeze", "idx-freeze-legacy", "ptr-nofreeze", "ptr-freeze", "stock"]
     builds = [b for b in order if b in builds] + [b for b in builds if b not in order and b != "inline"]
     geo = {}
     table_rows = []
@@ -1295,6 +1295,41 @@ def c7_cpython_sim(o, rows):
     o.v("c7py.stock", ratio_txt(geo.get("stock", float("nan"))))
     f, n = geo.get("idx-freeze", float("nan")), geo.get("idx-nofreeze", float("nan"))
     o.v("c7py.freezecheck", pct_txt(100 * (f / n - 1)) if not R.isna(f) and not R.isna(n) else "--")
+    # The layout that survives legacy count writes, over the same build without it.
+    lg = geo.get("idx-freeze-legacy", float("nan"))
+    o.v("c7py.legacy", ratio_txt(lg))
+    o.v("c7py.legacycost", pct_txt(100 * (lg / f - 1)) if not R.isna(lg) and not R.isna(f) else "--")
+
+
+def c8_cpython(d, o):
+    """C8 (rcalab vm py8): what an extension built against stock 3.11 headers does to each CPython
+    build, per scenario (ok, wrong counts, crash, error). A fact per build: no verdict."""
+    rows = [r for r in R.load(d, "vm") if r.get("claim") == "C8" and r.get("metric") == "c8_ok"
+            and r.get("stat") == "raw"]
+    if not rows:
+        o.table("tab-c8py", no_data_table("rcalab vm py8 (C8)"))
+        o.v("c8py.legacy", "--")
+        return
+    scenarios, builds, cell = [], [], {}
+    for r in rows:
+        b, sc = r["variant"].replace("cpython-", ""), R.get(r, "scenario")
+        scenarios += [sc] if sc not in scenarios else []
+        builds += [b] if b not in builds else []
+        cell[(b, sc)] = R.get(r, "outcome")
+    order = ["stock", "inline", "idx-nofreeze", "idx-freeze", "idx-freeze-legacy", "ptr-nofreeze",
+             "ptr-freeze"]
+    builds = [b for b in order if b in builds] + [b for b in builds if b not in order]
+    o.table("tab-c8py", tabular("l" + "l" * len(scenarios), ["build"] + [tex(x) for x in scenarios],
+                                [[tex(b)] + [tex(cell.get((b, x), "--")) for x in scenarios]
+                                 for b in builds],
+                                "An extension built against Debian's stock 3.11 headers (Py\_INCREF "
+                                "as ob\_refcnt++) in each build: touch, balanced increments and "
+                                "decrements; hold, a reference kept in C, then released; none, "
+                                "Py\_RETURN\_NONE; outlive, the interpreter's last reference goes "
+                                "while the extension holds one. ok, wrong (counts), crash (a signal), "
+                                "error (an exit status)."))
+    lg = [cell[k] for k in cell if k[0] == "idx-freeze-legacy"]
+    o.v("c8py.legacy", f"{sum(x == 'ok' for x in lg)} of {len(lg)}" if lg else "--")
 
 
 # ---- alloc and micro (context) -----------------------------------------------------------------
@@ -1395,7 +1430,7 @@ def main(argv):
     ROWS = V.Rows(d)
     environment(d, o, label)
     machines(os.path.dirname(os.path.normpath(d)), o, label)
-    for f in (c1, c2, c3, c4, c4_asm, c5, c6, c7, alloc, micro):
+    for f in (c1, c2, c3, c4, c4_asm, c5, c6, c7, c8_cpython, alloc, micro):
         f(d, o)
     engine_verdicts(o, d)
     rules_table(o)

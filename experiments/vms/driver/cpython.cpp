@@ -58,8 +58,8 @@ namespace {
 
 constexpr const char *kStockPython = "/usr/bin/python3.11";
 // Variants this driver knows even when CMake was not asked for them (reported unavailable).
-constexpr const char *kKnownVariants[] = {"inline", "idx-nofreeze", "idx-freeze", "ptr-nofreeze",
-                                          "ptr-freeze"};
+constexpr const char *kKnownVariants[] = {"inline",       "idx-nofreeze", "idx-freeze",
+                                          "ptr-nofreeze", "ptr-freeze",   "idx-freeze-legacy"};
 
 using kv = key_values;
 

@@ -29,6 +29,17 @@ static PyObject *legacy_release(PyObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* peek(i): the i-th held object, a new reference (a legacy Py_INCREF). */
+static PyObject *legacy_peek(PyObject *self, PyObject *arg) {
+  long i = PyLong_AsLong(arg);
+  if (i < 0 || i >= nheld) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "c8legacy: no such held object");
+    return NULL;
+  }
+  Py_INCREF(held[i]);
+  return held[i];
+}
+
 /* touch(obj, n): n legacy increments, then n legacy decrements (balanced). */
 static PyObject *legacy_touch(PyObject *self, PyObject *args) {
   PyObject *obj;
@@ -52,6 +63,7 @@ static PyObject *legacy_word(PyObject *self, PyObject *obj) {
 
 static PyMethodDef methods[] = {{"hold", legacy_hold, METH_O, NULL},
                                 {"release", legacy_release, METH_NOARGS, NULL},
+                                {"peek", legacy_peek, METH_O, NULL},
                                 {"touch", legacy_touch, METH_VARARGS, NULL},
                                 {"word", legacy_word, METH_O, NULL},
                                 {NULL, NULL, 0, NULL}};

@@ -5,7 +5,9 @@ only: counts as CPython defines them, the slot accounting (also at exit, after f
 frozen counts, where object memory comes from, and that every way an object dies (plain, free
 list, resize, resurrection, legacy tp_del resurrection, trashcan, cycles) gives its slot back.
 The computed variant has no slots (a count lives and dies with its block): the slot accounting
-is left out there, the rest runs.
+is left out there, the rest runs. The legacy variants (_rca.legacy) also run LegacyWrites: code
+compiled against stock 3.11 headers writes the word as ob_refcnt (a 64-bit ++ and --), which
+ctypes does here at the object's address.
 """
 import gc
 import os
@@ -17,6 +19,7 @@ import weakref
 
 import _rca
 import _testcapi
+import ctypes
 
 COMPUTED = _rca.handle == "none"
 no_slots = unittest.skipIf(COMPUTED, "computed: no slots, the count goes with the block")
@@ -86,6 +89,7 @@ class Accounting(unittest.TestCase):
             self.assertIn(_rca.placement, ("shared", "thread", "padded"))
         rcamem = _rca.variant.endswith("-rcamem") or COMPUTED
         self.assertEqual(_rca.object_memory, "rca" if rcamem else "pymalloc")
+        self.assertEqual(_rca.legacy, 1 if _rca.variant.endswith("-legacy") else 0)
 
     def test_object_memory(self):
         # The allocator in use (PYTHONMALLOC is not set by the test) and who holds new objects.
@@ -220,6 +224,229 @@ class Counts(unittest.TestCase):
         del c
         self.assertEqual(seen, [w])
         self.assertIsNone(w())
+
+
+def word(o):
+    """The object's first field as code compiled against stock 3.11 headers sees it (ob_refcnt)."""
+    return ctypes.c_int64.from_address(id(o))
+
+
+def legacy_incref(o, n=1):
+    w = word(o)
+    for _ in range(n):
+        w.value += 1  # stock Py_INCREF: op->ob_refcnt++
+
+
+def legacy_decref(o, n=1):
+    w = word(o)
+    for _ in range(n):
+        w.value -= 1  # stock Py_DECREF: if (--op->ob_refcnt == 0) _Py_Dealloc(op)
+        if w.value == 0:
+            raise AssertionError("a legacy Py_DECREF would free the object")
+
+
+def handle(o):
+    return word(o).value >> 32  # arithmetic: the signed index handle
+
+
+def delta(o):
+    """The references legacy code holds: the word's lower half less the bias."""
+    return (word(o).value & 0xFFFFFFFF) - _rca.legacy_bias
+
+
+def core_decref(o):
+    """A Py_DECREF compiled against this build's headers (a reference the core now owns)."""
+    ctypes.pythonapi.Py_DecRef(ctypes.py_object(o))
+
+
+FROZEN_LEGACY_CHILD = r"""
+import ctypes, gc, sys, _rca
+objs = [[i] for i in range(1000)]
+o = objs[5]
+gc.freeze()
+assert _rca.freeze() >= 1000
+w = ctypes.c_int64.from_address(id(o))
+before = w.value
+c = sys.getrefcount(o)
+assert c >= 2 ** 31, c  # frozen
+for _ in range(10):
+    w.value += 1  # legacy increments: the object's word moves (its page is written)
+assert sys.getrefcount(o) == c + 10, (sys.getrefcount(o), c)
+assert w.value == before + 10
+more = [o] * 10  # the core's references leave the frozen slot alone
+assert sys.getrefcount(o) == c + 10
+del more
+for _ in range(10):
+    w.value -= 1
+assert sys.getrefcount(o) == c and w.value == before
+print("ok")
+"""
+
+
+@unittest.skipUnless(_rca.legacy, "the word holds the handle alone (Py_RCA_LEGACY=0)")
+class LegacyWrites(unittest.TestCase):
+    """Py_RCA_LEGACY: handle << 32 | (2^31 + legacy code's references)."""
+
+    def setUp(self):
+        gc.collect()
+        gc.disable()
+
+    def tearDown(self):
+        gc.enable()
+
+    def test_layout(self):
+        self.assertEqual(_rca.legacy_bias, 2 ** 31)
+        x = [1]
+        self.assertEqual(delta(x), 0)
+        self.assertNotEqual(handle(x), 0)  # not the reserved slot
+        self.assertGreater(word(x).value, 0)
+
+    def test_static_objects_have_the_reserved_slot_and_no_delta(self):
+        # Every way a statically allocated object gets its word: PyObject_HEAD_INIT (None,
+        # NotImplemented, Ellipsis, static types), _PyObject_IMMORTAL_INIT (small ints, the
+        # empty tuple, bytes and str singletons), deepfreeze (frozen modules' code objects),
+        # zero-filled static types (_PyStructSequence_InitType), the set dummy's positional one.
+        static = [None, NotImplemented, Ellipsis, True, False, 0, 1, 256, -5, (), "", b"", "a",
+                  int, type, object, dict, type(sys.flags), type(sys.version_info),
+                  sys.modules["_frozen_importlib"]._find_and_load.__code__]
+        for o in static:
+            with self.subTest(o=o):
+                self.assertEqual(handle(o), 0)
+                self.assertLess(abs(delta(o)), 2 ** 20)
+                self.assertGreater(sys.getrefcount(o), 0)
+
+    def test_legacy_references_count(self):
+        x = [1]
+        h = handle(x)
+        c = sys.getrefcount(x)
+        legacy_incref(x, 1000)
+        self.assertEqual(handle(x), h)  # the handle did not move
+        self.assertEqual(delta(x), 1000)
+        self.assertEqual(sys.getrefcount(x), c + 1000)
+        y = x  # the core's references still go to the slot
+        self.assertEqual(sys.getrefcount(x), c + 1001)
+        self.assertEqual(delta(x), 1000)
+        del y
+        legacy_decref(x, 1000)
+        self.assertEqual(sys.getrefcount(x), c)
+        self.assertEqual(delta(x), 0)
+
+    def test_legacy_writes_to_static_objects(self):
+        # Py_RETURN_NONE from stock headers: a legacy increment of None's word.
+        d = delta(None)
+        c = sys.getrefcount(None)
+        legacy_incref(None, 1000)
+        self.assertEqual(handle(None), 0)
+        self.assertEqual(delta(None), d + 1000)
+        if _rca.freeze_check:  # a frozen reserved slot: None's count moves by the delta only
+            self.assertEqual(sys.getrefcount(None), c + 1000)
+        legacy_decref(None, 1000)
+        self.assertEqual(delta(None), d)
+
+    def test_slot_reaching_zero_keeps_an_object_legacy_code_holds(self):
+        class C:
+            pass
+        C()  # the class's caches
+        before = baseline()
+        x = C()
+        wr = weakref.ref(x)
+        legacy_incref(x)  # legacy code keeps a reference
+        folds = _rca.stats()["legacy_folds"]
+        del x  # the core's last reference: the slot reaches 0, the delta moves into it
+        self.assertEqual(_rca.stats()["legacy_folds"], folds + 1)
+        y = wr()
+        self.assertIsNotNone(y)
+        self.assertEqual(delta(y), 0)
+        self.assertEqual(sys.getrefcount(y), 3)  # legacy code's, y, the argument
+        # The core takes the legacy reference over (a stolen reference): then it dies as usual.
+        core_decref(y)
+        del y
+        self.assertIsNone(wr())
+        self.assertEqual(live(), before + BEFORE)
+
+    def test_legacy_code_dropping_the_last_reference_leaks_the_object(self):
+        # A reference the core handed to legacy code (counted in the slot), dropped by legacy
+        # code: stock 3.11 frees the object there; here the slot keeps the dropped reference, the
+        # count is right (0), and the object leaks, with its slot: never freed early.
+        class C:
+            pass
+        C()
+        before = baseline()
+        x = C()
+        wr = weakref.ref(x)
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(x))  # a new reference, to legacy code
+        legacy_decref(x)  # which drops it
+        self.assertEqual(delta(x), -1)
+        del x
+        y = wr()
+        self.assertIsNotNone(y)
+        self.assertEqual(sys.getrefcount(y), 2)  # y and the argument: nothing else holds it
+        del y
+        self.assertIsNotNone(wr())
+        self.assertEqual(live(), before + BEFORE + 1)  # the leaked object's slot
+
+    def test_collector_sees_legacy_references(self):
+        # gc_refs starts from Py_REFCNT: a reference only legacy code holds keeps a cycle.
+        a = Node()
+        a.other = a
+        wr = weakref.ref(a)
+        legacy_incref(a)
+        del a
+        gc.collect()
+        self.assertIsNotNone(wr())
+        b = wr()
+        legacy_decref(b)  # legacy code lets go: the cycle is garbage
+        del b
+        gc.collect()
+        self.assertIsNone(wr())
+
+    def test_set_refcnt_moves_the_delta_into_the_slot(self):
+        # tuple * n sets the element's count with Py_SET_REFCNT(e, Py_REFCNT(e) + n).
+        x = [1]
+        c = sys.getrefcount(x)
+        legacy_incref(x, 3)
+        t = (x,) * 5
+        self.assertEqual(delta(x), 0)
+        self.assertEqual(sys.getrefcount(x), c + 3 + 5)  # legacy's and t's ((x,) is gone)
+        legacy_decref(x, 3)
+        del t
+        self.assertEqual(sys.getrefcount(x), c)
+
+    def test_finalizer_resurrection_by_legacy_code(self):
+        class R:
+            finalized = 0
+            keep = False
+
+            def __del__(self):
+                R.finalized += 1
+                if R.keep:
+                    legacy_incref(self)  # legacy code keeps the dying object
+        R()  # the class's caches
+        R.finalized = 0
+        R.keep = True
+        before = baseline()
+        r = R()
+        wr = weakref.ref(r)
+        del r
+        self.assertEqual(R.finalized, 1)
+        y = wr()
+        self.assertIsNotNone(y)  # resurrected, its slot kept
+        self.assertEqual(sys.getrefcount(y), 3)
+        self.assertEqual(delta(y), 0)  # the count went to the slot
+        core_decref(y)  # the core takes the legacy reference over
+        del y
+        self.assertIsNone(wr())
+        self.assertEqual(R.finalized, 1)  # PEP 442: finalized once
+        self.assertEqual(live(), before + BEFORE)
+
+    def test_frozen_count_and_legacy_write(self):
+        r = subprocess.run([sys.executable, "-c", FROZEN_LEGACY_CHILD], capture_output=True,
+                           text=True)
+        if _rca.freeze_check:
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.strip(), "ok")
+        else:
+            self.assertIn("no frozen-count check", r.stderr)
 
 
 EXIT_CHILD = r"""
