@@ -61,12 +61,10 @@ static PyObject *legacy_word(PyObject *self, PyObject *obj) {
   return PyLong_FromSsize_t(obj->ob_refcnt);
 }
 
-static PyMethodDef methods[] = {{"hold", legacy_hold, METH_O, NULL},
-                                {"release", legacy_release, METH_NOARGS, NULL},
-                                {"peek", legacy_peek, METH_O, NULL},
-                                {"touch", legacy_touch, METH_VARARGS, NULL},
-                                {"word", legacy_word, METH_O, NULL},
-                                {NULL, NULL, 0, NULL}};
+static PyMethodDef methods[] = {
+    {"hold", legacy_hold, METH_O, NULL}, {"release", legacy_release, METH_NOARGS, NULL},
+    {"peek", legacy_peek, METH_O, NULL}, {"touch", legacy_touch, METH_VARARGS, NULL},
+    {"word", legacy_word, METH_O, NULL}, {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "c8legacy", NULL, -1, methods};
 
