@@ -391,6 +391,20 @@ class LegacyWrites(unittest.TestCase):
         legacy_decref(None, 1000)
         self.assertEqual(delta(None), d)
 
+    def test_collection_clears_the_drift_of_static_singletons(self):
+        # Static objects never die: what legacy code leaves in their words (Py_RETURN_NONE's
+        # increments, decrements of small ints the core handed out) is cleared by each
+        # collection before it could reach the handle; a heap object's references stay.
+        x = [1]
+        legacy_incref(None, 1000)
+        legacy_decref(5, 1000)
+        legacy_incref(chr(7), 7)  # a one-character str singleton
+        legacy_incref(x, 3)
+        gc.collect()
+        self.assertEqual((delta(None), delta(5), delta(chr(7))), (0, 0, 0))
+        self.assertEqual(delta(x), 3)
+        legacy_decref(x, 3)
+
     def test_slot_reaching_zero_keeps_an_object_legacy_code_holds(self):
         class C:
             pass
