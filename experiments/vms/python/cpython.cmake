@@ -76,6 +76,12 @@ foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
     USES_TERMINAL VERBATIM)
   add_dependencies(cpython-${v} rca_static)
   set(RCA_CPYTHON_PYTHON_${v} ${_out}/build/python)
+  # The placement its tests run under: the computed builds refuse any other (one line, exit 2).
+  if(v MATCHES "^computed-")
+    set(RCA_CPYTHON_PLACEMENT_${v} computed)
+  else()
+    set(RCA_CPYTHON_PLACEMENT_${v} shared)
+  endif()
   list(APPEND RCA_CPYTHON_PROGRAMS ${_out}/build/python)
 endforeach()
 
@@ -113,7 +119,7 @@ foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
             ${RCA_CPYTHON_PYTHON_${v}} -m test --fail-env-changed -w -q ${_ignore}
             ${RCA_CPYTHON_REGRTESTS})
   set_tests_properties(cpython_regrtest_${v} PROPERTIES LABELS cpython TIMEOUT 3600
-    ENVIRONMENT "RCA_PLACEMENT=shared")
+    ENVIRONMENT "RCA_PLACEMENT=${RCA_CPYTHON_PLACEMENT_${v}}")
   # C8: an extension built against Debian's stock 3.11 headers (python/c8) must leave the
   # unpatched build and the legacy layout intact in every scenario (the other patched builds
   # crash or miscount by design: rcalab vm's py8 records that, no test expects it).
@@ -123,7 +129,7 @@ foreach(v IN LISTS RCA_CPYTHON_VARIANTS)
         COMMAND /usr/bin/python3.11 ${_dir}/c8/c8.py --require-ok
                 ${RCA_CPYTHON_BUILD_ROOT}/${v}/c8 ${v}=${RCA_CPYTHON_PYTHON_${v}})
       set_tests_properties(cpython_c8_${v} PROPERTIES LABELS cpython TIMEOUT 600
-        ENVIRONMENT "RCA_PLACEMENT=shared")
+        ENVIRONMENT "RCA_PLACEMENT=${RCA_CPYTHON_PLACEMENT_${v}}")
     else()
       message(STATUS "rca cpython: no /usr/bin/python3.11-config (python3.11-dev): "
                      "no cpython_c8_${v} test")
