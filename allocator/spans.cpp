@@ -907,6 +907,24 @@ std::size_t spans_trim(rca_heap_t *heap, span_cache *c, std::size_t keep_units) 
 // Whole-heap walks
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+constexpr bool classes_are_whole_granules() {
+  for (unsigned c = 0; c < kSizeClasses; ++c)
+    if (class_size(c) % kGranule != 0) return false;
+  return true;
+}
+static_assert(classes_are_whole_granules(), "spans_for_each_count strides by whole granules");
+
+template <class T>
+void walk_counts(char *c, std::size_t stride, std::uint32_t n, std::uint64_t free_m,
+                 std::uint64_t raw_m, void (*fn)(void *count, void *arg), void *arg) {
+  for (std::uint32_t i = 0; i < n; ++i, c += stride) {
+    const std::uint64_t v = __atomic_load_n(reinterpret_cast<const T *>(c), __ATOMIC_RELAXED);
+    if (v != free_m && v != raw_m) fn(c, arg);
+  }
+}
+}  // namespace
+
 void spans_for_each_count(rca_heap_t *heap, void (*fn)(void *count, void *arg), void *arg) {
   span_region &r = heap->spans;
   std::lock_guard<std::mutex> g(r.lock);
@@ -916,11 +934,15 @@ void spans_for_each_count(rca_heap_t *heap, void (*fn)(void *count, void *arg), 
     const span_state st = d->state.load(std::memory_order_relaxed);
     if (st != span_state::owned && st != span_state::abandoned) continue;
     const std::uint32_t bump = d->bump.load(std::memory_order_relaxed);
-    for (std::uint32_t i = 0; i < bump; ++i) {
-      void *c = count_at(r, d, i, d->first + std::size_t(i) * d->block_size);
-      const std::uint64_t v = count_load(r, c);
-      if (v != free_m && v != raw_m) fn(c, arg);
-    }
+    if (bump == 0) continue;
+    // Block i's count is block 0's plus i strides: count_at's formula with the index taken out
+    // of the loop (block sizes are multiples of the granule; a large span has one block). A
+    // full check of the heap walks every block ever handed out, so this loop is its cost.
+    char *c = static_cast<char *>(count_at(r, d, 0, d->first));
+    const std::size_t stride =
+        r.granule ? std::size_t(d->block_size >> RCA_GRANULE_SHIFT) * r.slot_width : r.slot_width;
+    if (r.slot_width == 4) walk_counts<std::uint32_t>(c, stride, bump, free_m, raw_m, fn, arg);
+    else walk_counts<std::uint64_t>(c, stride, bump, free_m, raw_m, fn, arg);
   }
 }
 
