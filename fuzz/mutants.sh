@@ -11,7 +11,9 @@
 # the fuzzer stops with a crash (the model's "misuse was not caught", rca's fatal message in the
 # wrong place, or an ASan report); the script prints the seconds it took and exits non-zero if a
 # mutant survives. Environment: RCA_MUTANT_SEEDS=all also gives it the misuse seeds and the found
-# corpus (as fuzz/run.sh does), RCA_FUZZ_ARGS extra libFuzzer flags (e.g. -seed=1).
+# corpus (as fuzz/run.sh does), RCA_FUZZ_ARGS extra libFuzzer flags (e.g. -seed=1),
+# RCA_FUZZ_SANITIZERS as for fuzz/run.sh (default address,undefined; "undefined" builds the
+# mutants without ASan under build/mutants-undefined).
 #
 #   6   the generic operations (rca_obj_incref/decref/count) unchecked: live_object_slot trusts
 #       the object's header (allocator/heap.cpp)
@@ -24,7 +26,10 @@ secs=${1:-300}
 shift || true
 defects=("$@")
 ((${#defects[@]})) || defects=(6 7 10)
-top=${RCA_MUTANTS_BUILD:-$root/build/mutants}
+sanitizers=${RCA_FUZZ_SANITIZERS:-address,undefined}
+default_top=$root/build/mutants
+[[ $sanitizers == address,undefined ]] || default_top=$root/build/mutants-${sanitizers//,/-}
+top=${RCA_MUTANTS_BUILD:-$default_top}
 # The copies differ in one file: with paths relative to here, ccache serves the rest.
 export CCACHE_BASEDIR=$top
 
@@ -67,7 +72,7 @@ for defect in "${defects[@]}"; do
   edits "$defect" | /usr/bin/python3 "$root/scripts/scratch_tree.py" "$root" "$dir/src"
   if [[ ! -f $dir/build/build.ninja ]]; then
     CC=clang-14 CXX=clang++-14 cmake -S "$dir/src/fuzz" -B "$dir/build" -G Ninja \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCA_FUZZ_SANITIZERS="$sanitizers" >/dev/null
   fi
   cmake --build "$dir/build" --target fuzz_heap -j "${RCA_BUILD_JOBS:-2}" >"$dir/build.log" 2>&1 ||
     { echo "!! defect $defect: the mutant does not build (log: $dir/build.log)"; fail=1; continue; }
