@@ -91,12 +91,27 @@ std::string text_param(std::string s) {
 }
 
 struct interpreter {
-  std::string name;  // stock | inline | <idx|ptr|...>-<freeze|nofreeze>[-...]
+  std::string name;  // stock | inline | <idx|ptr|...>-<freeze|nofreeze>[-...][@backend]
   std::string path;
   std::string why;  // "" = available
+  // "@B" after an -rcamem build's name: the same interpreter with RCA_BACKEND=B, a run-time
+  // choice of where its object memory comes from (default: the heap's default, system).
+  std::string backend_override() const {
+    const auto at = name.find('@');
+    return at == std::string::npos ? std::string() : name.substr(at + 1);
+  }
+  std::string build() const { return name.substr(0, name.find('@')); }
   bool available() const { return why.empty(); }
   std::string kind() const { return name.substr(0, name.find('-')); }
   bool patched() const { return name != "stock" && name != "inline"; }
+  bool rca_memory() const { return kind() == "computed" || build().ends_with("-rcamem"); }
+  // Where object memory comes from: pymalloc, or the rca heap's backend (computed: rca's spans).
+  std::string backend() const {
+    if (name == "stock") return "pymalloc(debian)";
+    if (!rca_memory()) return "pymalloc";
+    if (kind() == "computed") return "rca";
+    return backend_override().empty() ? "system" : backend_override();
+  }
   std::string variant() const { return "cpython-" + name; }
   std::string handle() const {
     const std::string k = kind();
@@ -111,7 +126,10 @@ struct interpreter {
   // rca's options in the environment (patched builds), before any wrapper such as valgrind
   // (which would measure `env` alone: it does not follow an exec).
   std::string env() const {
-    return patched() ? "env RCA_PLACEMENT=" + placement() + " " : std::string();
+    if (!patched()) return std::string();
+    std::string e = "env RCA_PLACEMENT=" + placement() + " ";
+    if (!backend_override().empty()) e += "RCA_BACKEND=" + backend_override() + " ";
+    return e;
   }
   // The interpreter without Python's own environment variables and user site.
   std::string argv() const { return path + " -E -s"; }
@@ -146,9 +164,27 @@ std::vector<interpreter> interpreters() {
       it.why = "configured but not built: " + it.path + " is missing (target cpython-" + v + ")";
     out.push_back(it);
   }
-  // RCALAB_VM_PYTHONS=stock,inline,...: only these (a run that adds builds to an earlier one).
+  // RCALAB_VM_PYTHONS=stock,inline,...: only these (a run that adds builds to an earlier one);
+  // <build>-rcamem@<backend> adds that build run with RCA_BACKEND=<backend>.
   if (const char *only = std::getenv("RCALAB_VM_PYTHONS")) {
     const std::vector<std::string> keep = split(only, ',');
+    for (const auto &k : keep) {
+      const auto at = k.find('@');
+      if (at == std::string::npos) continue;
+      auto base = std::find_if(out.begin(), out.end(),
+                               [&](const interpreter &it) { return it.name == k.substr(0, at); });
+      interpreter it{k, base == out.end() ? std::string() : base->path,
+                     base == out.end() ? "no build " + k.substr(0, at) : base->why};
+      static const char *const kBackends[] = {"system", "mimalloc", "jemalloc", "rca"};
+      if (it.available() && !it.build().ends_with("-rcamem"))
+        it.why = k + ": @backend needs an -rcamem build (the others keep pymalloc)";
+      else if (it.available() &&
+               std::find_if(std::begin(kBackends), std::end(kBackends), [&](const char *b) {
+                 return it.backend_override() == b;
+               }) == std::end(kBackends))
+        it.why = k + ": unknown backend (system, mimalloc, jemalloc, rca)";
+      out.push_back(it);
+    }
     std::erase_if(out, [&](const interpreter &it) {
       return std::find(keep.begin(), keep.end(), it.name) == keep.end();
     });
@@ -196,7 +232,7 @@ row py_row(context &ctx, const char *claim, const interpreter &it) {
   row r = ctx.base("vm", claim);
   r.set("variant", it.variant()).set("placement", it.placement()).set("handle", it.handle());
   r.set("semantics", it.freeze_check() ? "plain+freeze_check" : "plain");
-  r.set("backend", it.name == "stock" ? "pymalloc(debian)" : "pymalloc").set("threads", 1);
+  r.set("backend", it.backend()).set("threads", 1);
   if (it.patched()) r.set("slot_bits", 32);
   r.param("vm", "cpython");
   return r;
