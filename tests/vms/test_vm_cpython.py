@@ -27,6 +27,18 @@ def built(variant):
     return os.access(os.path.join(os.environ["RCA_CPYTHON_ROOT"], variant, "build", "python"), os.X_OK)
 
 
+def configured():
+    """The variants CMake was asked for (<root>/variants.txt), which rcalab measures too."""
+    path = os.path.join(os.environ["RCA_CPYTHON_ROOT"], "variants.txt")
+    if not os.path.exists(path):
+        return []
+    return [line.split("\t")[0] for line in open(path) if line.strip() and not line.startswith("#")]
+
+
+# Every build rcalab knows: the driver's list and whatever else was configured.
+ALL = KNOWN + tuple(v for v in configured() if v not in KNOWN)
+
+
 class CPythonRows(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -87,13 +99,13 @@ class CPythonRows(unittest.TestCase):
     def test_ratios_only_against_a_baseline_that_ran(self):
         ratios = [r for r in self.rows if r["metric"] == "time_vs_inline"]
         if built("inline"):
-            others = [v for v in KNOWN[1:] if built(v)] + ["stock"]
+            others = [v for v in ALL[1:] if built(v)] + ["stock"]
             self.assertEqual({r["variant"] for r in ratios if r["stat"] == "geomean"},
                              {"cpython-" + v for v in others})
         else:
             self.assertEqual(ratios, [])
         geo = [r for r in self.rows if r["metric"] == "time_vs_stock" and r["stat"] == "geomean"]
-        self.assertEqual({r["variant"] for r in geo}, {"cpython-" + v for v in KNOWN if built(v)})
+        self.assertEqual({r["variant"] for r in geo}, {"cpython-" + v for v in ALL if built(v)})
         for r in geo:
             self.assertLessEqual(float(r["ci_lo"]), float(r["ci_hi"]))
 
@@ -102,7 +114,7 @@ class CPythonRows(unittest.TestCase):
         rules = {rr["rule"]["id"]: rr for c in ("C2", "C5", "C7") for rr in res[c]["rules"]}
         if not (built("inline") and built("idx-nofreeze")):
             self.assertEqual(rules["cpython_counts"]["verdict"], "no data")
-        if not any(built(v) for v in KNOWN if "-freeze" in v):  # no build freezes counts
+        if not any(built(v) for v in ALL if "-freeze" in v):  # no build freezes counts
             self.assertEqual(rules["cpython_frozen"]["verdict"], "no data")
 
 
