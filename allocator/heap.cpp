@@ -360,6 +360,26 @@ RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t h) {
   heap->placement->slot_free(heap, h);
 }
 
+RCA_API size_t rca_slot_alloc_batch(rca_heap_t *heap, rca_handle_t *out, size_t n,
+                                    void *const *embedded_slots) {
+  check_heap(heap, "rca_slot_alloc_batch");
+  if (n != 0 && !out) {
+    set_error(EINVAL, "rca_slot_alloc_batch: no array for the %zu handles (out is null)", n);
+    return 0;
+  }
+  return heap->placement->slot_alloc_batch(heap, out, n, embedded_slots);
+}
+
+RCA_API void rca_slot_free_batch(rca_heap_t *heap, const rca_handle_t *handles, size_t n) {
+  check_heap(heap, "rca_slot_free_batch");
+  if (n != 0 && !handles) {
+    char desc[128];
+    fatal("rca_slot_free_batch: %zu handles given to %s in a null array", n,
+          describe(heap, desc, sizeof desc));
+  }
+  heap->placement->slot_free_batch(heap, handles, n);
+}
+
 RCA_API void *rca_slot_base(const rca_heap_t *heap) {
   check_heap(heap, "rca_slot_base");
   return heap->counts_in_spans ? heap->spans.counts : heap->arena.base;

@@ -81,6 +81,28 @@ inline void slot_free_object(rca_heap_t *heap, void *obj, void *slot, const char
                              pool *mine) noexcept {
   slot_free_checked(heap, slot, what, mine, obj);
 }
+/// How a placement's handles name arena slots: handle = (address - origin) >> shift. Pointer
+/// handles: {0, 0}; index handles: {arena base, log2 of the slot width}.
+struct handle_code {
+  std::uintptr_t origin;
+  unsigned shift;
+  rca_handle_t handle(const void *slot) const noexcept {
+    return (reinterpret_cast<std::uintptr_t>(slot) - origin) >> shift;
+  }
+  void *slot(rca_handle_t h) const noexcept {
+    return reinterpret_cast<void *>(origin + (std::uintptr_t(h) << shift));
+  }
+};
+/// Up to n slots set to count 1, their handles in out[0..n): the slots n slot_alloc calls would
+/// hand out, in the same order, with one lock (shared, padded), one bitmap store per word and one
+/// counter update. Returns how many; fewer than n with errno = ENOMEM when the arena is full.
+std::size_t slot_alloc_batch(rca_heap_t *heap, pool *mine, rca_handle_t *out, std::size_t n,
+                             handle_code code) noexcept;
+/// slot_free_bare of each slot that handles[0..n) name, in order, with the pool lock taken once
+/// per run of frees: a handle that fails a check, or (thread placement) names another thread's
+/// slot, goes through slot_free_bare itself, which aborts with its message naming `what`.
+void slot_free_batch(rca_heap_t *heap, pool *mine, const rca_handle_t *handles, std::size_t n,
+                     handle_code code, const char *what) noexcept;
 /// Abandons a thread pool: pages with live slots go to the arena, empty ones are returned.
 void pool_abandon(rca_heap_t *heap, pool *p) noexcept;
 /// The same in a fork child for the pool of a thread that did not survive the fork. That thread

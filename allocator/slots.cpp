@@ -131,6 +131,55 @@ void *pool_alloc(rca_heap_t *heap, pool *p) noexcept {
   }
 }
 
+// Up to `want` free slots of d, set to count 1, their handles in out: the slots as many
+// page_take calls would hand out, in their order (from first_free_word on, wrapping around), with
+// one bitmap store per word. Fewer than `want` only when the bitmap has no more (the page is full,
+// or torn by a fork: see page_take).
+std::size_t page_take_run(rca_heap_t *heap, page_desc *d, rca_handle_t *out, std::size_t want,
+                          handle_code code) noexcept {
+  const unsigned words = (d->capacity + 63u) / 64u;
+  char *const page = page_address(heap->arena, d);
+  const bool saved = heap->saved_counts != nullptr;
+  std::size_t got = 0;
+  unsigned w = d->first_free_word < words ? d->first_free_word : 0;
+  for (unsigned seen = 0; seen < words && got < want; ++seen, w = w + 1 < words ? w + 1 : 0) {
+    std::uint64_t bits = d->free_bits[w].load(std::memory_order_relaxed);
+    if (!bits) continue;
+    do {
+      const unsigned bit = w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
+      bits &= bits - 1;
+      char *slot = page + std::size_t(bit) * heap->slot_stride;
+      slot_store(heap, slot, 1);
+      if (saved) *saved_count_of(heap, slot) = 0;  // see slot_alloc
+      out[got++] = code.handle(slot);
+    } while (bits && got < want);
+    d->free_bits[w].store(bits, std::memory_order_relaxed);
+    d->first_free_word = static_cast<std::uint16_t>(bits ? w : w + 1);
+  }
+  d->used += static_cast<std::uint32_t>(got);
+  return got;
+}
+
+// pool_alloc for n slots: whole runs of each page's free slots at a time.
+std::size_t pool_alloc_batch(rca_heap_t *heap, pool *p, rca_handle_t *out, std::size_t n,
+                             handle_code code) noexcept {
+  std::size_t got = 0;
+  while (got < n) {
+    page_desc *d = p->avail.head;
+    if (!d && !(d = pool_refill(heap, p))) break;
+    const std::size_t want = n - got;
+    const std::size_t took = page_take_run(heap, d, out + got, want, code);
+    got += took;
+    if (took < want) d->used = d->capacity;  // the bitmap says full (torn by a fork: used lags)
+    if (d->used >= d->capacity) {
+      p->avail.remove(d);
+      d->in_avail = false;
+      p->full.push_front(d);
+    }
+  }
+  return got;
+}
+
 // Frees a slot of a page the pool owns (owner thread, or pool lock held).
 [[gnu::always_inline]] inline void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d,
                                                    unsigned w, std::uint64_t m) noexcept {
@@ -161,6 +210,35 @@ void collect_abandoned_locked(rca_heap_t *heap, page_desc *d) noexcept {
   }
 }
 
+// Frees the bare slots handles[0..n) name, pages of pool p only (owner thread, or pool lock
+// held), while each passes slot_free_checked's checks; stops at the first that does not, or whose
+// page is another pool's. Returns how many it freed.
+std::size_t pool_free_run(rca_heap_t *heap, pool *p, const rca_handle_t *handles, std::size_t n,
+                          handle_code code) noexcept {
+  const arena &a = heap->arena;
+  const bool owners_differ = is_thread_placement(heap);
+  for (std::size_t i = 0; i < n; ++i) {
+    void *slot = code.slot(handles[i]);
+    page_desc *d = arena_page_of(a, slot);
+    if (!d) return i;
+    const std::size_t off =
+        static_cast<std::size_t>(static_cast<char *>(slot) - a.base) % kPageSize;
+    if ((off & (heap->slot_stride - 1)) != 0) return i;
+    const unsigned bit = static_cast<unsigned>(off >> heap->slot_shift);
+    const unsigned w = bit / 64;
+    const std::uint64_t m = std::uint64_t(1) << (bit % 64);
+    if (d->state.load(std::memory_order_acquire) == page_state::unused ||
+        ((d->free_bits[w].load(std::memory_order_relaxed) |
+          d->remote_bits[w].load(std::memory_order_relaxed)) &
+         m) ||
+        slot_object_tag(heap, slot).load(std::memory_order_relaxed) != 0)
+      return i;
+    if (owners_differ && d->owner.load(std::memory_order_acquire) != p) return i;
+    pool_free_local(heap, p, d, w, m);
+  }
+  return n;
+}
+
 [[noreturn]] void not_a_slot(const rca_heap_t *heap, const void *slot, const char *what,
                              const char *why) noexcept {
   char desc[128];
@@ -186,6 +264,39 @@ void *slot_alloc(rca_heap_t *heap, pool *mine) noexcept {
   if (heap->saved_counts) *saved_count_of(heap, slot) = 0;
   count_event(heap, mine, &heap_counters::slots_allocated, std::uint64_t(1));
   return slot;
+}
+
+std::size_t slot_alloc_batch(rca_heap_t *heap, pool *mine, rca_handle_t *out, std::size_t n,
+                             handle_code code) noexcept {
+  std::size_t got;
+  if (is_thread_placement(heap)) {
+    got = mine ? pool_alloc_batch(heap, mine, out, n, code) : 0;
+  } else {
+    std::lock_guard<spin_lock> g(heap->pool_lock);
+    got = pool_alloc_batch(heap, &heap->shared_pool, out, n, code);
+  }
+  if (got < n) errno = ENOMEM;
+  count_event(heap, mine, &heap_counters::slots_allocated, std::uint64_t(got));
+  return got;
+}
+
+void slot_free_batch(rca_heap_t *heap, pool *mine, const rca_handle_t *handles, std::size_t n,
+                     handle_code code, const char *what) noexcept {
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t freed = 0;
+    if (!is_thread_placement(heap)) {
+      std::lock_guard<spin_lock> g(heap->pool_lock);
+      freed = pool_free_run(heap, &heap->shared_pool, handles + i, n - i, code);
+    } else if (mine) {
+      freed = pool_free_run(heap, mine, handles + i, n - i, code);
+    }
+    count_event(heap, mine, &heap_counters::slots_freed, std::uint64_t(freed));
+    i += freed;
+    // The one the run stopped at: a remote free, or misuse, which aborts here with the message of
+    // a single free (nothing is held, and every free before it is done and counted).
+    if (i < n) slot_free_bare(heap, code.slot(handles[i++]), what, mine);
+  }
 }
 
 [[noreturn]] void not_a_live_object(const rca_heap_t *heap, const void *obj, const void *slot,

@@ -31,9 +31,21 @@ struct arena_policy {
   static rca_handle_t handle_of(const rca_heap_t *heap, void *slot) noexcept {
     if (heap->config.handle_kind != RCA_HANDLE_KIND_INDEX)
       return reinterpret_cast<rca_handle_t>(slot);
-    return static_cast<std::uint32_t>(
-        static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base) >>
-        (heap->slot_width == 4 ? 2 : 3));
+    return static_cast<std::uint32_t>(code_of(heap).handle(slot));
+  }
+
+  static handle_code code_of(const rca_heap_t *heap) noexcept {
+    if (heap->config.handle_kind != RCA_HANDLE_KIND_INDEX) return {0, 0};
+    return {reinterpret_cast<std::uintptr_t>(heap->arena.base), heap->slot_width == 4 ? 2u : 3u};
+  }
+
+  // An index outside the arena would name memory past it (slot_free_checked checks addresses).
+  static void check_index(const rca_heap_t *heap, rca_handle_t handle, const char *what) noexcept {
+    if (handle == 0 || std::size_t(handle) * heap->slot_width >= heap->arena.reserved) {
+      char desc[128];
+      fatal("%s: index %llu is outside %s (a handle from another heap?)", what,
+            static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
+    }
   }
 
   static void *obj_slot(const rca_heap_t *heap, const void *obj) noexcept {
@@ -71,13 +83,23 @@ struct arena_policy {
   }
 
   static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
-    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX &&
-        (handle == 0 || std::size_t(handle) * heap->slot_width >= heap->arena.reserved)) {
-      char desc[128];
-      fatal("rca_slot_free: index %llu is outside %s (a handle from another heap?)",
-            static_cast<unsigned long long>(handle), describe(heap, desc, sizeof desc));
-    }
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX)
+      check_index(heap, handle, "rca_slot_free");
     slot_free_bare(heap, slot_ptr(heap, handle), "rca_slot_free", thread_pool(heap));
+  }
+
+  static std::size_t slot_alloc_batch(rca_heap_t *heap, rca_handle_t *out, std::size_t n,
+                                      void *const *) noexcept {
+    return rca::detail::slot_alloc_batch(heap, thread_pool(heap), out, n, code_of(heap));
+  }
+
+  // Every index is checked before any slot is freed; the rest as n rca_slot_free calls.
+  static void slot_free_batch(rca_heap_t *heap, const rca_handle_t *handles,
+                              std::size_t n) noexcept {
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX)
+      for (std::size_t i = 0; i < n; ++i) check_index(heap, handles[i], "rca_slot_free_batch");
+    rca::detail::slot_free_batch(heap, thread_pool(heap), handles, n, code_of(heap),
+                                 "rca_slot_free_batch");
   }
 };
 

@@ -59,10 +59,16 @@ struct computed_policy : no_slots {
     return span_count_of(heap, obj);
   }
 
-  static rca_handle_t slot_alloc(rca_heap_t *, void *) noexcept {
+  static rca_handle_t slot_alloc(rca_heap_t *, void *) noexcept { return refuse("rca_slot_alloc"); }
+  static std::size_t slot_alloc_batch(rca_heap_t *, rca_handle_t *, std::size_t,
+                                      void *const *) noexcept {
+    return refuse("rca_slot_alloc_batch");
+  }
+  static rca_handle_t refuse(const char *what) noexcept {
     set_error(EINVAL,
-              "rca_slot_alloc: a computed heap has no slots (an object's count is found "
-              "from its address: rca_obj_alloc, then rca_obj_slot or RCA_COUNT_OF_*)");
+              "%s: a computed heap has no slots (an object's count is found from its address: "
+              "rca_obj_alloc, then rca_obj_slot or RCA_COUNT_OF_*)",
+              what);
     return 0;
   }
 };

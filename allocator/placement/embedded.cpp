@@ -59,22 +59,59 @@ struct embedded_policy {
       set_error(EINVAL, "rca_slot_alloc: an embedded heap needs the slot inside the object");
       return 0;
     }
-    slot_store(heap, embedded_slot, 1);
-    // The caller's memory has no page descriptor: the registry is what tells a live bare slot
-    // from garbage, a freed one or another heap's at rca_slot_free (issue 10, defect 7).
-    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);
+    take(heap, embedded_slot);
     count_event(heap, thread_pool(heap), &heap_counters::slots_allocated, std::uint64_t(1));
     return reinterpret_cast<rca_handle_t>(embedded_slot);
   }
 
   static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
+    give_back(heap, handle, "rca_slot_free");
+    count_event(heap, thread_pool(heap), &heap_counters::slots_freed, std::uint64_t(1));
+  }
+
+  // The slots are the caller's: a batch saves only the entry and the counter updates.
+  static std::size_t slot_alloc_batch(rca_heap_t *heap, rca_handle_t *out, std::size_t n,
+                                      void *const *embedded_slots) noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!embedded_slots || !embedded_slots[i]) {
+        set_error(EINVAL,
+                  "rca_slot_alloc_batch: an embedded heap needs the slot inside each object "
+                  "(embedded_slots[%zu] is null)",
+                  i);
+        return 0;
+      }
+    for (std::size_t i = 0; i < n; ++i) {
+      take(heap, embedded_slots[i]);
+      out[i] = reinterpret_cast<rca_handle_t>(embedded_slots[i]);
+    }
+    count_event(heap, thread_pool(heap), &heap_counters::slots_allocated, std::uint64_t(n));
+    return n;
+  }
+
+  static void slot_free_batch(rca_heap_t *heap, const rca_handle_t *handles,
+                              std::size_t n) noexcept {
+    pool *mine = thread_pool(heap);
+    for (std::size_t i = 0; i < n; ++i) {
+      // Counted one by one: a bad handle aborts with every free before it done and counted.
+      give_back(heap, handles[i], "rca_slot_free_batch");
+      count_event(heap, mine, &heap_counters::slots_freed, std::uint64_t(1));
+    }
+  }
+
+  static void take(rca_heap_t *heap, void *embedded_slot) noexcept {
+    slot_store(heap, embedded_slot, 1);
+    // The caller's memory has no page descriptor: the registry is what tells a live bare slot
+    // from garbage, a freed one or another heap's at rca_slot_free (issue 10, defect 7).
+    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);
+  }
+
+  static void give_back(rca_heap_t *heap, rca_handle_t handle, const char *what) noexcept {
     if (handle == 0) {
       char desc[128];
-      fatal("rca_slot_free: null handle given to %s", describe(heap, desc, sizeof desc));
+      fatal("%s: null handle given to %s", what, describe(heap, desc, sizeof desc));
     }
     if (heap->tracking)
-      registry_remove(heap, reinterpret_cast<void *>(handle), block_kind::slot, "rca_slot_free");
-    count_event(heap, thread_pool(heap), &heap_counters::slots_freed, std::uint64_t(1));
+      registry_remove(heap, reinterpret_cast<void *>(handle), block_kind::slot, what);
   }
 
   static void *slot_ptr(const rca_heap_t *, rca_handle_t handle) noexcept {

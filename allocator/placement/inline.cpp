@@ -37,8 +37,13 @@ struct inline_policy : no_slots {
     return const_cast<void *>(obj);
   }
 
-  static rca_handle_t slot_alloc(rca_heap_t *, void *) noexcept {
-    set_error(EINVAL, "rca_slot_alloc: an inline heap has no slots (the count is the header)");
+  static rca_handle_t slot_alloc(rca_heap_t *, void *) noexcept { return refuse("rca_slot_alloc"); }
+  static std::size_t slot_alloc_batch(rca_heap_t *, rca_handle_t *, std::size_t,
+                                      void *const *) noexcept {
+    return refuse("rca_slot_alloc_batch");
+  }
+  static rca_handle_t refuse(const char *what) noexcept {
+    set_error(EINVAL, "%s: an inline heap has no slots (the count is the header)", what);
     return 0;
   }
 };

@@ -34,6 +34,10 @@ struct placement_ops {
   rca_handle_t (*slot_alloc)(rca_heap_t *heap, void *embedded_slot) noexcept;
   void (*slot_free)(rca_heap_t *heap, rca_handle_t handle) noexcept;
   void *(*slot_ptr)(const rca_heap_t *heap, rca_handle_t handle) noexcept;
+  std::size_t (*slot_alloc_batch)(rca_heap_t *heap, rca_handle_t *out, std::size_t n,
+                                  void *const *embedded_slots) noexcept;  // out not null if n
+  void (*slot_free_batch)(rca_heap_t *heap, const rca_handle_t *handles,
+                          std::size_t n) noexcept;  // handles not null if n
 };
 
 /// The table of placement p (p < RCA_PLACEMENT_COUNT).
@@ -54,8 +58,9 @@ const placement_ops &placement_of(rca_placement_t p) noexcept;
 //       with errno (and set_error where there is more to say)
 //   static void free(rca_heap_t *, void *obj, pool *mine);
 //       releases the object's count and memory (checked: aborts on a foreign object or slot)
-//   obj_slot, slot_alloc, slot_free, slot_ptr with the signatures of placement_ops (a placement
-//     without slots inherits slot_free and slot_ptr from no_slots below).
+//   obj_slot, slot_alloc, slot_free, slot_ptr, slot_alloc_batch, slot_free_batch with the
+//     signatures of placement_ops (a placement without slots inherits slot_free, slot_ptr and
+//     slot_free_batch from no_slots below).
 // `mine` is the calling thread's pool (thread_pool(heap); may be null).
 // ---------------------------------------------------------------------------------------------
 
@@ -96,12 +101,15 @@ constexpr placement_ops make_placement_ops() noexcept {
       .slot_alloc = Policy::slot_alloc,
       .slot_free = Policy::slot_free,
       .slot_ptr = Policy::slot_ptr,
+      .slot_alloc_batch = Policy::slot_alloc_batch,
+      .slot_free_batch = Policy::slot_free_batch,
   };
 }
 
 // ---- for the placements without slots (inline, computed) ---------------------------------
-/// slot_free and slot_ptr of a placement whose heaps have no slots; the policy inherits them and
-/// writes its own slot_alloc (its message says where that placement keeps its count).
+/// slot_free, slot_free_batch and slot_ptr of a placement whose heaps have no slots; the policy
+/// inherits them and writes its own slot_alloc and slot_alloc_batch (their message says where
+/// that placement keeps its count).
 struct no_slots {
   static void slot_free(rca_heap_t *heap, rca_handle_t handle) noexcept {
     char desc[128];
@@ -110,6 +118,12 @@ struct no_slots {
   }
   static void *slot_ptr(const rca_heap_t *, rca_handle_t handle) noexcept {
     return reinterpret_cast<void *>(handle);
+  }
+  // Refused even for n = 0: a VM that batches slots of such a heap has mistaken its placement.
+  static void slot_free_batch(rca_heap_t *heap, const rca_handle_t *, std::size_t n) noexcept {
+    char desc[128];
+    fatal("rca_slot_free_batch: %zu handles given to %s, which has no slots", n,
+          describe(heap, desc, sizeof desc));
   }
 };
 

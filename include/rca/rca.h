@@ -203,6 +203,22 @@ typedef uintptr_t rca_handle_t; /* pointer heaps: the slot's address; index heap
 RCA_API rca_handle_t rca_slot_alloc(rca_heap_t *heap, void *embedded_slot);
 RCA_API void rca_slot_free(rca_heap_t *heap, rca_handle_t handle);
 RCA_API void *rca_slot_ptr(const rca_heap_t *heap, rca_handle_t handle);
+/* Slots by the batch, for a VM that keeps its own cache of free slots (a handle of each, count
+ * left as it was) and refills or drains it a batch at a time. rca_slot_alloc_batch: up to n
+ * slots with count 1, their handles in out[0..n): the slots n rca_slot_alloc calls would hand
+ * out, in the same order, taken a bitmap word at a time under one lock. Returns how many; fewer
+ * than n only when the arena is full (errno = ENOMEM, the handles taken are valid). Embedded
+ * heaps take embedded_slots[0..n) (0 with errno = EINVAL when it or one of them is null), other
+ * placements ignore it (NULL). Inline and computed heaps have no slots: 0 with errno = EINVAL.
+ * n = 0 returns 0. */
+RCA_API size_t rca_slot_alloc_batch(rca_heap_t *heap, rca_handle_t *out, size_t n,
+                                    void *const *embedded_slots);
+/* rca_slot_free of handles[0..n) in order, checked as each single free is (a double free, also
+ * of a handle twice in one batch, a slot an object holds, a handle not from this heap: one line
+ * naming rca_slot_free_batch, then abort, with the frees before it done; index heaps check every
+ * index's range before freeing any), the lock taken once per run. Inline and computed heaps
+ * abort (they have no slots), whatever n. */
+RCA_API void rca_slot_free_batch(rca_heap_t *heap, const rca_handle_t *handles, size_t n);
 /* Index heaps: slot i is at base + i * slot_bits / 8. */
 RCA_API void *rca_slot_base(const rca_heap_t *heap);
 

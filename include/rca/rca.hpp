@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -115,6 +116,14 @@ class heap {
     return rca_slot_alloc(h_, embedded_slot);
   }
   void slot_free(rca_handle_t h) const noexcept { rca_slot_free(h_, h); }
+  /// rca_slot_alloc_batch: fills the front of `out`, returns how many it filled.
+  std::size_t slot_alloc_batch(std::span<rca_handle_t> out,
+                               void *const *embedded_slots = nullptr) const noexcept {
+    return rca_slot_alloc_batch(h_, out.data(), out.size(), embedded_slots);
+  }
+  void slot_free_batch(std::span<const rca_handle_t> handles) const noexcept {
+    rca_slot_free_batch(h_, handles.data(), handles.size());
+  }
   void *slot_ptr(rca_handle_t h) const noexcept { return rca_slot_ptr(h_, h); }
   void *slot_base() const noexcept { return rca_slot_base(h_); }
 
