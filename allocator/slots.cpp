@@ -180,13 +180,18 @@ std::size_t pool_alloc_batch(rca_heap_t *heap, pool *p, rca_handle_t *out, std::
   return got;
 }
 
-// Frees a slot of a page the pool owns (owner thread, or pool lock held).
-[[gnu::always_inline]] inline void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d,
-                                                   unsigned w, std::uint64_t m) noexcept {
+// Marks a slot of page d free in its bitmap (owner thread, or pool lock held); page_freed does
+// the rest once for the slots freed in a row on the same page.
+[[gnu::always_inline]] inline void page_free_bit(page_desc *d, unsigned w,
+                                                 std::uint64_t m) noexcept {
   d->free_bits[w].store(d->free_bits[w].load(std::memory_order_relaxed) | m,
                         std::memory_order_relaxed);
   note_free_word(d, w);
-  --d->used;
+}
+
+[[gnu::always_inline]] inline void page_freed(rca_heap_t *heap, pool *p, page_desc *d,
+                                              unsigned slots) noexcept {
+  d->used -= slots;
   if (!d->in_avail) {
     p->full.remove(d);
     d->in_avail = true;
@@ -198,6 +203,13 @@ std::size_t pool_alloc_batch(rca_heap_t *heap, pool *p, rca_handle_t *out, std::
     d->list_owner = nullptr;
     arena_return_page(heap, d);
   }
+}
+
+// Frees a slot of a page the pool owns (owner thread, or pool lock held).
+[[gnu::always_inline]] inline void pool_free_local(rca_heap_t *heap, pool *p, page_desc *d,
+                                                   unsigned w, std::uint64_t m) noexcept {
+  page_free_bit(d, w, m);
+  page_freed(heap, p, d, 1);
 }
 
 // Under the arena lock: an abandoned page whose slots may all be free now.
@@ -212,31 +224,51 @@ void collect_abandoned_locked(rca_heap_t *heap, page_desc *d) noexcept {
 
 // Frees the bare slots handles[0..n) name, pages of pool p only (owner thread, or pool lock
 // held), while each passes slot_free_checked's checks; stops at the first that does not, or whose
-// page is another pool's. Returns how many it freed.
+// page is another pool's. Returns how many it freed. A page is looked up, checked and its lists
+// updated once per run of slots on it (a handle twice in a row still finds its bit free).
 std::size_t pool_free_run(rca_heap_t *heap, pool *p, const rca_handle_t *handles, std::size_t n,
                           handle_code code) noexcept {
   const arena &a = heap->arena;
   const bool owners_differ = is_thread_placement(heap);
-  for (std::size_t i = 0; i < n; ++i) {
-    void *slot = code.slot(handles[i]);
-    page_desc *d = arena_page_of(a, slot);
-    if (!d) return i;
-    const std::size_t off =
-        static_cast<std::size_t>(static_cast<char *>(slot) - a.base) % kPageSize;
-    if ((off & (heap->slot_stride - 1)) != 0) return i;
-    const unsigned bit = static_cast<unsigned>(off >> heap->slot_shift);
+  // In registers: the atomic accesses below would make the compiler reload them from the heap.
+  const std::size_t misaligned = heap->slot_stride - 1;
+  const unsigned slot_shift = heap->slot_shift;
+  const handle_code decode = code;
+  page_desc *d = nullptr;
+  std::uintptr_t page = 0;
+  const std::atomic<std::uint32_t> *tags = nullptr;  // the page's object tags
+  unsigned on_page = 0;                              // freed on d, not yet in its `used`
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    void *slot = decode.slot(handles[i]);
+    std::size_t off = reinterpret_cast<std::uintptr_t>(slot) - page;
+    if (off >= kPageSize) {  // another page (or the first)
+      if (d) page_freed(heap, p, d, on_page);
+      on_page = 0;
+      d = arena_page_of(a, slot);
+      if (!d || d->state.load(std::memory_order_acquire) == page_state::unused ||
+          (owners_differ && d->owner.load(std::memory_order_acquire) != p)) {
+        d = nullptr;
+        break;
+      }
+      tags = &slot_object_tag(heap, page_address(a, d));
+      page = reinterpret_cast<std::uintptr_t>(page_address(a, d));
+      off = reinterpret_cast<std::uintptr_t>(slot) - page;
+    }
+    if ((off & misaligned) != 0) break;
+    const unsigned bit = static_cast<unsigned>(off >> slot_shift);
     const unsigned w = bit / 64;
     const std::uint64_t m = std::uint64_t(1) << (bit % 64);
-    if (d->state.load(std::memory_order_acquire) == page_state::unused ||
-        ((d->free_bits[w].load(std::memory_order_relaxed) |
+    if (((d->free_bits[w].load(std::memory_order_relaxed) |
           d->remote_bits[w].load(std::memory_order_relaxed)) &
          m) ||
-        slot_object_tag(heap, slot).load(std::memory_order_relaxed) != 0)
-      return i;
-    if (owners_differ && d->owner.load(std::memory_order_acquire) != p) return i;
-    pool_free_local(heap, p, d, w, m);
+        tags[bit].load(std::memory_order_relaxed) != 0)
+      break;
+    page_free_bit(d, w, m);
+    ++on_page;
   }
-  return n;
+  if (d) page_freed(heap, p, d, on_page);
+  return i;
 }
 
 [[noreturn]] void not_a_slot(const rca_heap_t *heap, const void *slot, const char *what,

@@ -96,8 +96,14 @@ struct arena_policy {
   // Every index is checked before any slot is freed; the rest as n rca_slot_free calls.
   static void slot_free_batch(rca_heap_t *heap, const rca_handle_t *handles,
                               std::size_t n) noexcept {
-    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX)
-      for (std::size_t i = 0; i < n; ++i) check_index(heap, handles[i], "rca_slot_free_batch");
+    if (heap->config.handle_kind == RCA_HANDLE_KIND_INDEX) {
+      // One compare per handle (0 wraps to the top); the first bad one is found afterwards.
+      const std::size_t limit = heap->arena.reserved / heap->slot_width;
+      bool bad = false;
+      for (std::size_t i = 0; i < n; ++i) bad |= handles[i] - 1 >= limit - 1;
+      if (bad)
+        for (std::size_t i = 0; i < n; ++i) check_index(heap, handles[i], "rca_slot_free_batch");
+    }
     rca::detail::slot_free_batch(heap, thread_pool(heap), handles, n, code_of(heap),
                                  "rca_slot_free_batch");
   }

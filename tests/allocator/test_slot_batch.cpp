@@ -118,9 +118,8 @@ TEST_P(SlotBatch, ExhaustionGivesWhatIsLeftWithEnomemAndRecovers) {
   rca::config c = GetParam().config();
   c.arena_limit(2 * 4096);  // two refcount pages
   rca::heap heap(c);
-  const std::size_t per_page = 4096 / (GetParam().placement == RCA_PLACEMENT_PADDED
-                                           ? 64
-                                           : GetParam().slot_bits / 8);
+  const std::size_t per_page =
+      4096 / (GetParam().placement == RCA_PLACEMENT_PADDED ? 64 : GetParam().slot_bits / 8);
   std::vector<rca_handle_t> first(per_page + 5);
   ASSERT_EQ(heap.slot_alloc_batch(first), per_page + 5);
   std::vector<rca_handle_t> rest(per_page);
