@@ -32,8 +32,8 @@ full:
   exit(1);
 }
 
-__attribute__((noinline)) static void give_slots(rca_heap_t *heap, const rca_handle_t *h,
-                                                 size_t n, int batch) {
+__attribute__((noinline)) static void give_slots(rca_heap_t *heap, const rca_handle_t *h, size_t n,
+                                                 int batch) {
   for (size_t i = 0; i < n;) {
     if (batch) {
       const size_t count = n - i < kDrain ? n - i : kDrain;
