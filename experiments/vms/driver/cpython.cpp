@@ -629,15 +629,22 @@ int part_py8(context &ctx) {
     ctx.note("vm py8: mkdtemp failed: no C8 rows");
     return 0;
   }
-  std::string cmd = std::string("env RCA_PLACEMENT=shared ") + kStockPython + " " + c8 + " " + dir;
-  for (const interpreter *it : its) cmd += " " + it->name + "=" + it->path;
-  command_output o = run_command(cmd);
-  run_command(std::string("rm -rf ") + dir);
-  const auto lines = key_value_lines(o.out, "c8 ");
-  if (o.status != 0 || lines.empty()) {
-    ctx.note("vm py8: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
-    return 1;
+  // One c8.py per interpreter, under that build's own rca options (the computed builds refuse
+  // any placement but theirs).
+  std::vector<key_values> lines;
+  for (const interpreter *it : its) {
+    const std::string cmd =
+        it->env() + kStockPython + " " + c8 + " " + dir + " " + it->name + "=" + it->path;
+    command_output o = run_command(cmd);
+    auto got = key_value_lines(o.out, "c8 ");
+    if (o.status != 0 || got.empty()) {
+      run_command(std::string("rm -rf ") + dir);
+      ctx.note("vm py8: %s failed (exit %d):\n%s", cmd.c_str(), o.status, o.out.c_str());
+      return 1;
+    }
+    lines.insert(lines.end(), got.begin(), got.end());
   }
+  run_command(std::string("rm -rf ") + dir);
   for (const auto &l : lines) {
     const interpreter *it = find(its, l.at("variant"));
     if (!it) continue;
