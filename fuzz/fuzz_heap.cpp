@@ -2,9 +2,10 @@
 // model.
 //
 // An input is a heap configuration (2 bytes) followed by operations of 3 bytes each (op, a, b):
-// alloc / free / incref / decref / release / freeze / thaw / bare slots / count overflow / raw
-// memory / frees and allocations from another thread (a long-lived helper, or a new thread that
-// exits at once) / cross-heap misuse, asked about / misuse done. The configuration picks one of
+// alloc / free / incref / decref / release / freeze / thaw / bare slots (one at a time, or by
+// rca_slot_alloc_batch and rca_slot_free_batch) / count overflow / raw memory / frees and
+// allocations from another thread (a long-lived helper, or a new thread that exits at once) /
+// cross-heap misuse, asked about / misuse done. The configuration picks one of
 // the process's heaps, made on first use and never destroyed (making and destroying a heap per
 // input cost most of the time: mmap and munmap of the arena, descriptors and tags); each input
 // frees everything it made, so every input starts from an empty heap. Misuse done (a double or
@@ -522,6 +523,58 @@ void op_slot_free(model &m, std::size_t i) {
   if (m.arena) CHECK(!rca::detail::slot_is_live(m.heap, s.ptr));
 }
 
+// n slots by one rca_slot_alloc_batch: each as op_slot_alloc checks it; fewer than n only when
+// the arena is full.
+void op_slot_alloc_batch(model &m, std::size_t n) {
+  n = std::min(n, kMaxObjects - m.slots.size());
+  if (n == 0) return;
+  const bool embedded = m.cfg.placement == RCA_PLACEMENT_EMBEDDED;
+  std::vector<void *> mems(n, nullptr);
+  if (embedded)
+    for (void *&mem : mems) mem = std::calloc(1, 8);
+  std::vector<rca_handle_t> hs(n, 0);
+  errno = 0;
+  const std::size_t got = rca_slot_alloc_batch(m.heap, hs.data(), n, mems.data());
+  if (m.cfg.placement == RCA_PLACEMENT_INLINE || m.computed) {
+    CHECK(got == 0 && errno == EINVAL);  // an inline or computed heap has no slots
+    return;
+  }
+  CHECK(got <= n);
+  for (std::size_t i = 0; i < got; ++i) {
+    void *ptr = rca_slot_ptr(m.heap, hs[i]);
+    if (embedded) CHECK(ptr == mems[i]);
+    if (m.arena) CHECK(in_arena(m, ptr) && rca::detail::slot_is_live(m.heap, ptr));
+    CHECK(load_slot(m, ptr) == 1);
+    m.slots.push_back({hs[i], ptr, 1, 0, mems[i]});
+  }
+  for (std::size_t i = got; i < n; ++i) std::free(mems[i]);
+  if (got < n) check_exhausted(m, m.arena_slots());
+}
+
+// Up to n slots (from index i on, every step-th) by one rca_slot_free_batch.
+void op_slot_free_batch(model &m, std::size_t i, std::size_t n, std::size_t step) {
+  std::vector<std::size_t> picked;
+  for (std::size_t k = 0; k < n && !m.slots.empty(); ++k) {
+    const std::size_t j = (i + k * step) % m.slots.size();
+    if (std::find(picked.begin(), picked.end(), j) == picked.end()) picked.push_back(j);
+  }
+  std::vector<rca_handle_t> hs;
+  for (std::size_t j : picked) {
+    CHECK(load_slot(m, m.slots[j].ptr) == m.slots[j].raw);
+    hs.push_back(m.slots[j].h);
+  }
+  rca_slot_free_batch(m.heap, hs.data(), hs.size());
+  std::sort(picked.rbegin(), picked.rend());  // remove from the back: indices stay valid
+  for (std::size_t j : picked) {
+    slot_m s = m.slots[j];
+    std::free(s.embedded_mem);
+    m.slots[j] = m.slots.back();
+    m.slots.pop_back();
+    if (m.dead_slots.size() < 64) m.dead_slots.push_back(s.h);
+    if (m.arena) CHECK(!rca::detail::slot_is_live(m.heap, s.ptr));
+  }
+}
+
 void op_slot_rc(model &m, std::size_t i, bool inc) {
   slot_m &s = m.slots[i];
   if (inc) {
@@ -1000,9 +1053,14 @@ void run_one(const std::uint8_t *data, std::size_t size) {
       case 5: op_freeze(m); break;
       case 6: op_thaw(m); break;
       case 7: op_misuse(m, a); break;
-      case 8: op_slot_alloc(m); break;
-      case 9:
-        if (!m.slots.empty()) op_slot_free(m, a % m.slots.size());
+      case 8:  // b odd: a batch of 1..64
+        if (b & 1) op_slot_alloc_batch(m, (b >> 1) % 64 + 1);
+        else op_slot_alloc(m);
+        break;
+      case 9:  // b odd: a batch of up to 1..64
+        if (m.slots.empty()) break;
+        if (b & 1) op_slot_free_batch(m, a % m.slots.size(), (b >> 1) % 64 + 1, a % 7 + 1);
+        else op_slot_free(m, a % m.slots.size());
         break;
       case 10:
         if (!m.slots.empty()) op_slot_rc(m, a % m.slots.size(), b & 1);
