@@ -292,43 +292,10 @@ print("ok")
 """
 
 
-# A frozen heap in fork children: one walks every object (the core's increments and decrements:
-# frozen, no page written), one also makes legacy increments on K objects on K distinct pages.
-# Prints the pages each child made private (Private_Dirty), "read N" and "write N".
-COW_LEGACY_CHILD = r"""
-import ctypes, gc, os, _rca
-K = 100
-objs = [[i] for i in range(100000)]
-gc.collect()
-gc.disable()
-gc.freeze()
-_rca.freeze()
-seen, pick = set(), []
-for o in objs:
-    if id(o) >> 12 not in seen and len(pick) < K:
-        seen.add(id(o) >> 12)
-        pick.append(o)
-words = [ctypes.c_int64.from_address(id(o)) for o in pick]
-
-
-def private_dirty_pages():
-    for line in open("/proc/self/smaps_rollup"):
-        if line.startswith("Private_Dirty:"):
-            return int(line.split()[1]) // 4
-
-
-for write in (False, True):
-    pid = os.fork()
-    if pid == 0:
-        before = private_dirty_pages()
-        for w in words:
-            if write:
-                w.value += 1
-        n = sum(len(o) for o in objs)
-        os.write(1, b"%s %d\n" % (b"write" if write else b"read", private_dirty_pages() - before))
-        os._exit(0 if n == len(objs) else 1)
-    assert os.waitpid(pid, 0)[1] == 0
-"""
+# A frozen heap in fork children (python/c8/c8_pages.py): walks of every object (the core's
+# increments and decrements: frozen, no page written), alternating with walks that first make
+# legacy increments on K objects on K distinct pages; "read N" / "write N" per child.
+C8_PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "c8", "c8_pages.py")
 
 
 @unittest.skipUnless(_rca.legacy, "the word holds the handle alone (Py_RCA_LEGACY=0)")
@@ -505,14 +472,17 @@ class LegacyWrites(unittest.TestCase):
     def test_frozen_heap_legacy_writes_dirty_only_their_pages(self):
         # The email's point: with frozen counts, code writing the count field "will just dirty
         # the page" (here: exactly the K pages it wrote), and the walk itself dirties none.
-        r = subprocess.run([sys.executable, "-c", COW_LEGACY_CHILD], capture_output=True,
+        r = subprocess.run([sys.executable, C8_PAGES, "100000", "100"], capture_output=True,
                            text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        pages = dict(line.split() for line in r.stdout.split("\n") if line)
-        read, write = int(pages["read"]), int(pages["write"])
-        self.assertLess(read, 50)  # the interpreter's own pages (stack, new objects), no heap
-        self.assertGreaterEqual(write - read, 100)
-        self.assertLessEqual(write - read, 110)
+        children = [line.split() for line in r.stdout.split("\n")
+                    if line.startswith(("read ", "write "))]
+        self.assertEqual([c[0] for c in children], ["read", "write", "read", "write"])
+        for (_, read), (_, write) in zip(children[0::2], children[1::2]):
+            read, write = int(read), int(write)
+            self.assertLess(read, 50)  # the interpreter's own pages (stack, new objects), no heap
+            self.assertGreaterEqual(write - read, 100)
+            self.assertLessEqual(write - read, 110)
 
     def test_frozen_count_and_legacy_write(self):
         r = subprocess.run([sys.executable, "-c", FROZEN_LEGACY_CHILD], capture_output=True,
