@@ -32,14 +32,13 @@
 #include "internal.h"  // validation: slot_is_live, registry_contains, arena_page_of
 
 #include <algorithm>
-#include <condition_variable>
+#include <atomic>
 #include <cerrno>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,36 +336,111 @@ void visit(void *page, std::size_t page_bytes, std::size_t live, void *arg) {
 // is checked in full when it is made, used or freed one by one, and every count below).
 constexpr std::size_t kFullChecks = 64;
 
-// Everything: each count (read where rca_obj_slot puts it), each slot's page, the pages' live
-// counts against the model's, and objects in full (up to kFullChecks of them: with thousands
-// of objects a full check of each was most of an input's time). `pages`: also the refcount
-// pages rca_heap_visit_pages reports (a computed heap's walk visits every block ever handed
-// out: it was a quarter to a half of that set's time, perf).
+// The model's live slot addresses of an arena or computed heap, tallied by refcount page: a
+// sparse set of pages (dense tallies, an index by page number that is never cleared), each with
+// the slots it holds and a bitmap of the 4-byte positions taken. Linear in the slots, where
+// sorting their addresses was a fifth of the fuzzer's time (perf).
+class page_tallies {
+ public:
+  struct tally {
+    std::size_t page;  // page number from the range's start
+    std::size_t live;
+    std::uint64_t taken[rca::detail::kPageSize / 4 / 64];
+  };
+  // `lo`: the start of the heap's range; pages are numbered from the one that holds it.
+  void reset(const void *lo) {
+    first_ = number(lo);
+    tallies_.clear();
+  }
+  // Counts the slot at `s` (in the range, 4-byte aligned); false if one counted before lies there.
+  bool add(const void *s) {
+    tally &t = at(number(s) - first_);
+    const std::size_t bit = reinterpret_cast<std::uintptr_t>(s) % rca::detail::kPageSize / 4;
+    const std::uint64_t mask = std::uint64_t(1) << (bit % 64);
+    if (t.taken[bit / 64] & mask) return false;
+    t.taken[bit / 64] |= mask;
+    ++t.live;
+    return true;
+  }
+  // The slots counted in the page that starts at `page`.
+  std::size_t live_in(const void *page) {
+    const tally *t = find(number(page) - first_);
+    return t ? t->live : 0;
+  }
+
+ private:
+  static std::size_t number(const void *p) {
+    return reinterpret_cast<std::uintptr_t>(p) / rca::detail::kPageSize;
+  }
+  tally *find(std::size_t page) {
+    if (page >= index_.size()) return nullptr;
+    const std::uint32_t i = index_[page];
+    return i < tallies_.size() && tallies_[i].page == page ? &tallies_[i] : nullptr;
+  }
+  tally &at(std::size_t page) {
+    if (tally *t = find(page)) return *t;
+    if (page >= index_.size()) index_.resize(std::max(page + 1, index_.size() * 2));
+    index_[page] = static_cast<std::uint32_t>(tallies_.size());
+    tallies_.push_back(tally{page, 0, {}});
+    return tallies_.back();
+  }
+  std::size_t first_ = 0;
+  std::vector<tally> tallies_;
+  std::vector<std::uint32_t> index_;  // page number -> its tally, when tallies_ agrees
+};
+
+// Everything: each count (read where rca_obj_slot puts it), no two live things in one slot,
+// objects in full (up to kFullChecks of them: with thousands of objects a full check of each
+// was most of an input's time), and with `pages_too` the refcount pages rca_heap_visit_pages
+// reports against the model's slots in each (a computed heap's walk visits every block ever
+// handed out: it was a quarter to a half of that set's time, perf).
 void check_all(const model &m, bool pages_too = true) {
   check_stats(m);
-  static std::vector<char *> slot_ptrs;  // (kept between calls: no allocation per check)
+  // Arena and computed heaps: slots tallied by page (every slot lies in the heap's range).
+  // Embedded heaps: slot addresses sorted, for uniqueness only. Inline: nothing to compare.
+  const bool paged = m.arena || m.computed;
+  const bool sorted = m.cfg.placement == RCA_PLACEMENT_EMBEDDED;
+  static page_tallies tallies;  // (kept between calls: no allocation per check)
+  static std::vector<char *> slot_ptrs;
+  void *lo = nullptr, *hi = nullptr;
+  rca_heap_arena_range(m.heap, &lo, &hi);
+  tallies.reset(lo);
   slot_ptrs.clear();
+  std::size_t counted = 0;
+  auto count_slot = [&](void *p) {
+    char *s = static_cast<char *>(p);
+    if (paged) {
+      CHECK(lo && s >= lo && s < hi);
+      CHECK(reinterpret_cast<std::uintptr_t>(s) % m.bytes == 0);
+      CHECK(tallies.add(s));  // no two live things share a slot
+      ++counted;
+    } else if (sorted) {
+      slot_ptrs.push_back(s);
+    }
+  };
   const std::size_t stride = std::max<std::size_t>(1, m.objs.size() / kFullChecks);
   for (std::size_t i = 0; i < m.objs.size(); ++i) {
     const obj_m &o = m.objs[i];
     if (i % stride == m.next_tag % stride) check_obj(m, o);
     void *s = rca_obj_slot(m.heap, o.p);
     CHECK(load_slot(m, s) == o.raw);
-    if (m.cfg.placement != RCA_PLACEMENT_INLINE) slot_ptrs.push_back(static_cast<char *>(s));
+    count_slot(s);
   }
   for (const slot_m &s : m.slots) {
     CHECK(load_slot(m, s.ptr) == s.raw);
     CHECK(rca_slot_ptr(m.heap, s.h) == s.ptr);
-    slot_ptrs.push_back(static_cast<char *>(s.ptr));
+    count_slot(s.ptr);
   }
-  std::sort(slot_ptrs.begin(), slot_ptrs.end());
-  CHECK(std::adjacent_find(slot_ptrs.begin(), slot_ptrs.end()) == slot_ptrs.end());
+  if (sorted) {
+    std::sort(slot_ptrs.begin(), slot_ptrs.end());
+    CHECK(std::adjacent_find(slot_ptrs.begin(), slot_ptrs.end()) == slot_ptrs.end());
+  }
   if (!pages_too) return;
 
   static std::vector<page_seen> pages;
   pages.clear();
   rca_heap_visit_pages(m.heap, visit, &pages);
-  if (!m.arena && !m.computed) {
+  if (!paged) {
     CHECK(pages.empty());
     return;
   }
@@ -377,21 +451,18 @@ void check_all(const model &m, bool pages_too = true) {
   else CHECK(pages.size() == st.refcount_pages);
   std::sort(pages.begin(), pages.end(), [](auto &a, auto &b) { return a.page < b.page; });
   std::size_t total = 0;
-  auto it = slot_ptrs.begin();
   for (std::size_t i = 0; i < pages.size(); ++i) {
     const page_seen &p = pages[i];
     CHECK(in_arena(m, p.page));
     CHECK(reinterpret_cast<std::uintptr_t>(p.page) % rca::detail::kPageSize == 0);
     CHECK(i == 0 || pages[i - 1].page != p.page);
     CHECK(p.live <= m.capacity);
-    // Model slots below this page that no page covered: a live slot outside every live page.
-    CHECK(it == slot_ptrs.end() || *it >= p.page);
-    std::size_t here = 0;
-    while (it != slot_ptrs.end() && *it < p.page + rca::detail::kPageSize) ++it, ++here;
-    CHECK(here == p.live);
+    CHECK(tallies.live_in(p.page) == p.live);  // the model's slots in this page
     total += p.live;
   }
-  CHECK(it == slot_ptrs.end());
+  // Each reported page holds as many model slots as it says and no page is reported twice, so
+  // equal totals leave no live model slot outside every reported page.
+  CHECK(total == counted);
   CHECK(total == (m.computed ? m.objs.size() : m.live_slots()));  // (check_stats: = live_slots)
 }
 
@@ -830,57 +901,62 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
   }
 }
 
-// The other thread of op_thread, started once and kept: handing it work through a mutex and a
-// condition variable costs microseconds, where a thread created and joined per operation (clone,
-// ASan's thread set-up and stack mappings, the kernel's page-table work) was about a tenth of
-// the fuzzer's time (perf, every placement set).
+// The other thread of op_thread, started once and kept: a thread created and joined per
+// operation (clone, the kernel's page-table work) was about a tenth of the fuzzer's time (perf,
+// every placement set). Work is handed over through two counters: each side spins a while before
+// it sleeps on the counter (std::atomic::wait, a futex), because waking a sleeping thread and
+// being woken again cost more than the work (perf: futex and scheduler about 8 % of the
+// shared set's time with a mutex and a condition variable).
 class helper_thread {
  public:
   // Runs work() on the helper and waits for it.
   template <class F>
   void run(F &work) {
-    std::unique_lock<std::mutex> g(lock_);
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     job_ = [](void *w) { (*static_cast<F *>(w))(); };
     arg_ = &work;
-    ++posted_;
-    g.unlock();  // (woken, the helper need not wait for the lock)
-    changed_.notify_all();
-    g.lock();
-    changed_.wait(g, [&] { return done_ == posted_; });
+    const std::uint32_t n = posted_.load(std::memory_order_relaxed) + 1;
+    posted_.store(n, std::memory_order_release);  // (job_ and arg_ before it)
+    posted_.notify_one();
+    await(done_, n);
   }
   // At exit, before the heaps are destroyed: the thread's pools go back to them as it exits.
   void stop() {
-    {
-      std::lock_guard<std::mutex> g(lock_);
-      stopping_ = true;
-      changed_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
+    if (!thread_.joinable()) return;
+    stopping_.store(true, std::memory_order_relaxed);
+    posted_.fetch_add(1, std::memory_order_release);
+    posted_.notify_one();
+    thread_.join();
   }
 
  private:
+  // Until `counter` reads `want`: spinning first (some tens of microseconds, about a job's
+  // length), then asleep.
+  static void await(std::atomic<std::uint32_t> &counter, std::uint32_t want) {
+    for (int spin = 0; spin < kSpins; ++spin) {
+      if (counter.load(std::memory_order_acquire) == want) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    for (std::uint32_t seen; (seen = counter.load(std::memory_order_acquire)) != want;)
+      counter.wait(seen, std::memory_order_acquire);
+  }
   void loop() {
-    std::unique_lock<std::mutex> g(lock_);
-    for (;;) {
-      changed_.wait(g, [&] { return stopping_ || posted_ != done_; });
-      if (posted_ == done_) return;  // stopping, nothing left
-      g.unlock();
+    for (std::uint32_t n = 1;; ++n) {
+      await(posted_, n);
+      if (stopping_.load(std::memory_order_relaxed)) return;
       job_(arg_);
-      g.lock();
-      ++done_;
-      g.unlock();
-      changed_.notify_all();
-      g.lock();
+      done_.store(n, std::memory_order_release);
+      done_.notify_one();
     }
   }
-  std::mutex lock_;
-  std::condition_variable changed_;
   std::thread thread_;
   void (*job_)(void *) = nullptr;
   void *arg_ = nullptr;
-  std::uint64_t posted_ = 0, done_ = 0;
-  bool stopping_ = false;
+  std::atomic<std::uint32_t> posted_{0}, done_{0};
+  std::atomic<bool> stopping_{false};
+  static constexpr int kSpins = 1 << 11;
 };
 helper_thread g_helper;
 
