@@ -485,7 +485,44 @@ void check_not_ours(const model &m, const void *p, bool is_slot) {
 constexpr std::size_t kMaxObjects = 6000;
 constexpr unsigned kOps = 17;  // operation codes: op % kOps (16: misuse done)
 
-// Allocation failed: only an exhausted arena may say so, and only when no slot is free.
+// The thread placement's exhaustion, from the calling thread (RELIABILITY.md guarantee 7 and its
+// known limit): it had no page left to take. No page is unused or abandoned with a free slot, none
+// of its own has one (it collects what other threads freed into them first), and the free slots
+// left are in pages other live threads hold, at most one page each that its owner emptied. With
+// the model's live slots, they make up the whole cap.
+void check_thread_exhausted(const model &m, std::size_t live_arena_slots) {
+  using namespace rca::detail;
+  const arena &a = m.heap->arena;
+  const pool *mine = thread_pool(m.heap);
+  const pool *kept_empty[8];  // owners of an empty page: the helper, a thread not yet exited
+  std::size_t owners = 0, free_elsewhere = 0;
+  for (std::size_t i = 1; i <= m.usable_pages; ++i) {
+    const page_desc &d = a.descs[i];
+    const page_state st = d.state.load(std::memory_order_acquire);
+    CHECK(st != page_state::unused);
+    std::size_t free = 0, freed_locally = 0;
+    for (std::size_t w = 0; w < kBitmapWords; ++w) {
+      const std::uint64_t local = d.free_bits[w].load(std::memory_order_relaxed);
+      freed_locally += static_cast<std::size_t>(__builtin_popcountll(local));
+      free += static_cast<std::size_t>(
+          __builtin_popcountll(local | d.remote_bits[w].load(std::memory_order_relaxed)));
+    }
+    if (free == 0) continue;
+    const pool *owner = d.owner.load(std::memory_order_relaxed);
+    CHECK(st == page_state::owned && owner && owner != mine);
+    // A pool keeps one page it emptied itself; pages other threads emptied wait for it to run out.
+    if (freed_locally == d.capacity) {
+      CHECK(std::find(kept_empty, kept_empty + owners, owner) == kept_empty + owners);
+      CHECK(owners < std::size(kept_empty));
+      kept_empty[owners++] = owner;
+    }
+    free_elsewhere += free;
+  }
+  CHECK(live_arena_slots + free_elsewhere == m.usable_pages * m.capacity);
+}
+
+// Allocation failed: only an exhausted arena may say so, and only when no slot is free (thread
+// placement: none that the calling thread may take).
 void check_exhausted(const model &m, std::size_t live_arena_slots) {
   CHECK(errno == ENOMEM);
   if (m.computed) {  // the object region (object_limit) is used up, not a slot arena
@@ -493,7 +530,8 @@ void check_exhausted(const model &m, std::size_t live_arena_slots) {
     return;
   }
   CHECK(m.arena);
-  CHECK(live_arena_slots == m.usable_pages * m.capacity);
+  if (m.cfg.placement == RCA_PLACEMENT_THREAD) check_thread_exhausted(m, live_arena_slots);
+  else CHECK(live_arena_slots == m.usable_pages * m.capacity);
 }
 
 // `check`: each object against the model at once (bulk operations leave it to check_all).
@@ -961,10 +999,10 @@ class helper_thread {
 helper_thread g_helper;
 
 // Another thread frees some objects (cross-thread frees: remote bitmaps, abandoned pages) and
-// allocates others that outlive the operation. In the thread placement, and elsewhere when bits 6
-// and 7 of `nalloc` say so, it is a new thread that exits at once (its pool abandoned at exit, its
-// pages or spans adopted later); otherwise the long-lived helper. (A live helper keeps its thread
-// pages, so in the thread placement the main thread's exhaustion check would not hold.)
+// allocates others that outlive the operation. When bits 6 and 7 of `nalloc` say so it is a new
+// thread that exits at once (its pool abandoned at exit, its pages or spans adopted later);
+// otherwise the long-lived helper, whose thread pages stay its own between operations and inputs
+// (thread placement: check_thread_exhausted knows them).
 void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
   static std::vector<void *> to_free, made;  // (kept: no allocation per operation)
   to_free.clear(), made.clear();
@@ -986,12 +1024,14 @@ void op_thread(model &m, std::uint8_t nfree, std::uint8_t nalloc) {
       if (!p) {
         alloc_errno = errno;
         live_at_failure = live_after_frees + made.size();
+        // Thread placement: what this thread could not take (its pool, not the main thread's).
+        if (m.cfg.placement == RCA_PLACEMENT_THREAD) check_exhausted(m, live_at_failure);
         break;
       }
       made.push_back(p);
     }
   };
-  if (m.cfg.placement == RCA_PLACEMENT_THREAD || (nalloc & 0xc0) == 0xc0) {
+  if ((nalloc & 0xc0) == 0xc0) {
     std::thread t(work);
     t.join();
   } else {
