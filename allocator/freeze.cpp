@@ -94,15 +94,15 @@ RCA_API long rca_heap_freeze(rca_heap_t *heap) {
     return -1;
   }
   std::lock_guard<std::mutex> g(heap->registry_lock);
-  for (auto &[obj, e] : heap->registry) {
-    if (e.kind != block_kind::object) continue;
-    void *slot = rca_obj_slot(heap, obj);
+  heap->registry.for_each([&](registry_table::entry &e) {
+    if (e.kind != block_kind::object) return;
+    void *slot = rca_obj_slot(heap, e.block);
     const std::uint64_t c = slot_load(heap, slot);
-    if (count_is_frozen(heap, c)) continue;
+    if (count_is_frozen(heap, c)) return;
     e.saved_count = c;
     slot_store(heap, slot, frozen);
     ++n;
-  }
+  });
   return n;
 }
 
@@ -133,15 +133,15 @@ RCA_API long rca_heap_thaw(rca_heap_t *heap) {
     return -1;
   }
   std::lock_guard<std::mutex> g(heap->registry_lock);
-  for (auto &[obj, e] : heap->registry) {
-    if (e.kind != block_kind::object || e.saved_count == 0) continue;
-    void *slot = rca_obj_slot(heap, obj);
+  heap->registry.for_each([&](registry_table::entry &e) {
+    if (e.kind != block_kind::object || e.saved_count == 0) return;
+    void *slot = rca_obj_slot(heap, e.block);
     if (count_is_frozen(heap, slot_load(heap, slot))) {
       slot_store(heap, slot, e.saved_count);
       ++n;
     }
     e.saved_count = 0;
-  }
+  });
   return n;
 }
 

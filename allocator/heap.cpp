@@ -216,7 +216,7 @@ RCA_API rca_heap_t *rca_heap_new(const rca_config_t *cfg_in) {
   }
   rca_heap_t *heap = new (mem) rca_heap_s();
   // Its pages are mmap'ed, which LeakSanitizer does not scan: registered, so that what only the
-  // heap points to (thread pools, registry buckets) is not reported leaked for a heap alive at
+  // heap points to (thread pools, the registry's table) is not reported leaked for a heap alive at
   // exit.
   lsan_root_add(mem, heap_bytes);
   heap->magic = kHeapMagic;
@@ -276,9 +276,10 @@ RCA_API void rca_heap_destroy(rca_heap_t *heap) {
   // Objects and raw blocks the heap knows of go back to the backend; slots go with the arena
   // (embedded heaps' bare slots are the caller's memory).
   if (!heap->has_spans)  // span memory goes with its region
-    for (auto &[p, e] : heap->registry)
-      if (e.kind != block_kind::slot) heap->backend.free(p);
-  heap->registry.clear();
+    heap->registry.for_each([&](registry_table::entry &e) {
+      if (e.kind != block_kind::slot) heap->backend.free(e.block);
+    });
+  heap->registry.release();
   arena_destroy(heap->arena);
   spans_destroy(heap->spans);
   if (heap->saved_counts) rca::prim::release(heap->saved_counts, heap->saved_bytes);

@@ -183,10 +183,15 @@ bool registry_contains(rca_heap_t *heap, const void *p, block_kind kind) noexcep
 // ---- side.cpp -------------------------------------------------------------------------------
 /// LeakSanitizer scans only its own allocations, stacks, globals and registered root regions:
 /// memory rca maps for itself and that points to objects (the heap structure, the registry's
-/// nodes) is registered so that objects reachable only from it are not reported leaked.
+/// table) is registered so that objects reachable only from it are not reported leaked.
 /// No-ops without ASan.
 void lsan_root_add(void *p, std::size_t bytes) noexcept;
 void lsan_root_remove(void *p, std::size_t bytes) noexcept;
+std::size_t round_to_pages(std::size_t bytes) noexcept;
+/// `bytes` (whole pages) of zeroed memory of rca's own, registered with LeakSanitizer; aborts
+/// naming `what` when the OS refuses (for callers that cannot report an error).
+void *side_map(std::size_t bytes, const char *what) noexcept;
+void side_unmap(void *p, std::size_t bytes) noexcept;
 
 // ---- backend.cpp ----------------------------------------------------------------------------
 /// The backend's entry points; 0 or an errno with set_error (e.g. mimalloc not loadable).

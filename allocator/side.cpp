@@ -28,26 +28,24 @@ void lsan_root_remove([[maybe_unused]] void *p, [[maybe_unused]] std::size_t byt
 #endif
 }
 
-namespace {
-
 std::size_t round_to_pages(std::size_t bytes) noexcept {
   return (bytes + kPageSize - 1) / kPageSize * kPageSize;
 }
 
-void *map_or_die(std::size_t bytes) noexcept {
+void *side_map(std::size_t bytes, const char *what) noexcept {
   void *p = nullptr;
-  if (int e = prim::reserve(bytes, &p); e || (e = prim::commit(p, bytes)))
-    fatal("cannot map %zu bytes for the object registry (errno %d)", bytes, e);
+  if (int e = prim::reserve(bytes, &p); e || (e = prim::commit(p, bytes))) {
+    if (p) prim::release(p, bytes);
+    fatal("cannot map %zu bytes for %s (errno %d)", bytes, what, e);
+  }
   lsan_root_add(p, bytes);
   return p;
 }
 
-void unmap(void *p, std::size_t bytes) noexcept {
+void side_unmap(void *p, std::size_t bytes) noexcept {
   lsan_root_remove(p, bytes);
   prim::release(p, bytes);
 }
-
-}  // namespace
 
 void *chunk_bump::allocate(std::size_t size) noexcept {
   if (static_cast<std::size_t>(bump_end_ - bump_) < size) {
@@ -72,36 +70,8 @@ void *chunk_bump::allocate(std::size_t size) noexcept {
 chunk_bump::~chunk_bump() {
   while (chunk *c = chunks_) {
     chunks_ = c->next;
-    unmap(c, kChunkBytes);
+    side_unmap(c, kChunkBytes);
   }
-}
-
-void *side_memory::allocate(std::size_t bytes) noexcept {
-  if (bytes == 0) bytes = 1;
-  if (bytes > kSmallMax) return map_or_die(round_to_pages(bytes));
-  const std::size_t cls = (bytes + kGrain - 1) / kGrain - 1;
-  if (free_block *b = free_[cls]) {
-    free_[cls] = b->next;
-    return b;
-  }
-  void *p = chunks_.allocate((cls + 1) * kGrain);
-  if (!p)
-    fatal("cannot map %zu bytes for the object registry (errno %d)", chunk_bump::kChunkBytes,
-          errno);
-  return p;
-}
-
-void side_memory::deallocate(void *p, std::size_t bytes) noexcept {
-  if (!p) return;
-  if (bytes == 0) bytes = 1;
-  if (bytes > kSmallMax) {
-    unmap(p, round_to_pages(bytes));
-    return;
-  }
-  const std::size_t cls = (bytes + kGrain - 1) / kGrain - 1;
-  auto *b = static_cast<free_block *>(p);
-  b->next = free_[cls];
-  free_[cls] = b;
 }
 
 void *line_slab::allocate(std::size_t bytes) noexcept {

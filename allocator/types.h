@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <mutex>
 #include <type_traits>
-#include <unordered_map>
 #include <vector>
 
 namespace rca::detail {
@@ -325,15 +324,58 @@ struct pool {
 // Embedded heaps' bare slots are registered too (track_objects): a slot inside the caller's
 // memory has no page descriptor, so the registry is what tells a live one from garbage.
 enum class block_kind : std::uint8_t { object, raw, slot };
-struct registry_entry {
-  block_kind kind;
-  std::uint64_t saved_count;  // count kept aside by freeze (0: none)
+
+// The registry's table: open addressing with linear probing, keyed by the block's address,
+// deleted by backward shift (no tombstones), grown by doubling at half full. Its cells are one
+// mapping of their own, apart from the object memory: with the system backend, a table from malloc
+// would sit between the objects, so turning tracking on would change how many object pages a
+// population spans (and which pages a fork child dirties when it frees). A node-based map cost an
+// allocation per insert and a pointer chase per lookup: a third of a checked allocation and free
+// (the fuzzer's profile). Not thread-safe: its user holds registry_lock. Aborts with a message
+// when the OS refuses memory (the registry's callers cannot report an error).
+class registry_table {
+ public:
+  struct entry {
+    void *block;                // null: an empty cell
+    std::uint64_t saved_count;  // count kept aside by freeze (0: none)
+    block_kind kind;
+  };
+  registry_table() = default;
+  registry_table(const registry_table &) = delete;
+  registry_table &operator=(const registry_table &) = delete;
+  ~registry_table() { release(); }
+  /// The entry of `block`, or null.
+  entry *find(const void *block) noexcept;
+  /// Registers `block` as `kind` with no saved count (its entry reset if it had one).
+  void insert(void *block, block_kind kind) noexcept;
+  /// Removes an entry that find returned.
+  void erase(entry *e) noexcept;
+  /// f(entry &) for each entry, in no particular order; f may change saved_count only.
+  template <class F>
+  void for_each(F &&f) noexcept {
+    for (std::size_t i = 0; i < capacity_; ++i)
+      if (cells_[i].block) f(cells_[i]);
+  }
+  /// Empty, with its memory given back.
+  void release() noexcept;
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  std::size_t home(const void *block) const noexcept {  // Fibonacci hashing: the top bits
+    return static_cast<std::size_t>(
+        (reinterpret_cast<std::uintptr_t>(block) * 0x9e3779b97f4a7c15ull) >> shift_);
+  }
+  void grow() noexcept;
+  entry *cells_ = nullptr;
+  std::size_t capacity_ = 0;  // cells: a power of two, or 0 before the first insert
+  std::size_t size_ = 0;
+  unsigned shift_ = 64;  // 64 - log2(capacity_)
 };
 
 // 64 KiB mappings of rca's own memory, carved front to back and released all together by the
-// destructor: the one chunk allocator under side_memory and line_slab. The first `header` bytes
-// of each chunk link it into the list the destructor walks (the header keeps what follows
-// aligned as the user needs: 16 bytes for side_memory's blocks, a line for line_slab's).
+// destructor: the chunk allocator under line_slab. The first `header` bytes of each chunk link it
+// into the list the destructor walks (the header keeps what follows aligned as the user needs: a
+// line for line_slab's).
 class chunk_bump {
  public:
   static constexpr std::size_t kChunkBytes = std::size_t(64) << 10;
@@ -356,32 +398,6 @@ class chunk_bump {
   chunk *chunks_ = nullptr;  // every chunk, released by the destructor
 };
 
-// Memory for rca's own bookkeeping (the registry's nodes and bucket arrays), mapped apart from
-// the object memory: with the system backend, nodes taken from malloc would sit between the
-// objects, so turning tracking on would change how many object pages a population spans (and
-// which pages a fork child dirties when it frees). Small requests come from 64 KiB chunks with a
-// free list per 16-byte size class; large ones get a mapping each. Not thread-safe: its one user
-// holds registry_lock.
-class side_memory {
- public:
-  side_memory() = default;
-  side_memory(const side_memory &) = delete;
-  side_memory &operator=(const side_memory &) = delete;
-  /// `bytes` of zero-or-reused memory, 16-byte aligned; aborts with a message when the OS refuses
-  /// (the registry's callers cannot report an error).
-  void *allocate(std::size_t bytes) noexcept;
-  void deallocate(void *p, std::size_t bytes) noexcept;
-
- private:
-  static constexpr std::size_t kGrain = 16;
-  static constexpr std::size_t kSmallMax = 512;
-  struct free_block {
-    free_block *next;
-  };
-  free_block *free_[kSmallMax / kGrain] = {};
-  chunk_bump chunks_{kGrain};  // small blocks; large ones are mappings of their own
-};
-
 // Whole cache lines of rca's own memory, freed all at once with their owner (the heap's pools:
 // never freed one by one, they are recycled).
 class line_slab {
@@ -393,26 +409,6 @@ class line_slab {
  private:
   chunk_bump chunks_{kLineSize};
 };
-
-/// A standard allocator over one side_memory (for the registry's unordered_map).
-template <class T>
-struct side_allocator {
-  using value_type = T;
-  side_memory *memory;
-  explicit side_allocator(side_memory *m) noexcept : memory(m) {}
-  template <class U>
-  side_allocator(const side_allocator<U> &o) noexcept : memory(o.memory) {}
-  T *allocate(std::size_t n) { return static_cast<T *>(memory->allocate(n * sizeof(T))); }
-  void deallocate(T *p, std::size_t n) noexcept { memory->deallocate(p, n * sizeof(T)); }
-  template <class U>
-  bool operator==(const side_allocator<U> &o) const noexcept {
-    return memory == o.memory;
-  }
-};
-
-using registry_map =
-    std::unordered_map<void *, registry_entry, std::hash<void *>, std::equal_to<void *>,
-                       side_allocator<std::pair<void *const, registry_entry>>>;
 
 // Side bitmaps (rca_side_bits, side_bits.cpp): `planes` bitmaps of one bit per slot position,
 // in one mapping apart from objects and refcount pages, made on the first request and released
@@ -457,14 +453,10 @@ struct rca_heap_s {
   std::vector<rca::detail::pool *>
       pools;  // every thread pool ever made (reused, never freed early)
   std::vector<rca::detail::pool *> free_pools;  // pools of exited threads, ready for reuse
-  std::mutex registry_lock;                     // guards registry and registry_memory
-  rca::detail::side_memory registry_memory;     // the registry's nodes, apart from objects
-  rca::detail::registry_map registry{
-      0, std::hash<void *>(), std::equal_to<void *>(),
-      rca::detail::side_allocator<std::pair<void *const, rca::detail::registry_entry>>(
-          &registry_memory)};
-  void *saved_counts = nullptr;  // freeze: counts kept aside, indexed like the slots
-  std::size_t saved_bytes = 0;   // size of that mapping
+  std::mutex registry_lock;                     // guards registry
+  rca::detail::registry_table registry;         // live blocks (tracking), apart from objects
+  void *saved_counts = nullptr;                 // freeze: counts kept aside, indexed like the slots
+  std::size_t saved_bytes = 0;                  // size of that mapping
   // For threads without a pool (atomic adds).
   [[no_unique_address]] rca::detail::event_counters counters;
   bool has_spans = false;                // object memory from rca's span allocator

@@ -1,7 +1,8 @@
 /* free_checks: instructions of rca_obj_alloc + rca_obj_free with the release defaults, for
  * callgrind (deterministic counts; time here is too noisy to show a few instructions). The same
  * file is built against two librca.a, before and after a change to the free path, and run as
- *   valgrind --tool=callgrind --callgrind-out-file=OUT ./free_checks PLACEMENT HANDLE N
+ *   valgrind --tool=callgrind --callgrind-out-file=OUT ./free_checks PLACEMENT HANDLE N [checked]
+ * ("checked": checks on, so the heap tracks its objects in the registry, as the debug defaults do)
  * The alloc experiment's size mix; a window of 4096 live objects freed in allocation order
  * (FIFO), so slots are reused the way a VM's short-lived objects reuse them. */
 #include <rca/rca.h>
@@ -14,8 +15,9 @@ static const size_t kSizes[] = {16, 32, 32, 32, 48, 48, 64, 64, 96, 128};
 enum { kWindow = 4096 };
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: free_checks inline|embedded|shared|thread|padded pointer|index N\n");
+  if (argc != 4 && !(argc == 5 && strcmp(argv[4], "checked") == 0)) {
+    fprintf(stderr,
+            "usage: free_checks inline|embedded|shared|thread|padded pointer|index N [checked]\n");
     return 2;
   }
   rca_config_t cfg;
@@ -24,7 +26,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "free_checks: %s\n", rca_last_error());
     return 2;
   }
-  cfg.checks = 0;
+  cfg.checks = argc == 5;
   rca_heap_t *heap = rca_heap_new(&cfg);
   if (!heap) {
     fprintf(stderr, "free_checks: %s\n", rca_last_error());
