@@ -354,7 +354,10 @@ class page_tallies {
   }
   // Counts the slot at `s` (in the range, 4-byte aligned); false if one counted before lies there.
   bool add(const void *s) {
-    tally &t = at(number(s) - first_);
+    const std::size_t page = number(s) - first_;
+    // Consecutive slots mostly share a page: the last one's tally first.
+    tally &t = last_ < tallies_.size() && tallies_[last_].page == page ? tallies_[last_] : at(page);
+    last_ = static_cast<std::size_t>(&t - tallies_.data());
     const std::size_t bit = reinterpret_cast<std::uintptr_t>(s) % rca::detail::kPageSize / 4;
     const std::uint64_t mask = std::uint64_t(1) << (bit % 64);
     if (t.taken[bit / 64] & mask) return false;
@@ -385,6 +388,7 @@ class page_tallies {
     return tallies_.back();
   }
   std::size_t first_ = 0;
+  std::size_t last_ = 0;  // the tally add() used last
   std::vector<tally> tallies_;
   std::vector<std::uint32_t> index_;  // page number -> its tally, when tallies_ agrees
 };
