@@ -325,18 +325,21 @@ struct pool {
 // memory has no page descriptor, so the registry is what tells a live one from garbage.
 enum class block_kind : std::uint8_t { object, raw, slot };
 
-// The registry's table: open addressing with linear probing, keyed by the block's address,
-// deleted by backward shift (no tombstones), grown by doubling at half full. Its cells are one
-// mapping of their own, apart from the object memory: with the system backend, a table from malloc
-// would sit between the objects, so turning tracking on would change how many object pages a
-// population spans (and which pages a fork child dirties when it frees). A node-based map cost an
-// allocation per insert and a pointer chase per lookup: a third of a checked allocation and free
-// (the fuzzer's profile). Not thread-safe: its user holds registry_lock. Aborts with a message
-// when the OS refuses memory (the registry's callers cannot report an error).
+// The registry's table: the entries in a dense array (so that freeze, thaw and teardown walk
+// only the live ones: a long-lived heap's table stays as large as its peak), found through an
+// open-addressing index of their positions and hashes (linear probing, deletion by backward
+// shift, no tombstones; doubled at half full; with the hash in the cell, probing and shifting
+// read no entry until one matches). A removed entry's place is taken by the last one. Both
+// arrays are mappings of their own, apart from the object memory: with the system backend, a
+// table from malloc would sit between the objects, so turning tracking on would change how many
+// object pages a population spans (and which pages a fork child dirties when it frees). A
+// node-based map cost an allocation per insert and a pointer chase per lookup. Not thread-safe:
+// its user holds registry_lock. Aborts with a message when the OS refuses memory (the registry's
+// callers cannot report an error).
 class registry_table {
  public:
   struct entry {
-    void *block;                // null: an empty cell
+    void *block;
     std::uint64_t saved_count;  // count kept aside by freeze (0: none)
     block_kind kind;
   };
@@ -344,32 +347,49 @@ class registry_table {
   registry_table(const registry_table &) = delete;
   registry_table &operator=(const registry_table &) = delete;
   ~registry_table() { release(); }
-  /// The entry of `block`, or null.
-  entry *find(const void *block) noexcept;
+  static constexpr std::size_t npos = ~std::size_t(0);
+  /// The index cell of `block`'s entry, or npos.
+  std::size_t locate(const void *block) const noexcept;
+  /// The entry of a cell that locate returned; valid until the next insert or erase.
+  entry &at(std::size_t cell) noexcept { return entries_[cells_[cell].entry - 1]; }
+  /// The entry of `block`, or null; valid until the next insert or erase.
+  entry *find(const void *block) noexcept {
+    const std::size_t c = locate(block);
+    return c == npos ? nullptr : &at(c);
+  }
   /// Registers `block` as `kind` with no saved count (its entry reset if it had one).
   void insert(void *block, block_kind kind) noexcept;
+  /// Removes the entry of a cell that locate returned.
+  void erase_at(std::size_t cell) noexcept;
   /// Removes an entry that find returned.
-  void erase(entry *e) noexcept;
+  void erase(entry *e) noexcept { erase_at(cell_of(static_cast<std::size_t>(e - entries_))); }
   /// f(entry &) for each entry, in no particular order; f may change saved_count only.
   template <class F>
   void for_each(F &&f) noexcept {
-    for (std::size_t i = 0; i < capacity_; ++i)
-      if (cells_[i].block) f(cells_[i]);
+    for (std::size_t i = 0; i < size_; ++i) f(entries_[i]);
   }
   /// Empty, with its memory given back.
   void release() noexcept;
   std::size_t size() const noexcept { return size_; }
 
  private:
-  std::size_t home(const void *block) const noexcept {  // Fibonacci hashing: the top bits
-    return static_cast<std::size_t>(
-        (reinterpret_cast<std::uintptr_t>(block) * 0x9e3779b97f4a7c15ull) >> shift_);
+  struct cell {
+    std::uint32_t entry;  // 0: empty, else 1 + the entry's position
+    std::uint32_t hash;   // the entry's hash(): its home cell without reading the entry
+  };
+  static std::uint32_t hash(const void *block) noexcept {  // Fibonacci hashing: the top bits
+    return static_cast<std::uint32_t>(
+        (reinterpret_cast<std::uintptr_t>(block) * 0x9e3779b97f4a7c15ull) >> 32);
   }
+  std::size_t home(std::uint32_t h) const noexcept { return h >> shift_; }
+  // The index cell that holds entry i (which must be live).
+  std::size_t cell_of(std::size_t i) const noexcept;
   void grow() noexcept;
-  entry *cells_ = nullptr;
-  std::size_t capacity_ = 0;  // cells: a power of two, or 0 before the first insert
+  entry *entries_ = nullptr;  // size_ live entries, room for capacity_ / 2
+  cell *cells_ = nullptr;
+  std::size_t capacity_ = 0;  // cells: a power of two (at most 2^32), or 0 before the first insert
   std::size_t size_ = 0;
-  unsigned shift_ = 64;  // 64 - log2(capacity_)
+  unsigned shift_ = 32;  // 32 - log2(capacity_)
 };
 
 // 64 KiB mappings of rca's own memory, carved front to back and released all together by the
