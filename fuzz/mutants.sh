@@ -19,9 +19,20 @@
 #       the object's header (allocator/heap.cpp)
 #   7   embedded bare slots unchecked: no registry entry for them (allocator/placement/embedded.cpp)
 #   10  an object's slot freed without its object tag check (allocator/slots.cpp)
+#
+#   fuzz/mutants.sh --check-edits                 only checks that each edit still applies
+#
+# (ctest runs the second form, fuzz_mutant_edits_apply: a change to the code an edit names makes
+# it fail at once, instead of leaving a mutant that no longer builds or no longer puts the defect
+# back.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+check_edits=0
+if [[ ${1:-} == --check-edits ]]; then
+  check_edits=1
+  shift
+fi
 secs=${1:-300}
 shift || true
 defects=("$@")
@@ -47,7 +58,7 @@ EOF
   "    if (heap->tracking) registry_add(heap, embedded_slot, block_kind::slot);\n", ""),
  ("allocator/placement/embedded.cpp",
   "    if (heap->tracking)\n      registry_remove(heap, reinterpret_cast<void *>(handle), "
-  "block_kind::slot, \"rca_slot_free\");\n", "")]
+  "block_kind::slot, what);\n", "")]
 EOF
     10) cat <<'EOF' ;;
 [("allocator/slots.cpp",
@@ -63,6 +74,21 @@ EOF
 
 # As fuzz/run.sh: 5 frames per allocation in ASan's records; the caller's options win.
 export ASAN_OPTIONS=malloc_context_size=5${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+
+if ((check_edits)); then
+  for defect in "${defects[@]}"; do
+    edits "$defect" | /usr/bin/python3 -c '
+import ast, sys
+root = sys.argv[1]
+for path, old, _ in ast.literal_eval(sys.stdin.read()):
+    n = open(f"{root}/{path}").read().count(old)
+    if n != 1:
+        sys.exit(f"defect {sys.argv[2]}: {path}: the code to edit occurs {n} times, not once:\n{old}")
+' "$root" "$defect"
+    echo "defect $defect: its edits apply"
+  done
+  exit 0
+fi
 
 fail=0
 for defect in "${defects[@]}"; do
