@@ -44,8 +44,7 @@ void computed_visit(void *count, void *arg) {
   auto &s = *static_cast<computed_sweep *>(arg);
   rca_heap_t *heap = s.heap;
   const std::size_t off = static_cast<std::size_t>(static_cast<char *>(count) - heap->spans.counts);
-  auto *saved = reinterpret_cast<std::uint64_t *>(  // (off / slot_width * 8: saved_count_of)
-      static_cast<char *>(heap->saved_counts) + (heap->slot_width == 4 ? off * 2 : off));
+  std::uint64_t *saved = saved_count_at(heap, off);
   const std::uint64_t c = slot_load(heap, count);
   if (s.freeze) {
     if (count_is_frozen(heap, c)) return;

@@ -286,13 +286,17 @@ inline void slot_bind_object(rca_heap_t *heap, void *slot, const void *obj) noex
   slot_object_tag(heap, slot).store(object_tag(obj), std::memory_order_relaxed);
 }
 /// Where freeze keeps the count of an arena slot aside: 8 bytes per slot position.
-inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) noexcept {
-  const std::size_t off =
-      static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base);
-  // off / slot_width * 8 without a divide (slots are aligned to their width): a division by
-  // the run-time width was the largest cost of a freeze sweep after the count stores (perf).
+/// The saved count of the count `off` bytes into its region (the arena, or a computed heap's
+/// count windows): off / slot_width * 8 without a divide (counts are aligned to their width; a
+/// division by the run-time width was the largest cost of a freeze sweep after the count stores,
+/// perf).
+inline std::uint64_t *saved_count_at(const rca_heap_t *heap, std::size_t off) noexcept {
   return reinterpret_cast<std::uint64_t *>(static_cast<char *>(heap->saved_counts) +
                                            (heap->slot_width == 4 ? off * 2 : off));
+}
+inline std::uint64_t *saved_count_of(const rca_heap_t *heap, const void *slot) noexcept {
+  return saved_count_at(
+      heap, static_cast<std::size_t>(static_cast<const char *>(slot) - heap->arena.base));
 }
 inline bool count_is_frozen(const rca_heap_t *heap, std::uint64_t c) noexcept {
   return heap->slot_width == 4 ? (c & RCA_RC_FROZEN_BIT32) != 0 : (c & RCA_RC_FROZEN_BIT64) != 0;

@@ -361,8 +361,6 @@ class registry_table {
   void insert(void *block, block_kind kind) noexcept;
   /// Removes the entry of a cell that locate returned.
   void erase_at(std::size_t cell) noexcept;
-  /// Removes an entry that find returned.
-  void erase(entry *e) noexcept { erase_at(cell_of(static_cast<std::size_t>(e - entries_))); }
   /// f(entry &) for each entry, in no particular order; f may change saved_count only.
   template <class F>
   void for_each(F &&f) noexcept {

@@ -77,14 +77,7 @@ export ASAN_OPTIONS=malloc_context_size=5${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 
 if ((check_edits)); then
   for defect in "${defects[@]}"; do
-    edits "$defect" | /usr/bin/python3 -c '
-import ast, sys
-root = sys.argv[1]
-for path, old, _ in ast.literal_eval(sys.stdin.read()):
-    n = open(f"{root}/{path}").read().count(old)
-    if n != 1:
-        sys.exit(f"defect {sys.argv[2]}: {path}: the code to edit occurs {n} times, not once:\n{old}")
-' "$root" "$defect"
+    edits "$defect" | /usr/bin/python3 "$root/scripts/scratch_tree.py" --check "$root"
     echo "defect $defect: its edits apply"
   done
   exit 0

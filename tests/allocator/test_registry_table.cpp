@@ -54,7 +54,7 @@ TEST(RegistryTable, InsertFindEraseOne) {
   EXPECT_EQ(t.size(), 1u);
   EXPECT_EQ(t.find(addr(0x1000))->kind, block_kind::object);
   EXPECT_EQ(t.find(addr(0x1000))->saved_count, 0u);
-  t.erase(t.find(addr(0x1000)));
+  t.erase_at(t.locate(addr(0x1000)));
   EXPECT_EQ(t.find(addr(0x1000)), nullptr);
   EXPECT_EQ(t.size(), 0u);
 }
@@ -79,16 +79,16 @@ TEST(RegistryTable, AgreesWithAMapThroughCollisionsAndGrowth) {
       void *p = live[i];
       live[i] = live.back();
       live.pop_back();
-      registry_table::entry *e = t.find(p);
-      ASSERT_NE(e, nullptr);
-      t.erase(e);
+      const std::size_t cell = t.locate(p);
+      ASSERT_NE(cell, registry_table::npos);
+      t.erase_at(cell);
       model.erase(p);
       EXPECT_EQ(t.find(p), nullptr);
     }
     if (step % 20000 == 0) expect_same(t, model);
   }
   expect_same(t, model);
-  for (void *p : live) t.erase(t.find(p));
+  for (void *p : live) t.erase_at(t.locate(p));
   EXPECT_EQ(t.size(), 0u);
   for (void *p : live) EXPECT_EQ(t.find(p), nullptr);
 }
@@ -100,7 +100,7 @@ TEST(RegistryTable, SavedCountsSurviveGrowthAndErase) {
     t.insert(addr(i * 64), block_kind::object);
     t.find(addr(i * 64))->saved_count = i;
   }
-  for (std::uintptr_t i = 1; i <= 5000; i += 2) t.erase(t.find(addr(i * 64)));
+  for (std::uintptr_t i = 1; i <= 5000; i += 2) t.erase_at(t.locate(addr(i * 64)));
   EXPECT_EQ(t.size(), 2500u);
   for (std::uintptr_t i = 2; i <= 5000; i += 2) {
     registry_table::entry *e = t.find(addr(i * 64));
