@@ -206,7 +206,14 @@ TEST(LabCli, AllocChecksCostRows) {
     const double release = instructions[std::string(p) + "|checks_release_defaults"],
                  checked = instructions[std::string(p) + "|checks_on"];
     EXPECT_GT(release, 50.0) << p << ": an alloc+free pair is dozens of instructions at least";
-    EXPECT_GT(checked, release) << p << ": checks on add the registry's work";
+    if (std::string(p) == "inline") {
+      // An inline heap tracks its objects by default (freeze needs the registry), so checks on
+      // do the same work per object: only the registry's probe lengths differ with addresses.
+      EXPECT_NEAR(checked, release, 0.03 * release) << p << ": checks on add no work inline";
+    } else {
+      // Out of line, release defaults keep no registry; checks on add its insert and erase.
+      EXPECT_GT(checked, 1.2 * release) << p << ": checks on add the registry's work";
+    }
   }
 }
 
