@@ -433,77 +433,103 @@ class address_set {
   std::uint32_t generation_ = 0;
 };
 
-// Everything: each count (read where rca_obj_slot puts it), no two live things in one slot,
-// objects in full (up to kFullChecks of them: with thousands of objects a full check of each
-// was most of an input's time), and with `pages_too` the refcount pages rca_heap_visit_pages
-// reports against the model's slots in each (a computed heap's walk visits every block ever
-// handed out: it was a quarter to a half of that set's time, perf).
-void check_all(const model &m, bool pages_too = true) {
-  check_stats(m);
-  // Arena and computed heaps: slots tallied by page (every slot lies in the heap's range).
-  // Embedded heaps: slot addresses in a set, for uniqueness only. Inline: nothing to compare.
-  const bool paged = m.arena || m.computed;
-  const bool embedded = m.cfg.placement == RCA_PLACEMENT_EMBEDDED;
-  static page_tallies tallies;  // (kept between calls: no allocation per check)
-  static address_set addresses;
-  void *lo = nullptr, *hi = nullptr;
-  rca_heap_arena_range(m.heap, &lo, &hi);
-  tallies.reset(lo);
-  if (embedded) addresses.clear(m.objs.size() + m.slots.size());
-  std::size_t counted = 0;
-  auto count_slot = [&](void *p) {
-    char *s = static_cast<char *>(p);
-    if (paged) {
-      CHECK(lo && s >= lo && s < hi);
-      CHECK(reinterpret_cast<std::uintptr_t>(s) % m.bytes == 0);
-      CHECK(tallies.add(s));  // no two live things share a slot
-      ++counted;
-    } else if (embedded) {
-      CHECK(addresses.add(s));  // no two live things share a slot
-    }
-  };
-  const std::size_t stride = std::max<std::size_t>(1, m.objs.size() / kFullChecks);
-  for (std::size_t i = 0; i < m.objs.size(); ++i) {
-    const obj_m &o = m.objs[i];
-    if (i % stride == m.next_tag % stride) check_obj(m, o);
-    void *s = rca_obj_slot(m.heap, o.p);
-    CHECK(load_slot(m, s) == o.raw);
+// Each live thing against the model, one at a time: its count (read where rca_obj_slot puts
+// it), its slot counted (no two live things share one), and for objects a rotating sample in
+// full (up to kFullChecks of them: with thousands of objects a full check of each was most of an
+// input's time). check_all walks everything; the teardown checks each thing just before it
+// frees it (a separate walk first was a tenth of the shared set's time, perf).
+class live_walk {
+ public:
+  explicit live_walk(const model &m)
+      : m_(m),
+        paged_(m.arena || m.computed),
+        embedded_(m.cfg.placement == RCA_PLACEMENT_EMBEDDED),
+        stride_(std::max<std::size_t>(1, m.objs.size() / kFullChecks)) {
+    check_stats(m);
+    // Arena and computed heaps: slots tallied by page (every slot lies in the heap's range).
+    // Embedded heaps: slot addresses in a set, for uniqueness only. Inline: nothing to compare.
+    rca_heap_arena_range(m.heap, &lo_, &hi_);
+    tallies().reset(lo_);
+    if (embedded_) addresses().clear(m.objs.size() + m.slots.size());
+  }
+  void object(std::size_t i) {
+    const obj_m &o = m_.objs[i];
+    if (i % stride_ == m_.next_tag % stride_) check_obj(m_, o);
+    void *s = rca_obj_slot(m_.heap, o.p);
+    CHECK(load_slot(m_, s) == o.raw);
     count_slot(s);
   }
-  for (const slot_m &s : m.slots) {
-    CHECK(load_slot(m, s.ptr) == s.raw);
-    CHECK(rca_slot_ptr(m.heap, s.h) == s.ptr);
+  void slot(const slot_m &s) {
+    CHECK(load_slot(m_, s.ptr) == s.raw);
+    CHECK(rca_slot_ptr(m_.heap, s.h) == s.ptr);
     count_slot(s.ptr);
   }
-  if (!pages_too) return;
+  // The refcount pages rca_heap_visit_pages reports against the slots counted in each (a
+  // computed heap's walk visits every block ever handed out: it was a quarter to a half of that
+  // set's time, perf).
+  void pages() {
+    static std::vector<page_seen> seen;  // (kept between calls: no allocation per check)
+    seen.clear();
+    rca_heap_visit_pages(m_.heap, visit, &seen);
+    if (!paged_) {
+      CHECK(seen.empty());
+      return;
+    }
+    rca_stats_t st;
+    rca_heap_stats(m_.heap, &st);
+    // Computed: the pages that hold live counts, among the count pages of the spans in use.
+    if (m_.computed) CHECK(seen.size() <= st.refcount_pages);
+    else CHECK(seen.size() == st.refcount_pages);
+    std::sort(seen.begin(), seen.end(), [](auto &a, auto &b) { return a.page < b.page; });
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      const page_seen &p = seen[i];
+      CHECK(in_arena(m_, p.page));
+      CHECK(reinterpret_cast<std::uintptr_t>(p.page) % rca::detail::kPageSize == 0);
+      CHECK(i == 0 || seen[i - 1].page != p.page);
+      CHECK(p.live <= m_.capacity);
+      CHECK(tallies().live_in(p.page) == p.live);  // the model's slots in this page
+      total += p.live;
+    }
+    // Each reported page holds as many model slots as it says and no page is reported twice, so
+    // equal totals leave no live model slot outside every reported page.
+    CHECK(total == counted_);
+    CHECK(total == (m_.computed ? m_.objs.size() : m_.live_slots()));  // (check_stats too)
+  }
 
-  static std::vector<page_seen> pages;
-  pages.clear();
-  rca_heap_visit_pages(m.heap, visit, &pages);
-  if (!paged) {
-    CHECK(pages.empty());
-    return;
+ private:
+  static page_tallies &tallies() {  // (kept between walks: no allocation per check)
+    static page_tallies t;
+    return t;
   }
-  rca_stats_t st;
-  rca_heap_stats(m.heap, &st);
-  // Computed: the pages that hold live counts, among the count pages of the spans in use.
-  if (m.computed) CHECK(pages.size() <= st.refcount_pages);
-  else CHECK(pages.size() == st.refcount_pages);
-  std::sort(pages.begin(), pages.end(), [](auto &a, auto &b) { return a.page < b.page; });
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < pages.size(); ++i) {
-    const page_seen &p = pages[i];
-    CHECK(in_arena(m, p.page));
-    CHECK(reinterpret_cast<std::uintptr_t>(p.page) % rca::detail::kPageSize == 0);
-    CHECK(i == 0 || pages[i - 1].page != p.page);
-    CHECK(p.live <= m.capacity);
-    CHECK(tallies.live_in(p.page) == p.live);  // the model's slots in this page
-    total += p.live;
+  static address_set &addresses() {
+    static address_set a;
+    return a;
   }
-  // Each reported page holds as many model slots as it says and no page is reported twice, so
-  // equal totals leave no live model slot outside every reported page.
-  CHECK(total == counted);
-  CHECK(total == (m.computed ? m.objs.size() : m.live_slots()));  // (check_stats: = live_slots)
+  void count_slot(void *p) {
+    char *s = static_cast<char *>(p);
+    if (paged_) {
+      CHECK(lo_ && s >= lo_ && s < hi_);
+      CHECK(reinterpret_cast<std::uintptr_t>(s) % m_.bytes == 0);
+      CHECK(tallies().add(s));  // no two live things share a slot
+      ++counted_;
+    } else if (embedded_) {
+      CHECK(addresses().add(s));  // no two live things share a slot
+    }
+  }
+  const model &m_;
+  const bool paged_, embedded_;
+  const std::size_t stride_;
+  void *lo_ = nullptr, *hi_ = nullptr;
+  std::size_t counted_ = 0;
+};
+
+// Everything: each live thing (live_walk), and with `pages_too` the refcount pages.
+void check_all(const model &m, bool pages_too = true) {
+  live_walk walk(m);
+  for (std::size_t i = 0; i < m.objs.size(); ++i) walk.object(i);
+  for (const slot_m &s : m.slots) walk.slot(s);
+  if (pages_too) walk.pages();
 }
 
 // The heap must not take foreign or dead pointers for its own.
@@ -857,7 +883,7 @@ void op_misuse(model &m, std::uint8_t a) {
 // Runs `misuse`, which rca must refuse with a message containing `want` before changing
 // anything: the heap must still be exactly the model afterwards.
 template <class F>
-void expect_fatal(const model &m, const char *want, F &&misuse) {
+void expect_fatal(const char *want, F &&misuse) {
   g_fatal_msg[0] = '\0';
   if (sigsetjmp(g_fatal_jump, 0) == 0) {
     g_fatal_armed = true;
@@ -870,9 +896,12 @@ void expect_fatal(const model &m, const char *want, F &&misuse) {
     std::fprintf(stderr, "fuzz_heap: misuse caught with '%s', expected '%s'\n", g_fatal_msg, want);
     fail(__LINE__, "misuse message");
   }
-  // Every count, stat and object as before; the pages wait for the input's end (a count the
-  // misuse made live is still live there, one it freed fails its object's count check here).
-  check_all(m, false);
+  // The live counts are compared after the step, as after every step. Every count, slot and page
+  // waits for the next full check, every 64 steps and at the input's end (a full walk after each
+  // misuse was 7 % of the shared set's time, perf): the model never takes a value from the heap,
+  // so a count the misuse changed stays wrong until then, and a slot it released is either handed
+  // out again (two live things in one slot: the tallies), found free by its object's next check,
+  // or freed again (rca's own double-free check, fatal here outside expect_fatal).
 }
 
 // Nothing live of this input occupies p (a dead pointer's memory may have been handed out again).
@@ -908,13 +937,13 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
       void *d = m.dead[b % m.dead.size()];
       if (overlaps_live(m, d)) return;
       if (a % 4 == 1) {
-        expect_fatal(m, free_msg, [&] { rca_obj_free(m.heap, d); });
+        expect_fatal(free_msg, [&] { rca_obj_free(m.heap, d); });
         return;
       }
       switch (b % 3) {
-        case 0: expect_fatal(m, "rca_obj_incref", [&] { rca_obj_incref(m.heap, d); }); break;
-        case 1: expect_fatal(m, "rca_obj_decref", [&] { rca_obj_decref(m.heap, d); }); break;
-        default: expect_fatal(m, "rca_obj_count", [&] { (void)rca_obj_count(m.heap, d); }); break;
+        case 0: expect_fatal("rca_obj_incref", [&] { rca_obj_incref(m.heap, d); }); break;
+        case 1: expect_fatal("rca_obj_decref", [&] { rca_obj_decref(m.heap, d); }); break;
+        default: expect_fatal("rca_obj_count", [&] { (void)rca_obj_count(m.heap, d); }); break;
       }
       return;
     }
@@ -923,7 +952,7 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
       if (m.computed && (b & 1))  // another computed heap's object: outside this one's region
         f = g_foreign->computed_objs[b / 2 % g_foreign->computed_objs.size()];
       if (!tracking && !m.arena && !m.computed) return;  // an embedded or inline header cannot tell
-      expect_fatal(m, free_msg, [&] { rca_obj_free(m.heap, f); });
+      expect_fatal(free_msg, [&] { rca_obj_free(m.heap, f); });
       return;
     }
     default: {  // a bare slot that is not live here (defect 7 for embedded heaps)
@@ -932,7 +961,7 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
         rca_handle_t h = b;
         if (!m.objs.empty() && (b & 1))
           h = reinterpret_cast<rca_handle_t>(rca_obj_slot(m.heap, m.objs[b / 2 % m.objs.size()].p));
-        expect_fatal(m, "has no slots", [&] { rca_slot_free(m.heap, h); });
+        expect_fatal("has no slots", [&] { rca_slot_free(m.heap, h); });
         return;
       }
       if (m.cfg.placement == RCA_PLACEMENT_EMBEDDED && !tracking) return;  // nothing to ask
@@ -973,7 +1002,7 @@ void op_misuse_done(model &m, std::uint8_t a, std::uint8_t b) {
       }
       static const char *const wants[] = {"rca_slot_free", "rca_slot_free", "rca_slot_free",
                                           "is an object's"};
-      expect_fatal(m, wants[b % 4], [&] { rca_slot_free(m.heap, h); });
+      expect_fatal(wants[b % 4], [&] { rca_slot_free(m.heap, h); });
       return;
     }
   }
@@ -1250,16 +1279,25 @@ void run_one(const std::uint8_t *data, std::size_t size) {
     if (step % 64 == 63) check_all(m);
   }
   g_ctx.step = -1;
-  // The pages after the teardown below: a live count the model does not know of is still live
-  // there (nothing frees it), and every count it does know was compared just here.
-  check_all(m, false);
 
   // Tear down through the API: everything freed, every page empty, none kept beyond the one a
   // pool retains (no page leaked). Pages of the thread placement that other threads freed into
-  // are collected only when their owner next runs out, so they are exempt. The objects were
-  // each checked just above.
-  while (!m.objs.empty()) op_free(m, m.objs.size() - 1, false);
-  while (!m.slots.empty()) op_slot_free(m, m.slots.size() - 1);
+  // are collected only when their owner next runs out, so they are exempt. Each object and slot
+  // is checked as check_all does just before it is freed (nothing is allocated meanwhile, so
+  // no freed slot is handed out again and the tallies still see any two sharing one). The pages
+  // after the teardown: a live count the model does not know of is still live there (nothing
+  // frees it), and every count it does know was compared on the way.
+  {
+    live_walk walk(m);
+    while (!m.objs.empty()) {
+      walk.object(m.objs.size() - 1);
+      op_free(m, m.objs.size() - 1, false);
+    }
+    while (!m.slots.empty()) {
+      walk.slot(m.slots.back());
+      op_slot_free(m, m.slots.size() - 1);
+    }
+  }
   while (!m.raws.empty()) op_raw(m, 2, 0);
   check_all(m);
   rca_stats_t st;
