@@ -104,7 +104,9 @@ TEST(MallocInternals, ReallocKeepsContentsAcrossClasses) {
     p = static_cast<unsigned char *>(ml::realloc_block(p, next));
     ASSERT_NE(p, nullptr);
     ASSERT_EQ(p[0], 42);
-    if (n > 1) ASSERT_EQ(p[n - 1], static_cast<unsigned char>(n));
+    if (n > 1) {
+      ASSERT_EQ(p[n - 1], static_cast<unsigned char>(n));
+    }
     std::memset(p + n, 0, next - n);
     p[next - 1] = static_cast<unsigned char>(next);
     n = next;
@@ -174,8 +176,9 @@ TEST(MallocInternals, FreedUnitsStayCommittedUpToTheRetainLimit) {
     EXPECT_EQ(r.retain_above_peak, ml::kRetainAbovePeak);
     const std::size_t limit = rca::detail::spans_retain_limit(r);
     EXPECT_LE(r.committed_free_units, limit);
-    if (limit > r.retain_units)
+    if (limit > r.retain_units) {
       EXPECT_LE((r.units_in_use + limit) * 100, r.units_peak * (100 + ml::kRetainAbovePeak));
+    }
     return 0;
   });
   constexpr std::size_t kBytes = 16 * kSpanBytes;
@@ -456,9 +459,10 @@ TEST(MallocInternalsDeathTest, BadRemoteFreesAbortWithOneLine) {
     }).join();
   };
   EXPECT_DEATH(remote_free(p + 16), "free: 0x[0-9a-f]+ is an interior pointer");
-  if (span_of(fresh + 64) == span_of(fresh))
+  if (span_of(fresh + 64) == span_of(fresh)) {
     EXPECT_DEATH(remote_free(fresh + 64),
                  "free: 0x[0-9a-f]+ is not a block \\(never handed out\\)");
+  }
   ml::dealloc(p);
   ml::dealloc(fresh);
 }
