@@ -464,9 +464,7 @@ class live_walk {
     CHECK(rca_slot_ptr(m_.heap, s.h) == s.ptr);
     count_slot(s.ptr);
   }
-  // The refcount pages rca_heap_visit_pages reports against the slots counted in each (a
-  // computed heap's walk visits every block ever handed out: it was a quarter to a half of that
-  // set's time, perf).
+  // The refcount pages rca_heap_visit_pages reports against the slots counted in each.
   void pages() {
     static std::vector<page_seen> seen;  // (kept between calls: no allocation per check)
     seen.clear();

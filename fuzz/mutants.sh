@@ -13,7 +13,8 @@
 # mutant survives. Environment: RCA_MUTANT_SEEDS=all also gives it the misuse seeds and the found
 # corpus (as fuzz/run.sh does), RCA_FUZZ_ARGS extra libFuzzer flags (e.g. -seed=1),
 # RCA_FUZZ_SANITIZERS as for fuzz/run.sh (default address,undefined; "undefined" builds the
-# mutants without ASan under build/mutants-undefined).
+# mutants without ASan under build/mutants-undefined, "none" with coverage alone under
+# build/mutants-none).
 #
 #   6   the generic operations (rca_obj_incref/decref/count) unchecked: live_object_slot trusts
 #       the object's header (allocator/heap.cpp)

@@ -12,10 +12,10 @@
 # a working corpus per set under the build folder; new inputs stay there, never in the repo.
 # Crashes land in build/fuzz/crashes/<set>/ and make the script exit non-zero.
 # Environment: RCA_FUZZ_JOBS (parallel sets, default 1), RCA_FUZZ_ARGS (extra libFuzzer flags),
-# RCA_FUZZ_SANITIZERS (default address,undefined, CI's; "undefined" is the throughput build:
-# no ASan, so about twice the executions per second, while the model and rca's own checks still
-# catch every misuse the fuzzer does and defects 6, 7 and 10 put back (RELIABILITY.md); it
-# builds into build/fuzz-undefined).
+# RCA_FUZZ_SANITIZERS (default address,undefined, CI's; "undefined" drops ASan, about twice the
+# executions per second; "none" is the throughput build, coverage alone, about twice again: the
+# model and rca's own checks still catch every misuse the fuzzer does and defects 6, 7 and 10
+# put back, RELIABILITY.md; they build into build/fuzz-undefined and build/fuzz-none).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
