@@ -11,12 +11,13 @@
 // frees everything it made, so every input starts from an empty heap. Misuse done (a double or
 // foreign free, the generic operations on a freed object, an embedded bare slot that is not live)
 // must abort with rca's message: the target sets the library's fatal_hook, which jumps back here,
-// and then checks that the heap is still exactly the model (every check runs before anything
-// changes). It is done only where rca promises to catch it and where touching the pointer is itself
-// defined here: a freed object's header is read only when the heap tracks its objects (the registry
-// answers first) or when its memory is jemalloc's (ASan does not watch it, and jemalloc leaves
-// freed bytes alone). Asked-about misuse: the heap's validation (the registry, the arena's page
-// descriptors, the arena range) must not take a foreign or dead pointer for its own.
+// and the next full check finds the heap still exactly the model (rca's checks run before
+// anything changes). It is done only where rca promises to catch it and where touching the
+// pointer is itself defined here: a freed object's header is read only when the heap tracks its
+// objects (the registry answers first) or when its memory is jemalloc's (ASan does not watch it,
+// and jemalloc leaves freed bytes alone). Asked-about misuse: the heap's validation (the registry,
+// the arena's page descriptors, the arena range) must not take a foreign or dead pointer for its
+// own.
 //
 // The model holds every live object, bare slot and raw block with its exact count value, and
 // after each step the heap must agree with it: counts, stats (live objects, live slots, object
