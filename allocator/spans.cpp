@@ -524,6 +524,10 @@ span_desc *refill(rca_heap_t *heap, span_cache *c, unsigned cls) noexcept {
 
 // The next block of a span with room (owner only).
 [[gnu::always_inline]] inline char *span_take(span_desc *d) noexcept {
+  // Blocks other threads freed before a block never handed out (mimalloc's order): a span whose
+  // blocks another thread frees would otherwise grow its bump to the end before it reused one,
+  // and the whole-heap count walks cost every block below the bump.
+  if (!d->local_free && d->thread_free.load(std::memory_order_relaxed)) collect(d);
   if (free_block_link *b = d->local_free) {
     d->local_free = b->next;
     return reinterpret_cast<char *>(b);

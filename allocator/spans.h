@@ -105,7 +105,8 @@ void cache_free_local(rca_heap_t *heap, span_cache *c, span_desc *d, void *p) no
         index = static_cast<std::uint32_t>((std::uint64_t(block - d->first) * d->reciprocal) >> 32);
       } else {
         index = d->bump.load(std::memory_order_relaxed);
-        if (index >= d->capacity) [[unlikely]]
+        // (blocks other threads freed come first: span_take collects them)
+        if (index >= d->capacity || d->thread_free.load(std::memory_order_relaxed)) [[unlikely]]
           goto slow;
         d->bump.store(index + 1, std::memory_order_relaxed);
         block = d->first + std::size_t(index) * d->block_size;

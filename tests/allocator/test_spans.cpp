@@ -167,6 +167,26 @@ TEST_P(ComputedTest, FreesFromAnotherThreadComeBackToTheOwner) {
   for (void *o : objs) heap.free(o);
 }
 
+// A span's owner reuses the blocks other threads freed before it hands out a block never used
+// (mimalloc's order): otherwise the span's bump grows to its end first, and every whole-heap
+// count walk (freeze, thaw, rca_heap_visit_pages) pays for each block below it.
+TEST_P(ComputedTest, BlocksOtherThreadsFreedAreReusedBeforeNewOnes) {
+  rca::heap heap(computed_config(GetParam()));
+  constexpr int kN = 64;
+  std::vector<void *> objs(kN);
+  for (void *&o : objs) o = heap.alloc(16);
+  std::thread([&] {
+    for (void *o : objs) heap.free(o);
+  }).join();
+  const std::set<void *> freed(objs.begin(), objs.end());
+  std::vector<void *> again(kN);
+  for (void *&o : again) {
+    o = heap.alloc(16);
+    EXPECT_EQ(freed.count(o), 1u) << "a new block while blocks freed by another thread waited";
+  }
+  for (void *o : again) heap.free(o);
+}
+
 TEST_P(ComputedTest, RemoteFreesWhileTheOwnerAllocates) {
   RCA_SKIP_WITHOUT_EVENT_COUNTERS();
   rca::heap heap(computed_config(GetParam()));
