@@ -7,8 +7,8 @@
 //     of its own.
 //   - Each thread allocates from spans it owns (its pool's span_cache): a local free list, then
 //     never-used blocks by bump, without a lock or an atomic. A block freed by another thread is
-//     pushed on the span's thread_free list (one CAS) and collected by the owner when its span
-//     runs dry (mimalloc's thread-free list). A full span that receives such a free tells its
+//     pushed on the span's thread_free list (one CAS) and collected by the owner when its local
+//     list is empty, before a never-used block (mimalloc's thread-free list). A full span that receives such a free tells its
 //     owner through remote_pending (a bit per class), and the owner sweeps that class's full
 //     spans when the class runs dry.
 //   - The spans of an exited thread are abandoned to the region and adopted by the next thread
