@@ -8,9 +8,9 @@
 //   - Each thread allocates from spans it owns (its pool's span_cache): a local free list, then
 //     never-used blocks by bump, without a lock or an atomic. A block freed by another thread is
 //     pushed on the span's thread_free list (one CAS) and collected by the owner when its local
-//     list is empty, before a never-used block (mimalloc's thread-free list). A full span that receives such a free tells its
-//     owner through remote_pending (a bit per class), and the owner sweeps that class's full
-//     spans when the class runs dry.
+//     list is empty, before a never-used block (mimalloc's thread-free list). A full span that
+//     receives such a free tells its owner through remote_pending (a bit per class), and the owner
+//     sweeps that class's full spans when the class runs dry.
 //   - The spans of an exited thread are abandoned to the region and adopted by the next thread
 //     that needs a span of that class, or that frees a block into one (which collects it).
 //   - Free units are kept committed up to the retain limit; beyond it a span's object and count
