@@ -941,8 +941,8 @@ void spans_for_each_count(rca_heap_t *heap, void (*fn)(void *count, void *arg), 
     // its spans in use, not every span it ever filled (a fuzzer that frees everything between
     // inputs spent a third of its time here, perf). `used` only lags above the truth (blocks
     // other threads freed wait on thread_free until collected, their counts marked free
-    // already), never below it. The owner writes it without atomics (malloc's fast path: a
-    // locked or load-store update cost 1-2 % of its instructions); read here as the counts are,
+    // already), never below it. The owner writes it without atomics (an atomic `used`, updated
+    // by load and store, cost rca malloc 1-2 % more instructions); read here as the counts are,
     // a walk while the owner allocates sees each as of some moment (rca_malloc_stats reads it so).
     if (__atomic_load_n(&d->used, __ATOMIC_RELAXED) == 0) continue;
     const std::uint32_t bump = d->bump.load(std::memory_order_relaxed);

@@ -438,7 +438,8 @@ class address_set {
 // it), its slot counted (no two live things share one), and for objects a rotating sample in
 // full (up to kFullChecks of them: with thousands of objects a full check of each was most of an
 // input's time). check_all walks everything; the teardown checks each thing just before it
-// frees it (a separate walk first was a tenth of the shared set's time, perf).
+// frees it (a separate walk first, and a full walk after each misuse done, were a tenth of the
+// shared set's instructions: callgrind over its corpus, 7.16 -> 6.48 G without them).
 class live_walk {
  public:
   explicit live_walk(const model &m)
