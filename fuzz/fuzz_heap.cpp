@@ -524,12 +524,12 @@ class live_walk {
   std::size_t counted_ = 0;
 };
 
-// Everything: each live thing (live_walk), and with `pages_too` the refcount pages.
-void check_all(const model &m, bool pages_too = true) {
+// Everything: each live thing (live_walk), then the refcount pages.
+void check_all(const model &m) {
   live_walk walk(m);
   for (std::size_t i = 0; i < m.objs.size(); ++i) walk.object(i);
   for (const slot_m &s : m.slots) walk.slot(s);
-  if (pages_too) walk.pages();
+  walk.pages();
 }
 
 // The heap must not take foreign or dead pointers for its own.
